@@ -1,0 +1,51 @@
+//! `kubeairunway`: the one binary of KubeAIRunway.
+
+mod crds;
+mod dev;
+mod serve;
+
+use clap::{Parser, Subcommand};
+
+/// Deploy and run large language models on Kubernetes.
+#[derive(Parser, Debug)]
+#[command(name = "kubeairunway", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the REST API (and the web UI) on port 3001 (the default command).
+    Serve(serve::ServeArgs),
+    /// Print the CRD manifests, or install them into the current cluster.
+    Crds(crds::CrdsArgs),
+    /// A local demo cluster with simulated GPU nodes (real control plane, KWOK kubelets).
+    Dev(dev::DevArgs),
+    /// Print the version.
+    Version,
+}
+
+fn main() -> anyhow::Result<()> {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("LOG_LEVEL")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        match cli.command.unwrap_or(Command::Serve(serve::ServeArgs::default_args())) {
+            Command::Serve(args) => serve::run(args).await,
+            Command::Crds(args) => crds::run(args).await,
+            Command::Dev(args) => dev::run(args).await,
+            Command::Version => {
+                println!("kubeairunway {}", env!("CARGO_PKG_VERSION"));
+                Ok(())
+            }
+        }
+    })
+}

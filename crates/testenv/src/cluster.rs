@@ -1,0 +1,420 @@
+//! Starting, describing and stopping one local control plane.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::core::v1::{Namespace, Node, ServiceAccount};
+use k8s_openapi::api::rbac::v1::{ClusterRoleBinding, RoleBinding};
+use kube::api::{Api, Patch, PatchParams, PostParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+use serde::{Deserialize, Serialize};
+
+use crate::bins::Binaries;
+use crate::nodes::{KWOK_NODE_ANNOTATION, NodePools};
+pub use crate::process::Lifetime;
+use crate::process::{Component, free_ports, terminate_pid};
+use crate::users::{User, Users};
+use crate::wait::wait_until;
+use crate::{Error, Result, kubeconfig, pki};
+
+const FIELD_MANAGER: &str = "kubeairunway-testenv";
+const START_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// What to start.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Holds certificates, etcd data, logs, the kubeconfig and `cluster.json`.
+    pub state_dir: PathBuf,
+    /// Where the binaries are.
+    pub binaries: Binaries,
+    /// Simulated nodes.
+    pub nodes: NodePools,
+    /// Whether the processes outlive the caller.
+    pub lifetime: Lifetime,
+}
+
+/// Everything a client needs to use a running control plane; saved as `cluster.json`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterInfo {
+    /// API server URL (`https://127.0.0.1:<port>`).
+    pub server: String,
+    /// State directory.
+    pub state_dir: PathBuf,
+    /// Directory of the binaries (kubectl, helm, …).
+    pub bin_dir: PathBuf,
+    /// Bearer tokens of the test users.
+    pub users: Users,
+    /// Process ids by component, for `dev down`.
+    pub pids: Vec<(String, u32)>,
+}
+
+impl ClusterInfo {
+    /// Reads `cluster.json` from a state directory.
+    pub fn load(state_dir: &Path) -> Result<Self> {
+        let path = state_dir.join("cluster.json");
+        let text = std::fs::read_to_string(&path)
+            .map_err(|_| Error::State(format!("no local cluster state at {}; start one with `kubeairunway dev up`", state_dir.display())))?;
+        serde_json::from_str(&text).map_err(|e| Error::State(format!("{} is corrupt: {e}", path.display())))
+    }
+
+    /// The kubeconfig with a context per test user (`admin` current).
+    pub fn kubeconfig_path(&self) -> PathBuf {
+        self.state_dir.join("kubeconfig")
+    }
+
+    /// The CA that signed the API server's certificate.
+    pub fn ca_path(&self) -> PathBuf {
+        self.state_dir.join("pki/ca.crt")
+    }
+
+    /// A client acting as `user`.
+    pub async fn client(&self, user: User) -> Result<Client> {
+        let kubeconfig = Kubeconfig::read_from(self.kubeconfig_path())?;
+        let options = KubeConfigOptions { context: Some(user.context().to_string()), ..Default::default() };
+        let mut config = Config::from_custom_kubeconfig(kubeconfig, &options).await?;
+        config.read_timeout = Some(Duration::from_secs(30));
+        Client::try_from(config).map_err(Error::kube(format!("building a client for {}", user.name())))
+    }
+
+    /// True when every recorded process is still running.
+    pub fn is_running(&self) -> bool {
+        !self.pids.is_empty()
+            && self.pids.iter().all(|(name, pid)| {
+                std::fs::read(format!("/proc/{pid}/cmdline"))
+                    .is_ok_and(|c| String::from_utf8_lossy(&c).contains(name.as_str()))
+            })
+    }
+}
+
+/// A running control plane.
+#[derive(Debug)]
+pub struct ControlPlane {
+    info: ClusterInfo,
+    components: Mutex<Vec<Component>>,
+    /// How long start-up took.
+    pub startup: Duration,
+}
+
+impl ControlPlane {
+    /// Starts etcd, the API server, the controller-manager, the scheduler and KWOK, creates the
+    /// test users' RBAC and the simulated nodes, and waits until the nodes are Ready and the
+    /// controller-manager has created the default service account.
+    pub async fn start(options: Options) -> Result<Self> {
+        let started = Instant::now();
+        let Options { state_dir, binaries, nodes, lifetime } = options;
+        let mut cp = ControlPlane::prepare(&state_dir, &binaries)?;
+        let result = cp.boot(&binaries, &nodes, lifetime).await;
+        if let Err(e) = result {
+            cp.stop();
+            return Err(e);
+        }
+        cp.startup = started.elapsed();
+        let json = serde_json::to_string_pretty(&cp.info).map_err(|e| Error::State(e.to_string()))?;
+        write(&state_dir.join("cluster.json"), &json)?;
+        Ok(cp)
+    }
+
+    fn prepare(state_dir: &Path, binaries: &Binaries) -> Result<Self> {
+        for tool in Binaries::TOOLS {
+            binaries.tool(tool)?;
+        }
+        for dir in ["pki", "logs", "etcd"] {
+            std::fs::create_dir_all(state_dir.join(dir)).map_err(Error::io(format!("creating {}", state_dir.display())))?;
+        }
+        let state_dir = std::fs::canonicalize(state_dir).map_err(Error::io("resolving the state directory"))?;
+        let pki = pki::generate()?;
+        for (file, pem) in [
+            ("ca.crt", &pki.ca_cert),
+            ("ca.key", &pki.ca_key),
+            ("serving.crt", &pki.serving_cert),
+            ("serving.key", &pki.serving_key),
+            ("sa.key", &pki.sa_key),
+            ("sa.pub", &pki.sa_pub),
+        ] {
+            write(&state_dir.join("pki").join(file), pem)?;
+        }
+        let users = Users::generate();
+        write(&state_dir.join("tokens.csv"), &users.token_file())?;
+        let info = ClusterInfo {
+            server: String::new(),
+            state_dir,
+            bin_dir: binaries.dir().to_path_buf(),
+            users,
+            pids: Vec::new(),
+        };
+        Ok(Self { info, components: Mutex::new(Vec::new()), startup: Duration::ZERO })
+    }
+
+    async fn boot(&mut self, bins: &Binaries, nodes: &NodePools, lifetime: Lifetime) -> Result<()> {
+        let dir = self.info.state_dir.clone();
+        let logs = dir.join("logs");
+        let pki = dir.join("pki");
+        let p = |f: &str| pki.join(f).display().to_string();
+        let ports = free_ports(6)?;
+        let (etcd_port, peer_port, api_port, sched_port, kcm_port, kwok_port) =
+            (ports[0], ports[1], ports[2], ports[3], ports[4], ports[5]);
+        self.info.server = format!("https://127.0.0.1:{api_port}");
+        let kubeconfig = self.info.kubeconfig_path();
+        write(&kubeconfig, &kubeconfig::render(&self.info.server, &self.info.ca_path(), &self.info.users))?;
+        let kc = kubeconfig.display().to_string();
+
+        let etcd_url = format!("http://127.0.0.1:{etcd_port}");
+        let peer_url = format!("http://127.0.0.1:{peer_port}");
+        self.spawn("etcd", &bins.tool("etcd")?, &logs, lifetime, vec![
+            "--name=kubeairunway".into(),
+            format!("--data-dir={}", dir.join("etcd").display()),
+            format!("--listen-client-urls={etcd_url}"),
+            format!("--advertise-client-urls={etcd_url}"),
+            format!("--listen-peer-urls={peer_url}"),
+            format!("--initial-advertise-peer-urls={peer_url}"),
+            format!("--initial-cluster=kubeairunway={peer_url}"),
+            "--unsafe-no-fsync=true".into(),
+            "--log-level=warn".into(),
+        ])?;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(2))
+            .danger_accept_invalid_certs(true)
+            .build()
+            .map_err(|e| Error::State(format!("building an HTTP client: {e}")))?;
+        self.wait_http(&http, "etcd health", &format!("{etcd_url}/health")).await?;
+
+        self.spawn("kube-apiserver", &bins.tool("kube-apiserver")?, &logs, lifetime, vec![
+            format!("--etcd-servers={etcd_url}"),
+            "--bind-address=127.0.0.1".into(),
+            format!("--secure-port={api_port}"),
+            "--advertise-address=127.0.0.1".into(),
+            "--endpoint-reconciler-type=none".into(),
+            format!("--cert-dir={}", pki.display()),
+            format!("--tls-cert-file={}", p("serving.crt")),
+            format!("--tls-private-key-file={}", p("serving.key")),
+            format!("--client-ca-file={}", p("ca.crt")),
+            format!("--token-auth-file={}", dir.join("tokens.csv").display()),
+            "--authorization-mode=RBAC".into(),
+            "--service-account-issuer=https://kubernetes.default.svc.cluster.local".into(),
+            format!("--service-account-key-file={}", p("sa.pub")),
+            format!("--service-account-signing-key-file={}", p("sa.key")),
+            "--service-cluster-ip-range=10.96.0.0/16".into(),
+            "--allow-privileged=true".into(),
+            "--profiling=false".into(),
+        ])?;
+        let admin = self.info.client(User::Admin).await?;
+        let readyz = format!("{}/readyz", self.info.server);
+        let token = self.info.users.admin.clone();
+        wait_until("kube-apiserver /readyz", START_TIMEOUT, || {
+            let req = http.get(&readyz).bearer_auth(&token);
+            let alive = self.check_alive();
+            async move {
+                alive?;
+                match req.send().await {
+                    Ok(r) if r.status().is_success() => Ok((Some(()), String::new())),
+                    Ok(r) => Ok((None, format!("HTTP {}", r.status()))),
+                    Err(e) => Ok((None, e.to_string())),
+                }
+            }
+        })
+        .await?;
+        bootstrap_rbac(&admin).await?;
+
+        let auth_args = |port: u16| -> Vec<String> {
+            vec![
+                format!("--kubeconfig={kc}"),
+                format!("--authentication-kubeconfig={kc}"),
+                format!("--authorization-kubeconfig={kc}"),
+                "--leader-elect=false".into(),
+                "--bind-address=127.0.0.1".into(),
+                format!("--secure-port={port}"),
+                format!("--cert-dir={}", dir.join("pki").display()),
+            ]
+        };
+        let mut kcm = auth_args(kcm_port);
+        kcm.extend([
+            format!("--root-ca-file={}", p("ca.crt")),
+            format!("--service-account-private-key-file={}", p("sa.key")),
+            "--use-service-account-credentials=false".into(),
+            "--controllers=*".into(),
+            "--kube-api-qps=1000".into(),
+            "--kube-api-burst=1000".into(),
+        ]);
+        self.spawn("kube-controller-manager", &bins.tool("kube-controller-manager")?, &logs, lifetime, kcm)?;
+        let mut sched = auth_args(sched_port);
+        sched.extend(["--kube-api-qps=1000".into(), "--kube-api-burst=1000".into()]);
+        self.spawn("kube-scheduler", &bins.tool("kube-scheduler")?, &logs, lifetime, sched)?;
+
+        let stages = bins
+            .kwok_stages()?
+            .iter()
+            .map(|f| std::fs::read_to_string(f).map_err(Error::io(format!("reading {}", f.display()))))
+            .collect::<Result<Vec<_>>>()?
+            .join("\n---\n");
+        let stages_file = dir.join("kwok-stages.yaml");
+        write(&stages_file, &stages)?;
+        self.spawn("kwok", &bins.tool("kwok")?, &logs, lifetime, vec![
+            format!("--kubeconfig={kc}"),
+            format!("--config={}", stages_file.display()),
+            "--manage-all-nodes=false".into(),
+            format!("--manage-nodes-with-annotation-selector={KWOK_NODE_ANNOTATION}=fake"),
+            "--cidr=127.100.0.0/16".into(),
+            "--node-ip=127.0.0.1".into(),
+            "--node-lease-duration-seconds=40".into(),
+            format!("--server-address=127.0.0.1:{kwok_port}"),
+        ])?;
+
+        self.wait_http(&http, "kube-scheduler /healthz", &format!("https://127.0.0.1:{sched_port}/healthz")).await?;
+        self.wait_http(&http, "kube-controller-manager /healthz", &format!("https://127.0.0.1:{kcm_port}/healthz")).await?;
+        create_nodes(&admin, nodes).await?;
+        let expected = nodes.nodes()?.len();
+        let node_api: Api<Node> = Api::all(admin.clone());
+        wait_until("simulated nodes to become Ready", START_TIMEOUT, || {
+            let api = node_api.clone();
+            let alive = self.check_alive();
+            async move {
+                alive?;
+                let list = api.list(&Default::default()).await.map_err(Error::kube("listing nodes"))?;
+                let ready = list.items.iter().filter(|n| is_node_ready(n)).count();
+                let seen = format!("{ready}/{expected} Ready");
+                Ok(((ready >= expected).then_some(()), seen))
+            }
+        })
+        .await?;
+        let sa: Api<ServiceAccount> = Api::namespaced(admin.clone(), "default");
+        wait_until("the controller-manager to create the default service account", START_TIMEOUT, || {
+            let sa = sa.clone();
+            let alive = self.check_alive();
+            async move {
+                alive?;
+                let found = sa.get_opt("default").await.map_err(Error::kube("reading service accounts"))?;
+                Ok((found.map(|_| ()), String::new()))
+            }
+        })
+        .await?;
+        let pids = self.components.lock().map(|c| c.iter().map(|c| (c.name.to_string(), c.pid())).collect()).unwrap_or_default();
+        self.info.pids = pids;
+        Ok(())
+    }
+
+    fn spawn(&self, name: &'static str, bin: &Path, logs: &Path, lifetime: Lifetime, args: Vec<String>) -> Result<()> {
+        let component = Component::spawn(name, bin, &args, logs, lifetime)?;
+        if let Ok(mut c) = self.components.lock() {
+            c.push(component);
+        }
+        Ok(())
+    }
+
+    /// An error naming the first component that has died.
+    fn check_alive(&self) -> Result<()> {
+        let Ok(mut components) = self.components.lock() else { return Ok(()) };
+        components.iter_mut().try_for_each(Component::check_alive)
+    }
+
+    async fn wait_http(&self, http: &reqwest::Client, what: &str, url: &str) -> Result<()> {
+        wait_until(what, START_TIMEOUT, || {
+            let req = http.get(url);
+            let alive = self.check_alive();
+            async move {
+                alive?;
+                match req.send().await {
+                    Ok(r) if r.status().is_success() => Ok((Some(()), String::new())),
+                    Ok(r) => Ok((None, format!("HTTP {}", r.status()))),
+                    Err(e) => Ok((None, e.to_string())),
+                }
+            }
+        })
+        .await
+    }
+
+    /// Connection details and tokens.
+    pub fn info(&self) -> &ClusterInfo {
+        &self.info
+    }
+
+    /// A client acting as `user`.
+    pub async fn client(&self, user: User) -> Result<Client> {
+        self.info.client(user).await
+    }
+
+    /// Stops every component (newest first).
+    pub fn stop(&self) {
+        let Ok(mut components) = self.components.lock() else { return };
+        while let Some(mut c) = components.pop() {
+            terminate_pid(c.pid(), c.name, Duration::from_secs(5));
+            let _ = c.child.wait();
+        }
+    }
+}
+
+/// Stops a detached cluster started in `state_dir` and removes its state. Returns false when
+/// no cluster state was there.
+pub fn stop_detached(state_dir: &Path) -> Result<bool> {
+    let info = match ClusterInfo::load(state_dir) {
+        Ok(info) => Some(info),
+        Err(_) if !state_dir.exists() => return Ok(false),
+        Err(_) => None,
+    };
+    if let Some(info) = &info {
+        for (name, pid) in info.pids.iter().rev() {
+            terminate_pid(*pid, name, Duration::from_secs(10));
+        }
+    }
+    std::fs::remove_dir_all(state_dir).map_err(Error::io(format!("removing {}", state_dir.display())))?;
+    Ok(true)
+}
+
+fn is_node_ready(node: &Node) -> bool {
+    node.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+}
+
+async fn create_nodes(client: &Client, pools: &NodePools) -> Result<()> {
+    let api: Api<Node> = Api::all(client.clone());
+    for node in pools.nodes()? {
+        let name = node.metadata.name.clone().unwrap_or_default();
+        match api.create(&PostParams::default(), &node).await {
+            Ok(_) => {}
+            Err(kube::Error::Api(s)) if s.code == 409 => {}
+            Err(e) => return Err(Error::kube(format!("creating node {name}"))(e)),
+        }
+    }
+    Ok(())
+}
+
+/// Bindings for the test users: the viewer group may read everything (`view`), the team-a group
+/// may edit its namespace (`edit`), and the backend may run TokenReview and SubjectAccessReview.
+async fn bootstrap_rbac(client: &Client) -> Result<()> {
+    let apply = PatchParams::apply(FIELD_MANAGER).force();
+    let ns: Api<Namespace> = Api::all(client.clone());
+    let team_ns = serde_json::json!({
+        "apiVersion": "v1", "kind": "Namespace", "metadata": { "name": User::TEAM_NAMESPACE }
+    });
+    ns.patch(User::TEAM_NAMESPACE, &apply, &Patch::Apply(&team_ns)).await.map_err(Error::kube("creating namespace team-a"))?;
+    let crb: Api<ClusterRoleBinding> = Api::all(client.clone());
+    for (name, role, kind, subject) in [
+        ("kubeairunway-testenv-viewers", "view", "Group", User::Viewer.groups()[0]),
+        ("kubeairunway-testenv-backend-auth-delegator", "system:auth-delegator", "User", User::Backend.name()),
+    ] {
+        let obj = serde_json::json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+            "metadata": { "name": name },
+            "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role },
+            "subjects": [{ "apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": subject }],
+        });
+        crb.patch(name, &apply, &Patch::Apply(&obj)).await.map_err(Error::kube(format!("creating ClusterRoleBinding {name}")))?;
+    }
+    let rb: Api<RoleBinding> = Api::namespaced(client.clone(), User::TEAM_NAMESPACE);
+    let obj = serde_json::json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": { "name": "team-a-editors", "namespace": User::TEAM_NAMESPACE },
+        "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "edit" },
+        "subjects": [{ "apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": User::TeamA.groups()[0] }],
+    });
+    rb.patch("team-a-editors", &apply, &Patch::Apply(&obj)).await.map_err(Error::kube("creating RoleBinding team-a-editors"))?;
+    Ok(())
+}
+
+fn write(path: &Path, content: &str) -> Result<()> {
+    std::fs::write(path, content).map_err(Error::io(format!("writing {}", path.display())))
+}

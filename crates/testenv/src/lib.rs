@@ -1,0 +1,33 @@
+//! A real Kubernetes control plane on loopback, for integration tests and the local demo.
+//!
+//! It runs the real etcd, kube-apiserver, kube-controller-manager and kube-scheduler, plus KWOK
+//! to simulate kubelets on GPU and CPU nodes, all built from the Go module proxy by
+//! `scripts/build-testbin.sh`. Nothing here fakes the Kubernetes API: pods are bound by the real
+//! scheduler, Deployments are reconciled by the real controller-manager, RBAC is enforced by the
+//! real API server.
+//!
+//! Tests call [`shared`] to get one lazily started control plane per test binary and
+//! [`ControlPlane::namespace`] for a fresh namespace each. `kubeairunway dev` uses
+//! [`ControlPlane::start`] with [`Lifetime::Detached`] so the cluster outlives the command.
+
+mod bins;
+mod cluster;
+mod error;
+mod kubeconfig;
+mod nodes;
+mod pki;
+mod process;
+mod shared;
+mod users;
+mod wait;
+
+pub use bins::{BUILD_SCRIPT, Binaries};
+pub use cluster::{ClusterInfo, ControlPlane, Lifetime, Options, stop_detached};
+pub use error::Error;
+pub use nodes::{GpuSpec, NodePool, NodePools};
+pub use shared::{TestNamespace, shared};
+pub use users::{User, Users};
+pub use wait::wait_until;
+
+/// Result alias of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,58 @@
+//! Certificates and keys of the local control plane, generated fresh for every cluster.
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose,
+};
+
+use crate::Result;
+
+/// PEM material written to the state directory.
+pub(crate) struct Pki {
+    pub ca_cert: String,
+    pub ca_key: String,
+    pub serving_cert: String,
+    pub serving_key: String,
+    /// Signs service-account tokens.
+    pub sa_key: String,
+    /// Verifies service-account tokens.
+    pub sa_pub: String,
+}
+
+/// A CA, a serving certificate for `127.0.0.1`/`localhost` signed by it, and a service-account
+/// signing key.
+pub(crate) fn generate() -> Result<Pki> {
+    let ca_key = KeyPair::generate()?;
+    let mut ca = CertificateParams::default();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name.push(DnType::CommonName, "kubeairunway-local-ca");
+    ca.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca_cert = ca.self_signed(&ca_key)?;
+
+    let serving_key = KeyPair::generate()?;
+    let mut serving = CertificateParams::new(vec![
+        "127.0.0.1".to_string(),
+        "localhost".to_string(),
+        "kubernetes".to_string(),
+        "kubernetes.default.svc".to_string(),
+    ])?;
+    serving.distinguished_name.push(DnType::CommonName, "kube-apiserver");
+    serving.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    serving.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
+    let issuer = Issuer::new(ca, &ca_key);
+    let serving_cert = serving.signed_by(&serving_key, &issuer)?;
+
+    let sa_key = KeyPair::generate()?;
+    Ok(Pki {
+        ca_cert: ca_cert.pem(),
+        ca_key: ca_key.serialize_pem(),
+        serving_cert: serving_cert.pem(),
+        serving_key: serving_key.serialize_pem(),
+        sa_pub: sa_key.public_key_pem(),
+        sa_key: sa_key.serialize_pem(),
+    })
+}
