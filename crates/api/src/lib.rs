@@ -10,6 +10,7 @@ pub mod crds;
 pub mod labels;
 pub mod model_deployment;
 pub mod provider_config;
+pub mod rbac;
 
 pub use model_deployment::*;
 pub use provider_config::*;

@@ -179,7 +179,9 @@ pub struct EngineSpec {
 }
 
 /// Inference engines KubeAIRunway knows.
-#[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum EngineType {
     /// vLLM.
@@ -264,7 +266,11 @@ pub struct ScalingSpec {
 
 impl Default for ScalingSpec {
     fn default() -> Self {
-        Self { replicas: 1, prefill: None, decode: None }
+        Self {
+            replicas: 1,
+            prefill: None,
+            decode: None,
+        }
     }
 }
 
@@ -302,7 +308,10 @@ pub struct GpuSpec {
 
 impl Default for GpuSpec {
     fn default() -> Self {
-        Self { count: 0, type_: default_gpu_type() }
+        Self {
+            count: 0,
+            type_: default_gpu_type(),
+        }
     }
 }
 

@@ -19,9 +19,23 @@ use crate::model_deployment::{EngineType, ServingMode};
     derive = "Default",
     derive = "PartialEq",
     doc = "Registration of an inference provider: capabilities, selection rules and installation steps.",
-    printcolumn(name = "Ready", type_ = "boolean", json_path = ".status.ready", description = "Provider ready"),
-    printcolumn(name = "Version", type_ = "string", json_path = ".status.version", description = "Provider version"),
-    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp"),
+    printcolumn(
+        name = "Ready",
+        type_ = "boolean",
+        json_path = ".status.ready",
+        description = "Provider ready"
+    ),
+    printcolumn(
+        name = "Version",
+        type_ = "string",
+        json_path = ".status.version",
+        description = "Provider version"
+    ),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    )
 )]
 #[serde(rename_all = "camelCase")]
 pub struct InferenceProviderConfigSpec {
@@ -146,7 +160,11 @@ pub struct InferenceProviderConfigStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_heartbeat: Option<Time>,
     /// apiVersion of the upstream CRD the provider writes.
-    #[serde(default, rename = "upstreamCRDVersion", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "upstreamCRDVersion",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub upstream_crd_version: Option<String>,
     /// Hash of the upstream schema the provider was built against.
     #[serde(default, skip_serializing_if = "Option::is_none")]

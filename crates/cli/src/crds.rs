@@ -18,7 +18,9 @@ pub struct CrdsArgs {
 
 pub async fn run(args: CrdsArgs) -> anyhow::Result<()> {
     if args.install {
-        let client = kube::Client::try_default().await.context("connecting to the cluster (KUBECONFIG)")?;
+        let client = kube::Client::try_default()
+            .await
+            .context("connecting to the cluster (KUBECONFIG)")?;
         crds::install(&client, Duration::from_secs(60)).await?;
         eprintln!("CRDs installed and Established.");
         return Ok(());
@@ -27,9 +29,14 @@ pub async fn run(args: CrdsArgs) -> anyhow::Result<()> {
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         for crd in crds::all() {
             let path = dir.join(crds::file_name(&crd));
-            std::fs::write(&path, crds::to_yaml(&crd)?).with_context(|| format!("writing {}", path.display()))?;
+            std::fs::write(&path, crds::to_yaml(&crd)?)
+                .with_context(|| format!("writing {}", path.display()))?;
             eprintln!("wrote {}", path.display());
         }
+        let path = dir.join("aggregated-roles.yaml");
+        std::fs::write(&path, crds::roles_yaml()?)
+            .with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("wrote {}", path.display());
         return Ok(());
     }
     print!("{}", crds::all_yaml()?);

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
-use kubeairunway_testenv::{Binaries, ClusterInfo, ControlPlane, Lifetime, NodePools, Options, User, stop_detached};
+use kubeairunway_testenv::{
+    Binaries, ClusterInfo, ControlPlane, Lifetime, NodePools, Options, User, stop_detached,
+};
 
 #[derive(Args, Debug)]
 pub struct DevArgs {
@@ -46,7 +48,11 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         }
         DevCommand::Status => {
             let info = running(&state_dir)?;
-            println!("running: {} (kubeconfig {})", info.server, info.kubeconfig_path().display());
+            println!(
+                "running: {} (kubeconfig {})",
+                info.server,
+                info.kubeconfig_path().display()
+            );
             for (name, pid) in &info.pids {
                 println!("  {name:<24} pid {pid}");
             }
@@ -72,33 +78,56 @@ async fn up(state_dir: &Path, nodes: Option<&Path>) -> anyhow::Result<()> {
         return Ok(());
     }
     if state_dir.exists() {
-        eprintln!("removing the state of a cluster that is no longer running ({})", state_dir.display());
+        eprintln!(
+            "removing the state of a cluster that is no longer running ({})",
+            state_dir.display()
+        );
         stop_detached(state_dir)?;
     }
     let nodes = match nodes {
-        Some(path) => NodePools::from_yaml(&std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?)?,
+        Some(path) => NodePools::from_yaml(
+            &std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?,
+        )?,
         None => NodePools::default_pools(),
     };
     let mut binaries = Binaries::from_env();
     if !binaries.complete() {
-        eprintln!("building the control-plane binaries (once; cached in {}) ...", binaries.dir().display());
+        eprintln!(
+            "building the control-plane binaries (once; cached in {}) ...",
+            binaries.dir().display()
+        );
         binaries = Binaries::build_missing()?;
     }
-    eprintln!("starting etcd, kube-apiserver, kube-controller-manager, kube-scheduler and KWOK ...");
-    let options = Options { state_dir: state_dir.to_path_buf(), binaries, nodes, lifetime: Lifetime::Detached };
+    eprintln!(
+        "starting etcd, kube-apiserver, kube-controller-manager, kube-scheduler and KWOK ..."
+    );
+    let options = Options {
+        state_dir: state_dir.to_path_buf(),
+        binaries,
+        nodes,
+        lifetime: Lifetime::Detached,
+    };
     let cp = ControlPlane::start(options).await?;
     let client = cp.client(User::Admin).await?;
     if let Err(e) = kubeairunway_api::crds::install(&client, Duration::from_secs(60)).await {
         cp.stop();
         bail!("installing the CRDs failed: {e}");
     }
-    eprintln!("local cluster up at {} in {:.1}s; CRDs installed", cp.info().server, cp.startup.as_secs_f64());
+    eprintln!(
+        "local cluster up at {} in {:.1}s; CRDs installed",
+        cp.info().server,
+        cp.startup.as_secs_f64()
+    );
     print_next_steps(cp.info());
     Ok(())
 }
 
 fn print_next_steps(info: &ClusterInfo) {
-    eprintln!("  kubeconfig: {} (contexts: admin, viewer, team-a, backend)", info.kubeconfig_path().display());
+    eprintln!(
+        "  kubeconfig: {} (contexts: admin, viewer, team-a, backend)",
+        info.kubeconfig_path().display()
+    );
     eprintln!("  use it:     eval \"$(kubeairunway dev env)\" && kubectl get nodes");
     eprintln!("  stop it:    kubeairunway dev down");
 }
@@ -106,7 +135,10 @@ fn print_next_steps(info: &ClusterInfo) {
 fn running(state_dir: &Path) -> anyhow::Result<ClusterInfo> {
     let info = ClusterInfo::load(state_dir)?;
     if !info.is_running() {
-        bail!("the local cluster at {} is not running; start it with `kubeairunway dev up`", state_dir.display());
+        bail!(
+            "the local cluster at {} is not running; start it with `kubeairunway dev up`",
+            state_dir.display()
+        );
     }
     Ok(info)
 }

@@ -36,9 +36,14 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async {
-        match cli.command.unwrap_or(Command::Serve(serve::ServeArgs::default_args())) {
+        match cli
+            .command
+            .unwrap_or(Command::Serve(serve::ServeArgs::default_args()))
+        {
             Command::Serve(args) => serve::run(args).await,
             Command::Crds(args) => crds::run(args).await,
             Command::Dev(args) => dev::run(args).await,

@@ -19,7 +19,11 @@ pub struct ServeArgs {
 
 impl ServeArgs {
     pub fn default_args() -> Self {
-        Self { port: 3001, host: IpAddr::V4(Ipv4Addr::LOCALHOST), default_namespace: "kubeairunway-system".into() }
+        Self {
+            port: 3001,
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            default_namespace: "kubeairunway-system".into(),
+        }
     }
 }
 
@@ -29,8 +33,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         default_namespace: args.default_namespace,
         build: BuildInfo {
             version: env!("CARGO_PKG_VERSION").to_string(),
-            build_time: option_env!("KAIR_BUILD_TIME").map_or_else(|| jiff_now(), str::to_string),
-            git_commit: option_env!("KAIR_GIT_COMMIT").unwrap_or("unknown").to_string(),
+            build_time: option_env!("KAIR_BUILD_TIME").map_or_else(jiff_now, str::to_string),
+            git_commit: option_env!("KAIR_GIT_COMMIT")
+                .unwrap_or("unknown")
+                .to_string(),
         },
     };
     let kube = match kubeairunway_server::kube_access_from_env().await {

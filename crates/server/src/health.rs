@@ -15,7 +15,9 @@ const MD_CRD: &str = "modeldeployments.kubeairunway.ai";
 
 /// `GET /api/health`: liveness; touches nothing outside the process.
 pub(crate) async fn health() -> Json<Value> {
-    Json(json!({ "status": "healthy", "timestamp": k8s_openapi::jiff::Timestamp::now().to_string() }))
+    Json(
+        json!({ "status": "healthy", "timestamp": k8s_openapi::jiff::Timestamp::now().to_string() }),
+    )
 }
 
 /// `GET /api/health/version`.
@@ -39,20 +41,30 @@ pub(crate) async fn cluster_status(State(state): State<AppState>) -> Json<Value>
     let error = match probe {
         Ok(Ok(_)) => None,
         Ok(Err(e)) => Some(e.to_string()),
-        Err(_) => Some(format!("the Kubernetes API server did not answer within {PROBE_TIMEOUT:?}")),
+        Err(_) => Some(format!(
+            "the Kubernetes API server did not answer within {PROBE_TIMEOUT:?}"
+        )),
     };
     if let Some(error) = error {
-        return Json(json!({ "connected": false, "namespace": namespace, "error": error, "providerInstallation": null }));
+        return Json(
+            json!({ "connected": false, "namespace": namespace, "error": error, "providerInstallation": null }),
+        );
     }
     let crds: Api<CustomResourceDefinition> = Api::all(kube.client.clone());
     let installation = match tokio::time::timeout(PROBE_TIMEOUT, crds.get_opt(MD_CRD)).await {
-        Ok(Ok(Some(_))) => json!({ "installed": true, "crdFound": true, "message": "ModelDeployment CRD is installed" }),
+        Ok(Ok(Some(_))) => {
+            json!({ "installed": true, "crdFound": true, "message": "ModelDeployment CRD is installed" })
+        }
         Ok(Ok(None)) => json!({
             "installed": false, "crdFound": false,
             "message": "ModelDeployment CRD not found. Please install KubeAIRunway controller.",
         }),
-        Ok(Err(e)) => json!({ "installed": false, "crdFound": false, "message": format!("Error checking CRD: {e}") }),
-        Err(_) => json!({ "installed": false, "crdFound": false, "message": "Error checking CRD: timed out" }),
+        Ok(Err(e)) => {
+            json!({ "installed": false, "crdFound": false, "message": format!("Error checking CRD: {e}") })
+        }
+        Err(_) => {
+            json!({ "installed": false, "crdFound": false, "message": "Error checking CRD: timed out" })
+        }
     };
     Json(json!({
         "connected": true,

@@ -77,7 +77,9 @@ pub async fn kube_access_from_env() -> Result<KubeAccess, kube::Error> {
         Ok(kc) => kc.current_context.unwrap_or_else(|| "default".into()),
         Err(_) => "inClusterContext".into(),
     };
-    let mut config = kube::Config::infer().await.map_err(kube::Error::InferConfig)?;
+    let mut config = kube::Config::infer()
+        .await
+        .map_err(kube::Error::InferConfig)?;
     config.connect_timeout = Some(Duration::from_secs(2));
     config.read_timeout = Some(Duration::from_secs(10));
     let client = kube::Client::try_from(config)?;
@@ -102,7 +104,9 @@ pub async fn serve(config: Config, kube: Option<KubeAccess>) -> std::io::Result<
     let state = AppState::new(&config, kube);
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     tracing::info!(addr = %listener.local_addr()?, "serving the KubeAIRunway API");
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
 }
 
 async fn shutdown_signal() {

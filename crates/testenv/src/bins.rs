@@ -35,7 +35,9 @@ impl Binaries {
             .map(PathBuf::from)
             .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))
             .unwrap_or_else(|| PathBuf::from("/tmp"));
-        Self { dir: cache.join("kubeairunway/bin/current") }
+        Self {
+            dir: cache.join("kubeairunway/bin/current"),
+        }
     }
 
     /// Binaries in `dir`.
@@ -51,14 +53,21 @@ impl Binaries {
     /// Path of one tool, checked to exist.
     pub fn tool(&self, tool: &'static str) -> Result<PathBuf> {
         let path = self.dir.join(tool);
-        if path.is_file() { Ok(path) } else { Err(Error::MissingBinary { tool, path }) }
+        if path.is_file() {
+            Ok(path)
+        } else {
+            Err(Error::MissingBinary { tool, path })
+        }
     }
 
     /// The KWOK stage definitions copied from the KWOK module by the build script.
     pub fn kwok_stages(&self) -> Result<Vec<PathBuf>> {
         let dir = self.dir.join("kwok-stages");
         let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .map_err(|_| Error::MissingBinary { tool: "kwok-stages", path: dir.clone() })?
+            .map_err(|_| Error::MissingBinary {
+                tool: "kwok-stages",
+                path: dir.clone(),
+            })?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
             .collect();

@@ -55,9 +55,14 @@ impl ClusterInfo {
     /// Reads `cluster.json` from a state directory.
     pub fn load(state_dir: &Path) -> Result<Self> {
         let path = state_dir.join("cluster.json");
-        let text = std::fs::read_to_string(&path)
-            .map_err(|_| Error::State(format!("no local cluster state at {}; start one with `kubeairunway dev up`", state_dir.display())))?;
-        serde_json::from_str(&text).map_err(|e| Error::State(format!("{} is corrupt: {e}", path.display())))
+        let text = std::fs::read_to_string(&path).map_err(|_| {
+            Error::State(format!(
+                "no local cluster state at {}; start one with `kubeairunway dev up`",
+                state_dir.display()
+            ))
+        })?;
+        serde_json::from_str(&text)
+            .map_err(|e| Error::State(format!("{} is corrupt: {e}", path.display())))
     }
 
     /// The kubeconfig with a context per test user (`admin` current).
@@ -73,10 +78,16 @@ impl ClusterInfo {
     /// A client acting as `user`.
     pub async fn client(&self, user: User) -> Result<Client> {
         let kubeconfig = Kubeconfig::read_from(self.kubeconfig_path())?;
-        let options = KubeConfigOptions { context: Some(user.context().to_string()), ..Default::default() };
+        let options = KubeConfigOptions {
+            context: Some(user.context().to_string()),
+            ..Default::default()
+        };
         let mut config = Config::from_custom_kubeconfig(kubeconfig, &options).await?;
         config.read_timeout = Some(Duration::from_secs(30));
-        Client::try_from(config).map_err(Error::kube(format!("building a client for {}", user.name())))
+        Client::try_from(config).map_err(Error::kube(format!(
+            "building a client for {}",
+            user.name()
+        )))
     }
 
     /// True when every recorded process is still running.
@@ -104,7 +115,12 @@ impl ControlPlane {
     /// controller-manager has created the default service account.
     pub async fn start(options: Options) -> Result<Self> {
         let started = Instant::now();
-        let Options { state_dir, binaries, nodes, lifetime } = options;
+        let Options {
+            state_dir,
+            binaries,
+            nodes,
+            lifetime,
+        } = options;
         let mut cp = ControlPlane::prepare(&state_dir, &binaries)?;
         let result = cp.boot(&binaries, &nodes, lifetime).await;
         if let Err(e) = result {
@@ -112,7 +128,8 @@ impl ControlPlane {
             return Err(e);
         }
         cp.startup = started.elapsed();
-        let json = serde_json::to_string_pretty(&cp.info).map_err(|e| Error::State(e.to_string()))?;
+        let json =
+            serde_json::to_string_pretty(&cp.info).map_err(|e| Error::State(e.to_string()))?;
         write(&state_dir.join("cluster.json"), &json)?;
         Ok(cp)
     }
@@ -122,9 +139,11 @@ impl ControlPlane {
             binaries.tool(tool)?;
         }
         for dir in ["pki", "logs", "etcd"] {
-            std::fs::create_dir_all(state_dir.join(dir)).map_err(Error::io(format!("creating {}", state_dir.display())))?;
+            std::fs::create_dir_all(state_dir.join(dir))
+                .map_err(Error::io(format!("creating {}", state_dir.display())))?;
         }
-        let state_dir = std::fs::canonicalize(state_dir).map_err(Error::io("resolving the state directory"))?;
+        let state_dir =
+            std::fs::canonicalize(state_dir).map_err(Error::io("resolving the state directory"))?;
         let pki = pki::generate()?;
         for (file, pem) in [
             ("ca.crt", &pki.ca_cert),
@@ -145,7 +164,11 @@ impl ControlPlane {
             users,
             pids: Vec::new(),
         };
-        Ok(Self { info, components: Mutex::new(Vec::new()), startup: Duration::ZERO })
+        Ok(Self {
+            info,
+            components: Mutex::new(Vec::new()),
+            startup: Duration::ZERO,
+        })
     }
 
     async fn boot(&mut self, bins: &Binaries, nodes: &NodePools, lifetime: Lifetime) -> Result<()> {
@@ -158,48 +181,64 @@ impl ControlPlane {
             (ports[0], ports[1], ports[2], ports[3], ports[4], ports[5]);
         self.info.server = format!("https://127.0.0.1:{api_port}");
         let kubeconfig = self.info.kubeconfig_path();
-        write(&kubeconfig, &kubeconfig::render(&self.info.server, &self.info.ca_path(), &self.info.users))?;
+        write(
+            &kubeconfig,
+            &kubeconfig::render(&self.info.server, &self.info.ca_path(), &self.info.users),
+        )?;
         let kc = kubeconfig.display().to_string();
 
         let etcd_url = format!("http://127.0.0.1:{etcd_port}");
         let peer_url = format!("http://127.0.0.1:{peer_port}");
-        self.spawn("etcd", &bins.tool("etcd")?, &logs, lifetime, vec![
-            "--name=kubeairunway".into(),
-            format!("--data-dir={}", dir.join("etcd").display()),
-            format!("--listen-client-urls={etcd_url}"),
-            format!("--advertise-client-urls={etcd_url}"),
-            format!("--listen-peer-urls={peer_url}"),
-            format!("--initial-advertise-peer-urls={peer_url}"),
-            format!("--initial-cluster=kubeairunway={peer_url}"),
-            "--unsafe-no-fsync=true".into(),
-            "--log-level=warn".into(),
-        ])?;
+        self.spawn(
+            "etcd",
+            &bins.tool("etcd")?,
+            &logs,
+            lifetime,
+            vec![
+                "--name=kubeairunway".into(),
+                format!("--data-dir={}", dir.join("etcd").display()),
+                format!("--listen-client-urls={etcd_url}"),
+                format!("--advertise-client-urls={etcd_url}"),
+                format!("--listen-peer-urls={peer_url}"),
+                format!("--initial-advertise-peer-urls={peer_url}"),
+                format!("--initial-cluster=kubeairunway={peer_url}"),
+                "--unsafe-no-fsync=true".into(),
+                "--log-level=warn".into(),
+            ],
+        )?;
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(2))
             .danger_accept_invalid_certs(true)
             .build()
             .map_err(|e| Error::State(format!("building an HTTP client: {e}")))?;
-        self.wait_http(&http, "etcd health", &format!("{etcd_url}/health")).await?;
+        self.wait_http(&http, "etcd health", &format!("{etcd_url}/health"))
+            .await?;
 
-        self.spawn("kube-apiserver", &bins.tool("kube-apiserver")?, &logs, lifetime, vec![
-            format!("--etcd-servers={etcd_url}"),
-            "--bind-address=127.0.0.1".into(),
-            format!("--secure-port={api_port}"),
-            "--advertise-address=127.0.0.1".into(),
-            "--endpoint-reconciler-type=none".into(),
-            format!("--cert-dir={}", pki.display()),
-            format!("--tls-cert-file={}", p("serving.crt")),
-            format!("--tls-private-key-file={}", p("serving.key")),
-            format!("--client-ca-file={}", p("ca.crt")),
-            format!("--token-auth-file={}", dir.join("tokens.csv").display()),
-            "--authorization-mode=RBAC".into(),
-            "--service-account-issuer=https://kubernetes.default.svc.cluster.local".into(),
-            format!("--service-account-key-file={}", p("sa.pub")),
-            format!("--service-account-signing-key-file={}", p("sa.key")),
-            "--service-cluster-ip-range=10.96.0.0/16".into(),
-            "--allow-privileged=true".into(),
-            "--profiling=false".into(),
-        ])?;
+        self.spawn(
+            "kube-apiserver",
+            &bins.tool("kube-apiserver")?,
+            &logs,
+            lifetime,
+            vec![
+                format!("--etcd-servers={etcd_url}"),
+                "--bind-address=127.0.0.1".into(),
+                format!("--secure-port={api_port}"),
+                "--advertise-address=127.0.0.1".into(),
+                "--endpoint-reconciler-type=none".into(),
+                format!("--cert-dir={}", pki.display()),
+                format!("--tls-cert-file={}", p("serving.crt")),
+                format!("--tls-private-key-file={}", p("serving.key")),
+                format!("--client-ca-file={}", p("ca.crt")),
+                format!("--token-auth-file={}", dir.join("tokens.csv").display()),
+                "--authorization-mode=RBAC".into(),
+                "--service-account-issuer=https://kubernetes.default.svc.cluster.local".into(),
+                format!("--service-account-key-file={}", p("sa.pub")),
+                format!("--service-account-signing-key-file={}", p("sa.key")),
+                "--service-cluster-ip-range=10.96.0.0/16".into(),
+                "--allow-privileged=true".into(),
+                "--profiling=false".into(),
+            ],
+        )?;
         let admin = self.info.client(User::Admin).await?;
         let readyz = format!("{}/readyz", self.info.server);
         let token = self.info.users.admin.clone();
@@ -238,32 +277,62 @@ impl ControlPlane {
             "--kube-api-qps=1000".into(),
             "--kube-api-burst=1000".into(),
         ]);
-        self.spawn("kube-controller-manager", &bins.tool("kube-controller-manager")?, &logs, lifetime, kcm)?;
+        self.spawn(
+            "kube-controller-manager",
+            &bins.tool("kube-controller-manager")?,
+            &logs,
+            lifetime,
+            kcm,
+        )?;
         let mut sched = auth_args(sched_port);
         sched.extend(["--kube-api-qps=1000".into(), "--kube-api-burst=1000".into()]);
-        self.spawn("kube-scheduler", &bins.tool("kube-scheduler")?, &logs, lifetime, sched)?;
+        self.spawn(
+            "kube-scheduler",
+            &bins.tool("kube-scheduler")?,
+            &logs,
+            lifetime,
+            sched,
+        )?;
 
         let stages = bins
             .kwok_stages()?
             .iter()
-            .map(|f| std::fs::read_to_string(f).map_err(Error::io(format!("reading {}", f.display()))))
+            .map(|f| {
+                std::fs::read_to_string(f).map_err(Error::io(format!("reading {}", f.display())))
+            })
             .collect::<Result<Vec<_>>>()?
             .join("\n---\n");
         let stages_file = dir.join("kwok-stages.yaml");
         write(&stages_file, &stages)?;
-        self.spawn("kwok", &bins.tool("kwok")?, &logs, lifetime, vec![
-            format!("--kubeconfig={kc}"),
-            format!("--config={}", stages_file.display()),
-            "--manage-all-nodes=false".into(),
-            format!("--manage-nodes-with-annotation-selector={KWOK_NODE_ANNOTATION}=fake"),
-            "--cidr=127.100.0.0/16".into(),
-            "--node-ip=127.0.0.1".into(),
-            "--node-lease-duration-seconds=40".into(),
-            format!("--server-address=127.0.0.1:{kwok_port}"),
-        ])?;
+        self.spawn(
+            "kwok",
+            &bins.tool("kwok")?,
+            &logs,
+            lifetime,
+            vec![
+                format!("--kubeconfig={kc}"),
+                format!("--config={}", stages_file.display()),
+                "--manage-all-nodes=false".into(),
+                format!("--manage-nodes-with-annotation-selector={KWOK_NODE_ANNOTATION}=fake"),
+                "--cidr=127.100.0.0/16".into(),
+                "--node-ip=127.0.0.1".into(),
+                "--node-lease-duration-seconds=40".into(),
+                format!("--server-address=127.0.0.1:{kwok_port}"),
+            ],
+        )?;
 
-        self.wait_http(&http, "kube-scheduler /healthz", &format!("https://127.0.0.1:{sched_port}/healthz")).await?;
-        self.wait_http(&http, "kube-controller-manager /healthz", &format!("https://127.0.0.1:{kcm_port}/healthz")).await?;
+        self.wait_http(
+            &http,
+            "kube-scheduler /healthz",
+            &format!("https://127.0.0.1:{sched_port}/healthz"),
+        )
+        .await?;
+        self.wait_http(
+            &http,
+            "kube-controller-manager /healthz",
+            &format!("https://127.0.0.1:{kcm_port}/healthz"),
+        )
+        .await?;
         create_nodes(&admin, nodes).await?;
         let expected = nodes.nodes()?.len();
         let node_api: Api<Node> = Api::all(admin.clone());
@@ -272,7 +341,10 @@ impl ControlPlane {
             let alive = self.check_alive();
             async move {
                 alive?;
-                let list = api.list(&Default::default()).await.map_err(Error::kube("listing nodes"))?;
+                let list = api
+                    .list(&Default::default())
+                    .await
+                    .map_err(Error::kube("listing nodes"))?;
                 let ready = list.items.iter().filter(|n| is_node_ready(n)).count();
                 let seen = format!("{ready}/{expected} Ready");
                 Ok(((ready >= expected).then_some(()), seen))
@@ -280,22 +352,40 @@ impl ControlPlane {
         })
         .await?;
         let sa: Api<ServiceAccount> = Api::namespaced(admin.clone(), "default");
-        wait_until("the controller-manager to create the default service account", START_TIMEOUT, || {
-            let sa = sa.clone();
-            let alive = self.check_alive();
-            async move {
-                alive?;
-                let found = sa.get_opt("default").await.map_err(Error::kube("reading service accounts"))?;
-                Ok((found.map(|_| ()), String::new()))
-            }
-        })
+        wait_until(
+            "the controller-manager to create the default service account",
+            START_TIMEOUT,
+            || {
+                let sa = sa.clone();
+                let alive = self.check_alive();
+                async move {
+                    alive?;
+                    let found = sa
+                        .get_opt("default")
+                        .await
+                        .map_err(Error::kube("reading service accounts"))?;
+                    Ok((found.map(|_| ()), String::new()))
+                }
+            },
+        )
         .await?;
-        let pids = self.components.lock().map(|c| c.iter().map(|c| (c.name.to_string(), c.pid())).collect()).unwrap_or_default();
+        let pids = self
+            .components
+            .lock()
+            .map(|c| c.iter().map(|c| (c.name.to_string(), c.pid())).collect())
+            .unwrap_or_default();
         self.info.pids = pids;
         Ok(())
     }
 
-    fn spawn(&self, name: &'static str, bin: &Path, logs: &Path, lifetime: Lifetime, args: Vec<String>) -> Result<()> {
+    fn spawn(
+        &self,
+        name: &'static str,
+        bin: &Path,
+        logs: &Path,
+        lifetime: Lifetime,
+        args: Vec<String>,
+    ) -> Result<()> {
         let component = Component::spawn(name, bin, &args, logs, lifetime)?;
         if let Ok(mut c) = self.components.lock() {
             c.push(component);
@@ -305,7 +395,9 @@ impl ControlPlane {
 
     /// An error naming the first component that has died.
     fn check_alive(&self) -> Result<()> {
-        let Ok(mut components) = self.components.lock() else { return Ok(()) };
+        let Ok(mut components) = self.components.lock() else {
+            return Ok(());
+        };
         components.iter_mut().try_for_each(Component::check_alive)
     }
 
@@ -337,7 +429,9 @@ impl ControlPlane {
 
     /// Stops every component (newest first).
     pub fn stop(&self) {
-        let Ok(mut components) = self.components.lock() else { return };
+        let Ok(mut components) = self.components.lock() else {
+            return;
+        };
         while let Some(mut c) = components.pop() {
             terminate_pid(c.pid(), c.name, Duration::from_secs(5));
             let _ = c.child.wait();
@@ -358,7 +452,8 @@ pub fn stop_detached(state_dir: &Path) -> Result<bool> {
             terminate_pid(*pid, name, Duration::from_secs(10));
         }
     }
-    std::fs::remove_dir_all(state_dir).map_err(Error::io(format!("removing {}", state_dir.display())))?;
+    std::fs::remove_dir_all(state_dir)
+        .map_err(Error::io(format!("removing {}", state_dir.display())))?;
     Ok(true)
 }
 
@@ -390,11 +485,23 @@ async fn bootstrap_rbac(client: &Client) -> Result<()> {
     let team_ns = serde_json::json!({
         "apiVersion": "v1", "kind": "Namespace", "metadata": { "name": User::TEAM_NAMESPACE }
     });
-    ns.patch(User::TEAM_NAMESPACE, &apply, &Patch::Apply(&team_ns)).await.map_err(Error::kube("creating namespace team-a"))?;
+    ns.patch(User::TEAM_NAMESPACE, &apply, &Patch::Apply(&team_ns))
+        .await
+        .map_err(Error::kube("creating namespace team-a"))?;
     let crb: Api<ClusterRoleBinding> = Api::all(client.clone());
     for (name, role, kind, subject) in [
-        ("kubeairunway-testenv-viewers", "view", "Group", User::Viewer.groups()[0]),
-        ("kubeairunway-testenv-backend-auth-delegator", "system:auth-delegator", "User", User::Backend.name()),
+        (
+            "kubeairunway-testenv-viewers",
+            "view",
+            "Group",
+            User::Viewer.groups()[0],
+        ),
+        (
+            "kubeairunway-testenv-backend-auth-delegator",
+            "system:auth-delegator",
+            "User",
+            User::Backend.name(),
+        ),
     ] {
         let obj = serde_json::json!({
             "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
@@ -402,7 +509,9 @@ async fn bootstrap_rbac(client: &Client) -> Result<()> {
             "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role },
             "subjects": [{ "apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": subject }],
         });
-        crb.patch(name, &apply, &Patch::Apply(&obj)).await.map_err(Error::kube(format!("creating ClusterRoleBinding {name}")))?;
+        crb.patch(name, &apply, &Patch::Apply(&obj))
+            .await
+            .map_err(Error::kube(format!("creating ClusterRoleBinding {name}")))?;
     }
     let rb: Api<RoleBinding> = Api::namespaced(client.clone(), User::TEAM_NAMESPACE);
     let obj = serde_json::json!({
@@ -411,7 +520,9 @@ async fn bootstrap_rbac(client: &Client) -> Result<()> {
         "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "edit" },
         "subjects": [{ "apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": User::TeamA.groups()[0] }],
     });
-    rb.patch("team-a-editors", &apply, &Patch::Apply(&obj)).await.map_err(Error::kube("creating RoleBinding team-a-editors"))?;
+    rb.patch("team-a-editors", &apply, &Patch::Apply(&obj))
+        .await
+        .map_err(Error::kube("creating RoleBinding team-a-editors"))?;
     Ok(())
 }
 

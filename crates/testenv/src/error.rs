@@ -16,10 +16,14 @@ pub enum Error {
         path: PathBuf,
     },
     /// Go is needed to build the binaries and is not installed.
-    #[error("Go is not installed; it is needed once to build the local control plane (install Go >= 1.24)")]
+    #[error(
+        "Go is not installed; it is needed once to build the local control plane (install Go >= 1.24)"
+    )]
     GoMissing,
     /// The build script failed.
-    #[error("building the control-plane binaries failed (exit status {status}); see the output above")]
+    #[error(
+        "building the control-plane binaries failed (exit status {status}); see the output above"
+    )]
     BuildFailed {
         /// Exit status of the script.
         status: std::process::ExitStatus,

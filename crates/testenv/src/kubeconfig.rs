@@ -21,7 +21,12 @@ pub(crate) fn render(server: &str, ca_file: &Path, users: &Users) -> String {
     }
     out.push_str("users:\n");
     for u in User::ALL {
-        let _ = write!(out, "- name: {}\n  user:\n    token: {}\n", u.context(), users.token(u));
+        let _ = write!(
+            out,
+            "- name: {}\n  user:\n    token: {}\n",
+            u.context(),
+            users.token(u)
+        );
     }
     out.push_str("current-context: admin\n");
     out

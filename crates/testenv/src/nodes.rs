@@ -57,17 +57,26 @@ pub struct GpuSpec {
 impl NodePools {
     /// Parses and checks a pool file.
     pub fn from_yaml(yaml: &str) -> Result<Self> {
-        let pools: NodePools = serde_saphyr::from_str(yaml).map_err(|e| Error::NodeFile(e.to_string()))?;
+        let pools: NodePools =
+            serde_saphyr::from_str(yaml).map_err(|e| Error::NodeFile(e.to_string()))?;
         let mut seen = std::collections::HashSet::new();
         for p in &pools.pools {
             let valid_name = !p.name.is_empty()
                 && p.name.len() <= 40
-                && p.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+                && p.name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
             if !valid_name {
-                return Err(Error::NodeFile(format!("pool name {:?} must be lowercase letters, digits and '-'", p.name)));
+                return Err(Error::NodeFile(format!(
+                    "pool name {:?} must be lowercase letters, digits and '-'",
+                    p.name
+                )));
             }
             if !seen.insert(p.name.clone()) {
-                return Err(Error::NodeFile(format!("pool name {:?} appears twice", p.name)));
+                return Err(Error::NodeFile(format!(
+                    "pool name {:?} appears twice",
+                    p.name
+                )));
             }
         }
         Ok(pools)
@@ -104,7 +113,8 @@ impl NodePool {
             "topology.kubernetes.io/region": self.region,
             "topology.kubernetes.io/zone": format!("{}-{}", self.region, index % 3 + 1),
         });
-        let mut capacity = serde_json::json!({ "cpu": self.cpu, "memory": self.memory, "pods": "110" });
+        let mut capacity =
+            serde_json::json!({ "cpu": self.cpu, "memory": self.memory, "pods": "110" });
         if let Some(gpu) = &self.gpu {
             labels["nvidia.com/gpu.present"] = "true".into();
             labels["nvidia.com/gpu.product"] = gpu.product.clone().into();
@@ -137,7 +147,8 @@ impl NodePool {
                 },
             },
         });
-        serde_json::from_value(node).map_err(|e| Error::NodeFile(format!("pool {}: {e}", self.name)))
+        serde_json::from_value(node)
+            .map_err(|e| Error::NodeFile(format!("pool {}: {e}", self.name)))
     }
 }
 
@@ -152,14 +163,36 @@ mod tests {
         let gpus = |product: &str| -> Vec<String> {
             nodes
                 .iter()
-                .filter(|n| n.metadata.labels.as_ref().and_then(|l| l.get("nvidia.com/gpu.product")).map(String::as_str) == Some(product))
-                .map(|n| n.status.as_ref().and_then(|s| s.capacity.as_ref()).and_then(|c| c.get("nvidia.com/gpu")).map(|q| q.0.clone()).unwrap_or_default())
+                .filter(|n| {
+                    n.metadata
+                        .labels
+                        .as_ref()
+                        .and_then(|l| l.get("nvidia.com/gpu.product"))
+                        .map(String::as_str)
+                        == Some(product)
+                })
+                .map(|n| {
+                    n.status
+                        .as_ref()
+                        .and_then(|s| s.capacity.as_ref())
+                        .and_then(|c| c.get("nvidia.com/gpu"))
+                        .map(|q| q.0.clone())
+                        .unwrap_or_default()
+                })
                 .collect()
         };
         assert_eq!(gpus("NVIDIA-H100-80GB-HBM3"), vec!["8", "8"]);
         assert_eq!(gpus("NVIDIA-A100-SXM4-40GB"), vec!["4"]);
         assert_eq!(gpus("Tesla-T4"), vec!["1", "1"]);
-        let cpu_only = nodes.iter().filter(|n| n.metadata.labels.as_ref().is_some_and(|l| !l.contains_key("nvidia.com/gpu.present"))).count();
+        let cpu_only = nodes
+            .iter()
+            .filter(|n| {
+                n.metadata
+                    .labels
+                    .as_ref()
+                    .is_some_and(|l| !l.contains_key("nvidia.com/gpu.present"))
+            })
+            .count();
         assert_eq!(cpu_only, 2);
         assert_eq!(nodes.len(), 7);
     }
@@ -167,9 +200,20 @@ mod tests {
     #[test]
     fn rejects_duplicate_and_malformed_pools() {
         let dup = "pools:\n- {name: a, count: 1, cpu: '1', memory: 1Gi, instanceType: x, region: r}\n- {name: a, count: 1, cpu: '1', memory: 1Gi, instanceType: x, region: r}\n";
-        assert!(NodePools::from_yaml(dup).unwrap_err().to_string().contains("appears twice"));
-        let bad = "pools:\n- {name: A_B, count: 1, cpu: '1', memory: 1Gi, instanceType: x, region: r}\n";
-        assert!(NodePools::from_yaml(bad).unwrap_err().to_string().contains("lowercase"));
+        assert!(
+            NodePools::from_yaml(dup)
+                .expect_err("must be rejected")
+                .to_string()
+                .contains("appears twice")
+        );
+        let bad =
+            "pools:\n- {name: A_B, count: 1, cpu: '1', memory: 1Gi, instanceType: x, region: r}\n";
+        assert!(
+            NodePools::from_yaml(bad)
+                .expect_err("must be rejected")
+                .to_string()
+                .contains("lowercase")
+        );
         let unknown = "pools:\n- {name: a, count: 1, cpu: '1', memory: 1Gi, instanceType: x, region: r, gpus: 3}\n";
         assert!(NodePools::from_yaml(unknown).is_err());
     }

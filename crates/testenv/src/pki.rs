@@ -25,7 +25,8 @@ pub(crate) fn generate() -> Result<Pki> {
     let ca_key = KeyPair::generate()?;
     let mut ca = CertificateParams::default();
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.distinguished_name.push(DnType::CommonName, "kubeairunway-local-ca");
+    ca.distinguished_name
+        .push(DnType::CommonName, "kubeairunway-local-ca");
     ca.key_usages = vec![
         KeyUsagePurpose::KeyCertSign,
         KeyUsagePurpose::CrlSign,
@@ -40,9 +41,14 @@ pub(crate) fn generate() -> Result<Pki> {
         "kubernetes".to_string(),
         "kubernetes.default.svc".to_string(),
     ])?;
-    serving.distinguished_name.push(DnType::CommonName, "kube-apiserver");
+    serving
+        .distinguished_name
+        .push(DnType::CommonName, "kube-apiserver");
     serving.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    serving.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
+    serving.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyEncipherment,
+    ];
     let issuer = Issuer::new(ca, &ca_key);
     let serving_cert = serving.signed_by(&serving_key, &issuer)?;
 

@@ -28,10 +28,18 @@ pub(crate) struct Component {
 }
 
 impl Component {
-    pub fn spawn(name: &'static str, bin: &Path, args: &[String], log_dir: &Path, lifetime: Lifetime) -> Result<Self> {
+    pub fn spawn(
+        name: &'static str,
+        bin: &Path,
+        args: &[String],
+        log_dir: &Path,
+        lifetime: Lifetime,
+    ) -> Result<Self> {
         let log = log_dir.join(format!("{name}.log"));
         let out = File::create(&log).map_err(Error::io(format!("creating {}", log.display())))?;
-        let err = out.try_clone().map_err(Error::io("duplicating a log file handle"))?;
+        let err = out
+            .try_clone()
+            .map_err(Error::io("duplicating a log file handle"))?;
         let mut cmd = Command::new(bin);
         cmd.args(args).stdin(Stdio::null()).stdout(out).stderr(err);
         match lifetime {
@@ -41,7 +49,9 @@ impl Component {
             }
             Lifetime::TiedToProcess => tie_to_parent(&mut cmd),
         }
-        let child = cmd.spawn().map_err(Error::io(format!("starting {name} ({})", bin.display())))?;
+        let child = cmd
+            .spawn()
+            .map_err(Error::io(format!("starting {name} ({})", bin.display())))?;
         Ok(Self { name, child, log })
     }
 
@@ -112,7 +122,10 @@ pub(crate) fn terminate_pid(pid: u32, expected: &str, grace: Duration) {
 
 fn is_zombie(pid: i32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| s.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')))
+        .map(|s| {
+            s.rsplit_once(')')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+        })
         .unwrap_or(true)
 }
 

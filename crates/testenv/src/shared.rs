@@ -26,19 +26,23 @@ pub fn shared() -> &'static ControlPlane {
     static CELL: OnceLock<std::result::Result<ControlPlane, String>> = OnceLock::new();
     let started = CELL.get_or_init(|| {
         let (tx, rx) = std::sync::mpsc::channel();
-        let spawned = std::thread::Builder::new().name("testenv-supervisor".into()).spawn(move || {
-            let result = start_for_tests().map_err(|e| e.to_string());
-            let failed = result.is_err();
-            let _ = tx.send(result);
-            if !failed {
-                // Keep this thread (the parent of the control-plane processes) alive.
-                loop {
-                    std::thread::park();
+        let spawned = std::thread::Builder::new()
+            .name("testenv-supervisor".into())
+            .spawn(move || {
+                let result = start_for_tests().map_err(|e| e.to_string());
+                let failed = result.is_err();
+                let _ = tx.send(result);
+                if !failed {
+                    // Keep this thread (the parent of the control-plane processes) alive.
+                    loop {
+                        std::thread::park();
+                    }
                 }
-            }
-        });
+            });
         match spawned {
-            Ok(_) => rx.recv().unwrap_or_else(|_| Err("the testenv supervisor thread died".into())),
+            Ok(_) => rx
+                .recv()
+                .unwrap_or_else(|_| Err("the testenv supervisor thread died".into())),
             Err(e) => Err(format!("spawning the testenv supervisor thread: {e}")),
         }
     });
@@ -55,7 +59,11 @@ fn start_for_tests() -> Result<ControlPlane> {
         .map_err(Error::io("building the testenv runtime"))?;
     let root = std::env::temp_dir().join("kubeairunway-testenv");
     remove_stale_state(&root);
-    let state_dir = root.join(format!("{}-{}", std::process::id(), rand::rng().random::<u32>()));
+    let state_dir = root.join(format!(
+        "{}-{}",
+        std::process::id(),
+        rand::rng().random::<u32>()
+    ));
     let options = Options {
         state_dir,
         binaries: Binaries::from_env(),
@@ -74,7 +82,9 @@ fn start_for_tests() -> Result<ControlPlane> {
 
 /// Removes state directories left by test processes that no longer run.
 fn remove_stale_state(root: &std::path::Path) {
-    let Ok(entries) = std::fs::read_dir(root) else { return };
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().to_string();
         let pid = name.split('-').next().and_then(|p| p.parse::<u32>().ok());
@@ -108,13 +118,20 @@ impl ControlPlane {
             .await
             .map_err(Error::kube(format!("creating namespace {name}")))?;
         let sa: Api<ServiceAccount> = Api::namespaced(client, &name);
-        wait_until(&format!("service account default in {name}"), Duration::from_secs(30), || {
-            let sa = sa.clone();
-            async move {
-                let found = sa.get_opt("default").await.map_err(Error::kube("reading service accounts"))?;
-                Ok((found.map(|_| ()), String::new()))
-            }
-        })
+        wait_until(
+            &format!("service account default in {name}"),
+            Duration::from_secs(30),
+            || {
+                let sa = sa.clone();
+                async move {
+                    let found = sa
+                        .get_opt("default")
+                        .await
+                        .map_err(Error::kube("reading service accounts"))?;
+                    Ok((found.map(|_| ()), String::new()))
+                }
+            },
+        )
         .await?;
         Ok(TestNamespace { name })
     }
@@ -123,7 +140,8 @@ impl ControlPlane {
     pub fn kubectl(&self, user: User) -> std::process::Command {
         let info = self.info();
         let mut cmd = std::process::Command::new(info.bin_dir.join("kubectl"));
-        cmd.env("KUBECONFIG", info.kubeconfig_path()).arg(format!("--context={}", user.context()));
+        cmd.env("KUBECONFIG", info.kubeconfig_path())
+            .arg(format!("--context={}", user.context()));
         cmd
     }
 }

@@ -74,7 +74,12 @@ impl Users {
             let bytes: [u8; 24] = rand::rng().random();
             bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
         };
-        Self { admin: token(), viewer: token(), team_a: token(), backend: token() }
+        Self {
+            admin: token(),
+            viewer: token(),
+            team_a: token(),
+            backend: token(),
+        }
     }
 
     /// The token of a user.
@@ -91,7 +96,15 @@ impl Users {
     pub(crate) fn token_file(&self) -> String {
         User::ALL
             .iter()
-            .map(|&u| format!("{},{},uid-{},\"{}\"\n", self.token(u), u.name(), u.name(), u.groups().join(",")))
+            .map(|&u| {
+                format!(
+                    "{},{},uid-{},\"{}\"\n",
+                    self.token(u),
+                    u.name(),
+                    u.name(),
+                    u.groups().join(",")
+                )
+            })
             .collect()
     }
 }

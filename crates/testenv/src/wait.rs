@@ -20,8 +20,16 @@ where
             return Ok(value);
         }
         if tokio::time::Instant::now() >= deadline {
-            let detail = if seen.is_empty() { String::new() } else { format!(": last seen {seen}") };
-            return Err(Error::Timeout { what: what.to_string(), timeout, detail });
+            let detail = if seen.is_empty() {
+                String::new()
+            } else {
+                format!(": last seen {seen}")
+            };
+            return Err(Error::Timeout {
+                what: what.to_string(),
+                timeout,
+                detail,
+            });
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

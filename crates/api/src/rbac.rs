@@ -1,0 +1,64 @@
+//! ClusterRoles that extend the built-in `view`, `edit` and `admin` roles to KubeAIRunway's
+//! resources (through RBAC aggregation), so existing bindings grant the expected access.
+
+use k8s_openapi::api::rbac::v1::{ClusterRole, PolicyRule};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use crate::GROUP;
+
+const AGGREGATE_TO: &str = "rbac.authorization.k8s.io/aggregate-to-";
+
+/// `kubeairunway-view` (read) and `kubeairunway-edit` (change ModelDeployments).
+pub fn aggregated_roles() -> Vec<ClusterRole> {
+    let rule = |resources: &[&str], verbs: &[&str]| PolicyRule {
+        api_groups: Some(vec![GROUP.to_string()]),
+        resources: Some(resources.iter().map(|r| r.to_string()).collect()),
+        verbs: verbs.iter().map(|v| v.to_string()).collect(),
+        ..Default::default()
+    };
+    let role = |name: &str, aggregate: &[&str], rules: Vec<PolicyRule>| ClusterRole {
+        metadata: ObjectMeta {
+            name: Some(name.to_string()),
+            labels: Some(
+                aggregate
+                    .iter()
+                    .map(|to| (format!("{AGGREGATE_TO}{to}"), "true".to_string()))
+                    .chain([(
+                        crate::labels::MANAGED_BY.to_string(),
+                        crate::labels::MANAGED_BY_VALUE.to_string(),
+                    )])
+                    .collect(),
+            ),
+            ..Default::default()
+        },
+        rules: Some(rules),
+        ..Default::default()
+    };
+    vec![
+        role(
+            "kubeairunway-view",
+            &["view", "edit", "admin"],
+            vec![rule(
+                &[
+                    "modeldeployments",
+                    "modeldeployments/status",
+                    "modeldeployments/scale",
+                    "inferenceproviderconfigs",
+                    "inferenceproviderconfigs/status",
+                ],
+                &["get", "list", "watch"],
+            )],
+        ),
+        role(
+            "kubeairunway-edit",
+            &["edit", "admin"],
+            vec![
+                rule(
+                    &["modeldeployments"],
+                    &["create", "update", "patch", "delete", "deletecollection"],
+                ),
+                rule(&["modeldeployments/scale"], &["update", "patch"]),
+            ],
+        ),
+    ]
+}

@@ -1,0 +1,191 @@
+//! The local control plane behaves like a real cluster: the real scheduler does GPU fit checks,
+//! KWOK runs what fits, the controller-manager reconciles Deployments, RBAC and TokenReview work.
+
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::authentication::v1::TokenReview;
+use k8s_openapi::api::core::v1::{Event, Node, Pod};
+use kube::api::{Api, ListParams, PostParams};
+use kubeairunway_testenv::{Error, User, shared, wait_until};
+use serde_json::json;
+
+fn gpu_pod(name: &str, gpus: u32) -> Pod {
+    serde_json::from_value(json!({
+        "metadata": { "name": name },
+        "spec": { "containers": [{
+            "name": "server", "image": "vllm/vllm-openai:v0.10.0",
+            "resources": { "limits": { "nvidia.com/gpu": gpus.to_string() } },
+        }] },
+    }))
+    .expect("pod shape")
+}
+
+#[tokio::test]
+async fn nodes_carry_gpu_capacity_and_feature_discovery_labels() {
+    let cp = shared();
+    let nodes: Api<Node> = Api::all(cp.client(User::Admin).await.expect("client"));
+    let list = nodes
+        .list(&ListParams::default().labels("nvidia.com/gpu.product=NVIDIA-H100-80GB-HBM3"))
+        .await
+        .expect("list");
+    assert_eq!(list.items.len(), 2);
+    for node in &list.items {
+        let labels = node.metadata.labels.as_ref().expect("labels");
+        assert_eq!(labels["nvidia.com/gpu.count"], "8");
+        assert_eq!(labels["nvidia.com/gpu.memory"], "81559");
+        assert_eq!(labels["agentpool"], "h100");
+        assert!(labels.contains_key("node.kubernetes.io/instance-type"));
+        assert!(labels.contains_key("topology.kubernetes.io/region"));
+        let allocatable = node
+            .status
+            .as_ref()
+            .and_then(|s| s.allocatable.as_ref())
+            .expect("allocatable");
+        assert_eq!(allocatable["nvidia.com/gpu"].0, "8");
+    }
+    let all = nodes.list(&ListParams::default()).await.expect("list");
+    assert_eq!(all.items.len(), 7, "2 H100 + 1 A100 + 2 T4 + 2 CPU nodes");
+}
+
+#[tokio::test]
+async fn a_pod_that_fits_runs_on_an_h100_node_and_one_that_does_not_stays_pending() {
+    let cp = shared();
+    let ns = cp.namespace("sched").await.expect("namespace").name;
+    let client = cp.client(User::Admin).await.expect("client");
+    let pods: Api<Pod> = Api::namespaced(client.clone(), &ns);
+    pods.create(&PostParams::default(), &gpu_pod("eight", 8))
+        .await
+        .expect("create");
+    pods.create(&PostParams::default(), &gpu_pod("nine", 9))
+        .await
+        .expect("create");
+
+    let running = wait_until("the 8-GPU pod to run", Duration::from_secs(60), || {
+        let pods = pods.clone();
+        async move {
+            let pod = pods
+                .get("eight")
+                .await
+                .map_err(|e| Error::State(e.to_string()))?;
+            let phase = pod
+                .status
+                .as_ref()
+                .and_then(|s| s.phase.clone())
+                .unwrap_or_default();
+            let seen = format!("phase {phase}");
+            Ok(((phase == "Running").then_some(pod), seen))
+        }
+    })
+    .await
+    .expect("8 GPUs fit on one H100 node");
+    let node = running
+        .spec
+        .as_ref()
+        .and_then(|s| s.node_name.clone())
+        .expect("bound to a node");
+    assert!(
+        node.starts_with("kwok-h100-"),
+        "only the H100 nodes have 8 GPUs, got {node}"
+    );
+
+    let events: Api<Event> = Api::namespaced(client, &ns);
+    let event = wait_until(
+        "a FailedScheduling event for the 9-GPU pod",
+        Duration::from_secs(60),
+        || {
+            let events = events.clone();
+            async move {
+                let list = events
+                    .list(
+                        &ListParams::default()
+                            .fields("involvedObject.name=nine,reason=FailedScheduling"),
+                    )
+                    .await
+                    .map_err(|e| Error::State(e.to_string()))?;
+                Ok((list.items.into_iter().next(), String::new()))
+            }
+        },
+    )
+    .await
+    .expect("the scheduler reports why the pod cannot run");
+    let message = event.message.unwrap_or_default();
+    assert!(
+        message.contains("Insufficient nvidia.com/gpu"),
+        "scheduler message: {message}"
+    );
+    let nine = pods.get("nine").await.expect("get");
+    assert_eq!(
+        nine.status.and_then(|s| s.phase).as_deref(),
+        Some("Pending")
+    );
+    assert!(nine.spec.and_then(|s| s.node_name).is_none());
+}
+
+#[tokio::test]
+async fn the_controller_manager_runs_deployments_to_ready_pods() {
+    let cp = shared();
+    let ns = cp.namespace("deploy").await.expect("namespace").name;
+    let deployments: Api<Deployment> =
+        Api::namespaced(cp.client(User::Admin).await.expect("client"), &ns);
+    let deployment: Deployment = serde_json::from_value(json!({
+        "metadata": { "name": "cpu-server" },
+        "spec": {
+            "replicas": 2,
+            "selector": { "matchLabels": { "app": "cpu-server" } },
+            "template": {
+                "metadata": { "labels": { "app": "cpu-server" } },
+                "spec": {
+                    "nodeSelector": { "agentpool": "cpu" },
+                    "containers": [{ "name": "server", "image": "ghcr.io/ggml-org/llama.cpp:server" }],
+                },
+            },
+        },
+    }))
+    .expect("shape");
+    deployments
+        .create(&PostParams::default(), &deployment)
+        .await
+        .expect("create");
+    wait_until("2 ready replicas", Duration::from_secs(60), || {
+        let deployments = deployments.clone();
+        async move {
+            let d = deployments
+                .get("cpu-server")
+                .await
+                .map_err(|e| Error::State(e.to_string()))?;
+            let ready = d.status.and_then(|s| s.ready_replicas).unwrap_or(0);
+            Ok(((ready == 2).then_some(()), format!("{ready} ready")))
+        }
+    })
+    .await
+    .expect("ReplicaSet controller, scheduler and KWOK bring the Deployment up");
+}
+
+#[tokio::test]
+async fn the_backend_identity_may_review_tokens_and_others_may_not() {
+    let cp = shared();
+    let review: TokenReview =
+        serde_json::from_value(json!({ "spec": { "token": cp.info().users.team_a } }))
+            .expect("shape");
+    let backend: Api<TokenReview> = Api::all(cp.client(User::Backend).await.expect("client"));
+    let answer = backend
+        .create(&PostParams::default(), &review)
+        .await
+        .expect("auth-delegator allows TokenReview");
+    let status = answer.status.expect("status");
+    assert_eq!(status.authenticated, Some(true));
+    let user = status.user.expect("user info");
+    assert_eq!(user.username.as_deref(), Some("alice"));
+    assert!(
+        user.groups
+            .unwrap_or_default()
+            .contains(&"team-a".to_string())
+    );
+
+    let viewer: Api<TokenReview> = Api::all(cp.client(User::Viewer).await.expect("client"));
+    match viewer.create(&PostParams::default(), &review).await {
+        Err(kube::Error::Api(s)) => assert_eq!(s.code, 403),
+        other => panic!("the viewer must not review tokens: {other:?}"),
+    }
+}
