@@ -1,0 +1,1 @@
+//! The `kaito` provider (being written).

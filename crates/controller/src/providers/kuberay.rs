@@ -1,0 +1,1 @@
+//! The `kuberay` provider (being written).

@@ -1,0 +1,1 @@
+//! The built-in `kubernetes` provider (being written).

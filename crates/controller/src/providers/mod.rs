@@ -1,0 +1,97 @@
+//! Providers turn a ModelDeployment into the objects of one serving stack and map those
+//! objects' status back. Each provider is one module behind the [`Provider`] trait; the shared
+//! reconcile loop (finalizer, server-side apply, status) lives in [`crate::provider_controller`].
+
+pub mod common;
+pub mod dynamo;
+pub mod kaito;
+pub mod kuberay;
+pub mod kubernetes;
+
+use k8s_openapi::api::core::v1::Pod;
+use kubeairunway_api::{
+    EndpointStatus, EngineType, InferenceProviderConfigSpec, ModelDeployment, ReplicaStatus,
+};
+use serde_json::Value;
+
+/// The kind a provider writes, when it is a third-party CRD.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UpstreamKind {
+    /// API group, e.g. `kaito.sh`.
+    pub group: &'static str,
+    /// Version, e.g. `v1beta1`.
+    pub version: &'static str,
+    /// Kind, e.g. `Workspace`.
+    pub kind: &'static str,
+    /// Plural resource name, e.g. `workspaces`.
+    pub plural: &'static str,
+}
+
+impl UpstreamKind {
+    /// `group/version`.
+    pub fn api_version(&self) -> String {
+        format!("{}/{}", self.group, self.version)
+    }
+
+    /// The CRD name, `plural.group`.
+    pub fn crd_name(&self) -> String {
+        format!("{}.{}", self.plural, self.group)
+    }
+}
+
+/// Phase as translated from the provider's objects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ObservedPhase {
+    /// Nothing is scheduled yet.
+    Pending,
+    /// Objects exist; the model server is not ready.
+    Deploying,
+    /// Serving.
+    Running,
+    /// The stack reports a failure.
+    Failed,
+}
+
+/// What a provider reads from its live objects.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Observed {
+    /// Translated phase.
+    pub phase: ObservedPhase,
+    /// Upstream message, if any (a failure reason, a scheduling problem, …).
+    pub message: Option<String>,
+    /// Replica counts; `None` when the upstream object has no status yet.
+    pub replicas: Option<ReplicaStatus>,
+    /// Where the model is served; `None` when unknown.
+    pub endpoint: Option<EndpointStatus>,
+}
+
+/// Why the provider's objects could not be generated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct TransformError(pub String);
+
+/// One serving stack.
+pub trait Provider: Send + Sync + 'static {
+    /// Provider name; also the name of its InferenceProviderConfig.
+    fn name(&self) -> &'static str;
+
+    /// Reported in `status.version` of the InferenceProviderConfig.
+    fn version(&self) -> &'static str;
+
+    /// Capabilities, selection rules and installation info registered at start.
+    fn registration(&self) -> InferenceProviderConfigSpec;
+
+    /// The third-party kind this provider writes; `None` for built-in Kubernetes objects.
+    fn upstream(&self) -> Option<UpstreamKind>;
+
+    /// Whether this provider can serve `md` with the resolved `engine`; the error says why not.
+    fn check_compatible(&self, md: &ModelDeployment, engine: EngineType) -> Result<(), String>;
+
+    /// The objects to apply, complete with `apiVersion`, `kind`, `metadata` (name, namespace,
+    /// labels, owner references). The first one is the primary object whose status is mapped.
+    fn desired(&self, md: &ModelDeployment, engine: EngineType) -> Result<Vec<Value>, TransformError>;
+
+    /// Translates the live primary object (`None` when it does not exist yet) and the pods of the
+    /// deployment into a status.
+    fn observe(&self, md: &ModelDeployment, primary: Option<&Value>, pods: &[Pod]) -> Observed;
+}
