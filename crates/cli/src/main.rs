@@ -1,5 +1,6 @@
 //! `kubeairunway`: the one binary of KubeAIRunway.
 
+mod controller;
 mod crds;
 mod dev;
 mod serve;
@@ -18,6 +19,8 @@ struct Cli {
 enum Command {
     /// Serve the REST API (and the web UI) on port 3001 (the default command).
     Serve(serve::ServeArgs),
+    /// Run the controller: engine and provider selection and the providers.
+    Controller(controller::ControllerArgs),
     /// Print the CRD manifests, or install them into the current cluster.
     Crds(crds::CrdsArgs),
     /// A local demo cluster with simulated GPU nodes (real control plane, KWOK kubelets).
@@ -45,6 +48,7 @@ fn main() -> anyhow::Result<()> {
             .unwrap_or(Command::Serve(serve::ServeArgs::default_args()))
         {
             Command::Serve(args) => serve::run(args).await,
+            Command::Controller(args) => controller::run(args).await,
             Command::Crds(args) => crds::run(args).await,
             Command::Dev(args) => dev::run(args).await,
             Command::Version => {

@@ -89,7 +89,23 @@ pub trait Provider: Send + Sync + 'static {
 
     /// The objects to apply, complete with `apiVersion`, `kind`, `metadata` (name, namespace,
     /// labels, owner references). The first one is the primary object whose status is mapped.
-    fn desired(&self, md: &ModelDeployment, engine: EngineType) -> Result<Vec<Value>, TransformError>;
+    fn desired(
+        &self,
+        md: &ModelDeployment,
+        engine: EngineType,
+    ) -> Result<Vec<Value>, TransformError>;
+
+    /// The kinds of every object `desired` returns, for clean-up. Defaults to the upstream kind.
+    fn kinds(&self) -> Vec<kube::core::ApiResource> {
+        self.upstream()
+            .map(|u| {
+                let gvk = kube::core::GroupVersionKind::gvk(u.group, u.version, u.kind);
+                vec![kube::core::ApiResource::from_gvk_with_plural(
+                    &gvk, u.plural,
+                )]
+            })
+            .unwrap_or_default()
+    }
 
     /// Translates the live primary object (`None` when it does not exist yet) and the pods of the
     /// deployment into a status.

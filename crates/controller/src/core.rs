@@ -1,0 +1,428 @@
+//! The core reconciler: resolves the engine, validates, selects the provider, and derives the one
+//! phase and message a user sees from its own conditions and the provider's (controller.md §4,
+//! with the §13 defects fixed).
+//!
+//! It owns, through server-side apply with the field manager [`FIELD_MANAGER`]:
+//! `observedGeneration`, `phase`, `message`, `engine`, `provider.name`,
+//! `provider.selectedReason` and the conditions `Validated`, `EngineSelected`,
+//! `ProviderSelected`. Providers own the rest of the status.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use k8s_openapi::jiff::Timestamp;
+use kube::api::{Api, Patch, PatchParams};
+use kube::runtime::controller::Action;
+use kube::runtime::events::{Event, EventType};
+use kube::{Resource, ResourceExt};
+use kubeairunway_api::labels::RECONCILE_PAUSED;
+use kubeairunway_api::{
+    DeploymentPhase, EngineType, InferenceProviderConfig, ModelDeployment, ModelDeploymentSpec,
+    ServingMode,
+};
+use serde_json::json;
+
+use crate::conditions::{self, Want, types};
+use crate::context::Context;
+use crate::selection::{self, unavailable_reason};
+use crate::{Error, Result};
+
+/// Field manager of the core's status writes.
+pub const FIELD_MANAGER: &str = "kubeairunway-core";
+/// How often a deployment that waits for a provider is looked at again (providers registering
+/// or recovering also trigger it at once through the InferenceProviderConfig watch).
+pub const WAITING_RECHECK: Duration = Duration::from_secs(30);
+
+/// True when reconciling is paused by annotation.
+pub fn is_paused(md: &ModelDeployment) -> bool {
+    md.annotations()
+        .get(RECONCILE_PAUSED)
+        .is_some_and(|v| v == "true")
+}
+
+/// What the core decided for one deployment.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Decision {
+    engine: Option<(EngineType, String)>,
+    provider: Option<(String, String)>,
+    wants: Vec<Want>,
+    phase: DeploymentPhase,
+    message: String,
+    waiting: bool,
+    rule_errors: Vec<String>,
+}
+
+/// Decides engine, validation, provider, phase and message. Pure: everything it reads is passed.
+pub(crate) fn decide(
+    md: &ModelDeployment,
+    providers: &[InferenceProviderConfig],
+    rules: &crate::cel::RuleEngine,
+    now: Timestamp,
+) -> Decision {
+    let status = md.status.clone().unwrap_or_default();
+    let mut wants = Vec::new();
+    let mut rule_errors = Vec::new();
+
+    // Engine: explicit wins; an earlier automatic choice sticks; otherwise choose now.
+    let previous_auto = status
+        .engine
+        .as_ref()
+        .filter(|e| e.selected_reason.as_deref() != Some("explicit engine selection"))
+        .and_then(|e| e.type_.zip(e.selected_reason.clone()));
+    let engine = match (md.spec.engine.type_, previous_auto) {
+        (Some(e), _) => Ok((e, "explicit engine selection".to_string(), true)),
+        (None, Some((e, reason))) => Ok((e, reason, false)),
+        (None, None) => selection::select_engine(&md.spec, providers, now)
+            .map(|c| (c.engine, c.reason, c.explicit)),
+    };
+    let (engine, engine_reason) = match engine {
+        Ok((e, reason, explicit)) => {
+            let (cond_reason, msg) = if explicit {
+                (
+                    "ExplicitSelection",
+                    format!("Engine {e} selected explicitly"),
+                )
+            } else {
+                ("AutoSelected", format!("Engine {e}: {reason}"))
+            };
+            wants.push(Want::yes(types::ENGINE_SELECTED, cond_reason, msg));
+            (e, reason)
+        }
+        Err(err) => {
+            let message = format!("Engine selection failed: {err}");
+            wants.push(Want::no(
+                types::ENGINE_SELECTED,
+                "SelectionFailed",
+                message.clone(),
+            ));
+            return Decision {
+                engine: None,
+                provider: None,
+                wants,
+                phase: DeploymentPhase::Pending,
+                message,
+                waiting: true,
+                rule_errors,
+            };
+        }
+    };
+
+    if let Err(problem) = validate(&md.spec, engine) {
+        let message = format!("Validation failed: {problem}");
+        wants.push(Want::no(
+            types::VALIDATED,
+            "ValidationFailed",
+            message.clone(),
+        ));
+        return Decision {
+            engine: Some((engine, engine_reason)),
+            provider: None,
+            wants,
+            phase: DeploymentPhase::Failed,
+            message,
+            waiting: false,
+            rule_errors,
+        };
+    }
+    wants.push(Want::yes(
+        types::VALIDATED,
+        "ValidationPassed",
+        "The spec is valid",
+    ));
+
+    // Provider: explicit always wins (even when named after an automatic choice); an automatic
+    // choice sticks while its InferenceProviderConfig exists; otherwise choose now.
+    let explicit = md.spec.provider.as_ref().and_then(|p| p.name.clone());
+    let previous = status
+        .provider
+        .as_ref()
+        .filter(|p| p.selected_reason.as_deref() != Some("explicit provider selection"))
+        .and_then(|p| p.name.clone().zip(p.selected_reason.clone()))
+        .filter(|(name, _)| {
+            providers
+                .iter()
+                .any(|ipc| ipc.metadata.name.as_deref() == Some(name))
+        });
+    let choice = match (explicit, previous) {
+        (None, Some((name, reason))) => Ok((name, reason, false)),
+        _ => selection::select_provider(&md.spec, engine, providers, rules, now).map(|c| {
+            rule_errors = c.rule_errors;
+            (c.name, c.reason, c.explicit)
+        }),
+    };
+    let (provider, provider_reason) = match choice {
+        Ok((name, reason, explicit)) => {
+            let (cond_reason, msg) = if explicit {
+                (
+                    "ExplicitSelection",
+                    format!("Provider {name} selected explicitly"),
+                )
+            } else {
+                ("AutoSelected", format!("Provider {name}: {reason}"))
+            };
+            wants.push(Want::yes(types::PROVIDER_SELECTED, cond_reason, msg));
+            (name, reason)
+        }
+        Err(err) => {
+            let reason = if matches!(err, selection::SelectionError::UnknownProvider { .. }) {
+                "ProviderNotFound"
+            } else {
+                "SelectionFailed"
+            };
+            let message = format!("Provider selection failed: {err}");
+            wants.push(Want::no(types::PROVIDER_SELECTED, reason, message.clone()));
+            return Decision {
+                engine: Some((engine, engine_reason)),
+                provider: None,
+                wants,
+                phase: DeploymentPhase::Pending,
+                message,
+                waiting: true,
+                rule_errors,
+            };
+        }
+    };
+
+    let (phase, message, waiting) = derive_phase(md, &provider, providers, now);
+    Decision {
+        engine: Some((engine, engine_reason)),
+        provider: Some((provider, provider_reason)),
+        wants,
+        phase,
+        message,
+        waiting,
+        rule_errors,
+    }
+}
+
+/// The user-facing phase and message once a provider is selected, from the provider's
+/// conditions (controller.md §1.5, computed in one place instead of two writers racing).
+fn derive_phase(
+    md: &ModelDeployment,
+    provider: &str,
+    providers: &[InferenceProviderConfig],
+    now: Timestamp,
+) -> (DeploymentPhase, String, bool) {
+    if md.meta().deletion_timestamp.is_some() {
+        return (
+            DeploymentPhase::Terminating,
+            "Deleting the provider's resources".into(),
+            false,
+        );
+    }
+    let cs = md.status.as_ref().and_then(|s| s.conditions.as_ref());
+    let generation = md.metadata.generation;
+    let current = |t: &str| {
+        conditions::find(cs, t)
+            .filter(|c| c.observed_generation.is_none() || c.observed_generation == generation)
+    };
+    if let Some(c) = current(types::PROVIDER_COMPATIBLE).filter(|c| c.status == "False") {
+        return (DeploymentPhase::Failed, c.message.clone(), false);
+    }
+    if let Some(c) = current(types::RESOURCE_CREATED).filter(|c| c.status == "False") {
+        return (DeploymentPhase::Failed, c.message.clone(), false);
+    }
+    if let Some(c) = current(types::READY) {
+        if c.status == "True" {
+            return (DeploymentPhase::Running, c.message.clone(), false);
+        }
+        if c.reason == "DeploymentFailed" {
+            return (DeploymentPhase::Failed, c.message.clone(), false);
+        }
+    }
+    if current(types::RESOURCE_CREATED).is_some_and(|c| c.status == "True") {
+        let kind = md
+            .status
+            .as_ref()
+            .and_then(|s| s.provider.as_ref())
+            .and_then(|p| p.resource_kind.clone())
+            .unwrap_or_else(|| "Resource".into());
+        let detail = current(types::READY)
+            .map(|c| c.message.clone())
+            .filter(|m| !m.is_empty());
+        let message =
+            detail.unwrap_or_else(|| format!("{kind} created, waiting for pods to be ready"));
+        return (DeploymentPhase::Deploying, message, false);
+    }
+    let ipc = providers
+        .iter()
+        .find(|p| p.metadata.name.as_deref() == Some(provider));
+    let message = match ipc.and_then(|p| unavailable_reason(p, now)) {
+        Some(why) => format!("Waiting for provider {provider}: {why}"),
+        None => format!("Waiting for provider {provider} to create its resources"),
+    };
+    (DeploymentPhase::Pending, message, true)
+}
+
+/// The cross-field rules of controller.md §3.2 with the resolved engine (the CRD schema holds
+/// the same rules; this catches objects stored before them and auto-selected engines).
+pub fn validate(spec: &ModelDeploymentSpec, engine: EngineType) -> std::result::Result<(), String> {
+    if spec.model.source == kubeairunway_api::ModelSource::Huggingface
+        && spec.model.id.as_deref().is_none_or(str::is_empty)
+    {
+        return Err("spec.model.id is required when spec.model.source is huggingface".into());
+    }
+    match spec.serving.mode {
+        ServingMode::Aggregated => {
+            let gpus = match &spec.resources {
+                Some(r) => r.gpu.as_ref().map_or(0, |g| g.count),
+                None => 1,
+            };
+            if engine != EngineType::Llamacpp && gpus < 1 {
+                return Err(format!(
+                    "spec.resources.gpu.count must be at least 1 for engine {engine}"
+                ));
+            }
+        }
+        ServingMode::Disaggregated => {
+            if spec
+                .resources
+                .as_ref()
+                .and_then(|r| r.gpu.as_ref())
+                .is_some_and(|g| g.count > 0)
+            {
+                return Err(
+                    "spec.resources.gpu.count must be 0 or unset in disaggregated mode".into(),
+                );
+            }
+            for (name, component) in [
+                ("prefill", &spec.scaling.prefill),
+                ("decode", &spec.scaling.decode),
+            ] {
+                match component {
+                    None => {
+                        return Err(format!(
+                            "spec.scaling.{name} is required in disaggregated mode"
+                        ));
+                    }
+                    Some(c) if c.gpu.as_ref().is_none_or(|g| g.count < 1) => {
+                        return Err(format!(
+                            "spec.scaling.{name}.gpu.count must be at least 1 in disaggregated mode"
+                        ));
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One pass of the core for a deployment.
+pub async fn reconcile(md: Arc<ModelDeployment>, ctx: Arc<Context>) -> Result<Action> {
+    let _timer = ctx.metrics.reconcile_timer("core");
+    if is_paused(&md) {
+        return Ok(Action::await_change());
+    }
+    let providers: Vec<InferenceProviderConfig> = ctx
+        .providers
+        .state()
+        .iter()
+        .map(|p| (**p).clone())
+        .collect();
+    let now = Timestamp::now();
+    let decision = decide(&md, &providers, &ctx.rules, now);
+    for e in &decision.rule_errors {
+        tracing::warn!(deployment = %md.name_any(), "selection rule failed and counts as no match: {e}");
+    }
+    write_status(&md, &decision, &ctx, now).await?;
+    if decision.waiting {
+        Ok(Action::requeue(WAITING_RECHECK))
+    } else {
+        Ok(Action::await_change())
+    }
+}
+
+async fn write_status(
+    md: &ModelDeployment,
+    d: &Decision,
+    ctx: &Context,
+    now: Timestamp,
+) -> Result<()> {
+    let status = md.status.clone().unwrap_or_default();
+    let generation = md.metadata.generation;
+    let wanted = conditions::build(status.conditions.as_ref(), &d.wants, generation, now);
+    let engine_same = status
+        .engine
+        .as_ref()
+        .map(|e| (e.type_, e.selected_reason.clone()))
+        == d.engine.as_ref().map(|(e, r)| (Some(*e), Some(r.clone())));
+    let provider_same = status
+        .provider
+        .as_ref()
+        .and_then(|p| p.name.clone().zip(p.selected_reason.clone()))
+        == d.provider.clone();
+    let unchanged = conditions::unchanged(status.conditions.as_ref(), &wanted)
+        && status.observed_generation == generation
+        && status.phase == Some(d.phase)
+        && status.message.as_deref() == Some(d.message.as_str())
+        && engine_same
+        && provider_same;
+    if unchanged {
+        return Ok(());
+    }
+    let mut patch = json!({
+        "apiVersion": ModelDeployment::api_version(&()),
+        "kind": ModelDeployment::kind(&()),
+        "metadata": { "name": md.name_any() },
+        "status": {
+            "observedGeneration": generation,
+            "phase": d.phase,
+            "message": d.message,
+            "conditions": wanted,
+        },
+    });
+    if let Some((engine, reason)) = &d.engine {
+        patch["status"]["engine"] = json!({ "type": engine, "selectedReason": reason });
+    }
+    if let Some((name, reason)) = &d.provider {
+        patch["status"]["provider"] = json!({ "name": name, "selectedReason": reason });
+    }
+    let api: Api<ModelDeployment> =
+        Api::namespaced(ctx.client.clone(), &md.namespace().unwrap_or_default());
+    api.patch_status(
+        &md.name_any(),
+        &PatchParams::apply(FIELD_MANAGER).force(),
+        &Patch::Apply(&patch),
+    )
+    .await
+    .map_err(|source| Error::Kube {
+        what: format!("writing the status of {}", md.name_any()),
+        source,
+    })?;
+    ctx.metrics.status_write("core");
+    publish_transitions(md, &status.conditions, &wanted, ctx).await;
+    Ok(())
+}
+
+/// Emits an Event when a core condition changes status or reason.
+async fn publish_transitions(
+    md: &ModelDeployment,
+    before: &Option<Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>>,
+    after: &[k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition],
+    ctx: &Context,
+) {
+    for c in after {
+        let old = conditions::find(before.as_ref(), &c.type_);
+        if old.is_some_and(|o| o.status == c.status && o.reason == c.reason) {
+            continue;
+        }
+        let (type_, reason) = match (c.type_.as_str(), c.status.as_str()) {
+            (types::PROVIDER_SELECTED, "True") => (EventType::Normal, "ProviderSelected"),
+            (types::ENGINE_SELECTED, "True") => (EventType::Normal, "EngineSelected"),
+            (types::VALIDATED, "True") => continue,
+            (types::VALIDATED, _) => (EventType::Warning, "ValidationFailed"),
+            (_, _) => (EventType::Warning, "SelectionFailed"),
+        };
+        let event = Event {
+            type_,
+            reason: reason.into(),
+            note: Some(c.message.clone()),
+            action: "Select".into(),
+            secondary: None,
+        };
+        if let Err(e) = ctx.recorder.publish(&event, &md.object_ref(&())).await {
+            tracing::debug!(error = %e, "could not publish an event");
+        }
+    }
+}

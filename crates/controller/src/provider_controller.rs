@@ -1,0 +1,531 @@
+//! The shared reconcile loop of every provider: finalizer, compatibility, server-side apply of
+//! the provider's objects, status mapping, and a deletion that always finishes
+//! (controller.md §5 with the §13 defects fixed).
+//!
+//! One controller serves every enabled provider: a pass looks up the provider named in
+//! `status.provider.name` (or whose finalizer the object carries) and runs it. Each provider
+//! writes with its own field manager, `kubeairunway-provider-<name>`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use k8s_openapi::jiff::Timestamp;
+use kube::api::{
+    Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PropagationPolicy,
+};
+use kube::core::ApiResource;
+use kube::runtime::controller::Action;
+use kube::runtime::events::{Event, EventType};
+use kube::{Resource, ResourceExt};
+use kubeairunway_api::labels::DEPLOYMENT;
+use kubeairunway_api::{EngineType, ModelDeployment};
+use serde_json::{Value, json};
+
+use crate::conditions::{self, Want, types};
+use crate::context::Context;
+use crate::core::is_paused;
+use crate::providers::{Observed, ObservedPhase, Provider};
+use crate::{Error, Result};
+
+/// The enabled providers by name.
+#[derive(Clone, Default)]
+pub struct Registry {
+    providers: BTreeMap<&'static str, Arc<dyn Provider>>,
+}
+
+impl Registry {
+    /// A registry of `providers`.
+    pub fn new(providers: Vec<Arc<dyn Provider>>) -> Self {
+        Self {
+            providers: providers.into_iter().map(|p| (p.name(), p)).collect(),
+        }
+    }
+
+    /// Every enabled provider.
+    pub fn all(&self) -> impl Iterator<Item = &Arc<dyn Provider>> {
+        self.providers.values()
+    }
+
+    /// The provider named `name`, if enabled.
+    pub fn get(&self, name: &str) -> Option<&Arc<dyn Provider>> {
+        self.providers.get(name)
+    }
+}
+
+/// Field manager of a provider's writes.
+pub fn field_manager(provider: &str) -> String {
+    format!("kubeairunway-provider-{provider}")
+}
+
+/// Finalizer a provider puts on the deployments it serves.
+pub fn finalizer(provider: &str) -> String {
+    format!("kubeairunway.ai/{provider}-provider")
+}
+
+/// State of the provider controller.
+pub struct ProviderContext {
+    /// Shared controller state.
+    pub ctx: Arc<Context>,
+    /// Enabled providers.
+    pub registry: Registry,
+}
+
+/// One pass of the provider side for a deployment.
+pub async fn reconcile(md: Arc<ModelDeployment>, pc: Arc<ProviderContext>) -> Result<Action> {
+    let ctx = &pc.ctx;
+    let selected = md
+        .status
+        .as_ref()
+        .and_then(|s| s.provider.as_ref())
+        .and_then(|p| p.name.clone());
+    // Clean up for any enabled provider whose finalizer is on the object but which is no longer
+    // (or never was) the selected one, or when the object is being deleted.
+    for provider in pc.registry.all() {
+        let fin = finalizer(provider.name());
+        let holds = md.finalizers().iter().any(|f| *f == fin);
+        let deleting = md.meta().deletion_timestamp.is_some();
+        if holds && (deleting || selected.as_deref() != Some(provider.name())) {
+            let _timer = ctx.metrics.reconcile_timer(provider.name());
+            return cleanup(&md, provider.as_ref(), ctx).await;
+        }
+    }
+    let Some(provider) = selected.as_deref().and_then(|name| pc.registry.get(name)) else {
+        return Ok(Action::await_change());
+    };
+    if md.meta().deletion_timestamp.is_some() || is_paused(&md) {
+        return Ok(Action::await_change());
+    }
+    let _timer = ctx.metrics.reconcile_timer(provider.name());
+    apply(&md, provider.as_ref(), ctx).await
+}
+
+async fn apply(md: &ModelDeployment, provider: &dyn Provider, ctx: &Context) -> Result<Action> {
+    let name = md.name_any();
+    let ns = md.namespace().unwrap_or_default();
+    let fin = finalizer(provider.name());
+    if !md.finalizers().iter().any(|f| *f == fin) {
+        let mut finalizers = md.finalizers().to_vec();
+        finalizers.push(fin);
+        set_finalizers(md, finalizers, ctx).await?;
+        return Ok(Action::await_change());
+    }
+    let engine = md.spec.engine.type_.or_else(|| {
+        md.status
+            .as_ref()
+            .and_then(|s| s.engine.as_ref())
+            .and_then(|e| e.type_)
+    });
+    let Some(engine) = engine else {
+        return Ok(Action::await_change());
+    };
+    let label = provider_label(provider);
+    let mut wants = Vec::new();
+    if let Err(why) = provider.check_compatible(md, engine) {
+        wants.push(Want::no(
+            types::PROVIDER_COMPATIBLE,
+            "IncompatibleConfiguration",
+            format!("{label} cannot serve this deployment: {why}"),
+        ));
+        write_status(md, provider, &wants, None, ctx).await?;
+        return Ok(Action::await_change());
+    }
+    wants.push(Want::yes(
+        types::PROVIDER_COMPATIBLE,
+        "CompatibilityVerified",
+        format!("Configuration compatible with {label}"),
+    ));
+    let objects = match provider.desired(md, engine) {
+        Ok(objects) => objects,
+        Err(e) => {
+            wants.push(Want::no(
+                types::RESOURCE_CREATED,
+                "TransformFailed",
+                format!("Failed to generate {label} resources: {e}"),
+            ));
+            write_status(md, provider, &wants, None, ctx).await?;
+            return Ok(Action::await_change());
+        }
+    };
+    if let Some(upstream) = provider.upstream()
+        && !crd_installed(&ctx.client, &upstream.crd_name()).await?
+    {
+        let message = format!(
+            "The {} {} CRD ({}) is not installed in the cluster; install {label} (see the provider's installation steps) and the deployment continues",
+            upstream.api_version(),
+            upstream.kind,
+            upstream.crd_name()
+        );
+        wants.push(Want::no(
+            types::RESOURCE_CREATED,
+            "UpstreamCRDMissing",
+            message,
+        ));
+        write_status(md, provider, &wants, None, ctx).await?;
+        return Ok(Action::requeue(ctx.settings.resync));
+    }
+    let manager = field_manager(provider.name());
+    let mut primary: Option<Value> = None;
+    for (i, object) in objects.iter().enumerate() {
+        match apply_object(&ctx.client, object, &manager).await {
+            Ok(live) => {
+                if i == 0 {
+                    primary = Some(live);
+                }
+            }
+            Err(e) => {
+                let kind = object["kind"].as_str().unwrap_or("object");
+                let reason = if matches!(&e, kube::Error::Api(s) if s.code == 409) {
+                    "ResourceConflict"
+                } else {
+                    "CreateFailed"
+                };
+                wants.push(Want::no(
+                    types::RESOURCE_CREATED,
+                    reason,
+                    format!("Failed to create {kind}: {}", describe(&e)),
+                ));
+                write_status(md, provider, &wants, None, ctx).await?;
+                return Ok(Action::requeue(ctx.settings.resync));
+            }
+        }
+    }
+    let kind = objects
+        .first()
+        .and_then(|o| o["kind"].as_str())
+        .unwrap_or("Resource")
+        .to_string();
+    wants.push(Want::yes(
+        types::RESOURCE_CREATED,
+        "ResourceCreated",
+        format!("{kind} created successfully"),
+    ));
+    let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), &ns);
+    let pods = pods
+        .list(&ListParams::default().labels(&format!("{DEPLOYMENT}={name}")))
+        .await
+        .map_err(|source| Error::Kube {
+            what: format!("listing the pods of {name}"),
+            source,
+        })?
+        .items;
+    let observed = provider.observe(md, primary.as_ref(), &pods);
+    let ready = match observed.phase {
+        ObservedPhase::Running => Want::yes(
+            types::READY,
+            "DeploymentReady",
+            observed.message.clone().unwrap_or_else(|| "Serving".into()),
+        ),
+        ObservedPhase::Failed => Want::no(
+            types::READY,
+            "DeploymentFailed",
+            observed
+                .message
+                .clone()
+                .unwrap_or_else(|| format!("{kind} failed")),
+        ),
+        _ => Want::no(
+            types::READY,
+            "DeploymentInProgress",
+            observed
+                .message
+                .clone()
+                .unwrap_or_else(|| format!("{kind} created, waiting for pods to be ready")),
+        ),
+    };
+    wants.push(ready);
+    let resource = primary.as_ref().map(|p| {
+        (
+            p["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            kind,
+        )
+    });
+    write_status(md, provider, &wants, Some((&observed, resource)), ctx).await?;
+    if provider.upstream().is_some() {
+        Ok(Action::requeue(ctx.settings.resync))
+    } else {
+        Ok(Action::requeue(ctx.settings.resync * 10))
+    }
+}
+
+/// Server-side applies one object with the provider's field manager and returns it as stored.
+/// Only the fields we send are ours: fields defaulted by the API server or set by others never
+/// make us write again, and drift in our fields is corrected by the apply.
+async fn apply_object(
+    client: &kube::Client,
+    object: &Value,
+    manager: &str,
+) -> std::result::Result<Value, kube::Error> {
+    let ar = api_resource(object);
+    let name = object["metadata"]["name"].as_str().unwrap_or_default();
+    let ns = object["metadata"]["namespace"].as_str().unwrap_or_default();
+    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), ns, &ar);
+    let live = api
+        .patch(
+            name,
+            &PatchParams::apply(manager).force(),
+            &Patch::Apply(object),
+        )
+        .await?;
+    Ok(serde_json::to_value(live).unwrap_or(Value::Null))
+}
+
+fn api_resource(object: &Value) -> ApiResource {
+    let api_version = object["apiVersion"].as_str().unwrap_or_default();
+    let kind = object["kind"].as_str().unwrap_or_default();
+    let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+    let gvk = kube::core::GroupVersionKind::gvk(group, version, kind);
+    ApiResource::from_gvk(&gvk)
+}
+
+async fn crd_installed(client: &kube::Client, name: &str) -> Result<bool> {
+    let api: Api<CustomResourceDefinition> = Api::all(client.clone());
+    let crd = api.get_opt(name).await.map_err(|source| Error::Kube {
+        what: format!("looking up CRD {name}"),
+        source,
+    })?;
+    Ok(crd.is_some_and(|c| {
+        c.status.and_then(|s| s.conditions).is_some_and(|cs| {
+            cs.iter()
+                .any(|c| c.type_ == "Established" && c.status == "True")
+        })
+    }))
+}
+
+/// Removes the provider's objects, then its finalizer. A deletion always finishes: objects of a
+/// kind whose CRD is gone cannot exist, and after the finalizer timeout the finalizer is removed
+/// even if objects are stuck (with a Warning event).
+async fn cleanup(md: &ModelDeployment, provider: &dyn Provider, ctx: &Context) -> Result<Action> {
+    let name = md.name_any();
+    let ns = md.namespace().unwrap_or_default();
+    let uid = md.uid().unwrap_or_default();
+    let mut remaining = 0;
+    for ar in provider.kinds() {
+        let api: Api<DynamicObject> = Api::namespaced_with(ctx.client.clone(), &ns, &ar);
+        let list = match api
+            .list(&ListParams::default().labels(&format!("{DEPLOYMENT}={name}")))
+            .await
+        {
+            Ok(list) => list,
+            Err(kube::Error::Api(s)) if s.code == 404 => continue,
+            Err(source) => {
+                if past_timeout(md, ctx) {
+                    continue;
+                }
+                return Err(Error::Kube {
+                    what: format!("listing {} of {name}", ar.plural),
+                    source,
+                });
+            }
+        };
+        for obj in list.items {
+            let owned = obj.owner_references().iter().any(|o| o.uid == uid);
+            if !owned {
+                continue;
+            }
+            remaining += 1;
+            if obj.metadata.deletion_timestamp.is_none() {
+                let dp = DeleteParams {
+                    propagation_policy: Some(PropagationPolicy::Background),
+                    ..Default::default()
+                };
+                match api.delete(&obj.name_any(), &dp).await {
+                    Ok(_) | Err(kube::Error::Api(_)) => {}
+                    Err(source) => {
+                        return Err(Error::Kube {
+                            what: format!("deleting {} {}", ar.kind, obj.name_any()),
+                            source,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    if remaining > 0 && !past_timeout(md, ctx) {
+        return Ok(Action::requeue(Duration::from_secs(2)));
+    }
+    if remaining > 0 {
+        let event = Event {
+            type_: EventType::Warning,
+            reason: "FinalizerTimeout".into(),
+            note: Some(format!(
+                "{remaining} {} object(s) were still being deleted after {:?}; removing the finalizer anyway",
+                provider.name(),
+                ctx.settings.finalizer_timeout
+            )),
+            action: "Cleanup".into(),
+            secondary: None,
+        };
+        let _ = ctx.recorder.publish(&event, &md.object_ref(&())).await;
+    }
+    let fin = finalizer(provider.name());
+    let finalizers: Vec<String> = md
+        .finalizers()
+        .iter()
+        .filter(|f| **f != fin)
+        .cloned()
+        .collect();
+    set_finalizers(md, finalizers, ctx).await?;
+    Ok(Action::await_change())
+}
+
+fn past_timeout(md: &ModelDeployment, ctx: &Context) -> bool {
+    let Some(since) = &md.meta().deletion_timestamp else {
+        return false;
+    };
+    let elapsed = Timestamp::now().duration_since(since.0);
+    elapsed.as_secs_f64() > ctx.settings.finalizer_timeout.as_secs_f64()
+}
+
+/// Sets the finalizer list with a merge patch guarded by the resourceVersion (never a full
+/// update, which would re-default zero values; controller.md §13.9).
+async fn set_finalizers(
+    md: &ModelDeployment,
+    finalizers: Vec<String>,
+    ctx: &Context,
+) -> Result<()> {
+    let api: Api<ModelDeployment> =
+        Api::namespaced(ctx.client.clone(), &md.namespace().unwrap_or_default());
+    let patch = json!({ "metadata": { "finalizers": finalizers, "resourceVersion": md.resource_version() } });
+    match api
+        .patch(
+            &md.name_any(),
+            &PatchParams::default(),
+            &Patch::Merge(&patch),
+        )
+        .await
+    {
+        Ok(_) => Ok(()),
+        // Gone already, or changed meanwhile: the watch brings the new version.
+        Err(kube::Error::Api(s)) if s.code == 404 || s.code == 409 => Ok(()),
+        Err(source) => Err(Error::Kube {
+            what: format!("updating the finalizers of {}", md.name_any()),
+            source,
+        }),
+    }
+}
+
+async fn write_status(
+    md: &ModelDeployment,
+    provider: &dyn Provider,
+    wants: &[Want],
+    observed: Option<(&Observed, Option<(String, String)>)>,
+    ctx: &Context,
+) -> Result<()> {
+    let status = md.status.clone().unwrap_or_default();
+    let now = Timestamp::now();
+    let wanted = conditions::build(
+        status.conditions.as_ref(),
+        wants,
+        md.metadata.generation,
+        now,
+    );
+    let (replicas, endpoint, resource) = match observed {
+        Some((o, resource)) => (o.replicas.clone(), o.endpoint.clone(), resource),
+        None => (None, None, None),
+    };
+    let current_resource = status
+        .provider
+        .as_ref()
+        .and_then(|p| p.resource_name.clone().zip(p.resource_kind.clone()));
+    let unchanged = conditions::unchanged(status.conditions.as_ref(), &wanted)
+        && status.replicas == replicas
+        && status.endpoint == endpoint
+        && current_resource == resource;
+    // Conditions this provider owns but no longer wants must go too.
+    let stale = status.conditions.iter().flatten().any(|c| {
+        [
+            types::PROVIDER_COMPATIBLE,
+            types::RESOURCE_CREATED,
+            types::READY,
+        ]
+        .contains(&c.type_.as_str())
+            && !wanted.iter().any(|w| w.type_ == c.type_)
+    });
+    if unchanged && !stale {
+        return Ok(());
+    }
+    let mut body = json!({
+        "apiVersion": ModelDeployment::api_version(&()),
+        "kind": ModelDeployment::kind(&()),
+        "metadata": { "name": md.name_any() },
+        "status": { "conditions": wanted },
+    });
+    if let Some((name, kind)) = &resource {
+        body["status"]["provider"] = json!({ "resourceName": name, "resourceKind": kind });
+    }
+    if let Some(r) = &replicas {
+        body["status"]["replicas"] = json!(r);
+    }
+    if let Some(e) = &endpoint {
+        body["status"]["endpoint"] = json!(e);
+    }
+    let api: Api<ModelDeployment> =
+        Api::namespaced(ctx.client.clone(), &md.namespace().unwrap_or_default());
+    let manager = field_manager(provider.name());
+    api.patch_status(
+        &md.name_any(),
+        &PatchParams::apply(&manager).force(),
+        &Patch::Apply(&body),
+    )
+    .await
+    .map_err(|source| Error::Kube {
+        what: format!("writing the provider status of {}", md.name_any()),
+        source,
+    })?;
+    ctx.metrics.status_write(provider.name());
+    for c in &wanted {
+        let old = conditions::find(status.conditions.as_ref(), &c.type_);
+        if old.is_some_and(|o| o.status == c.status && o.reason == c.reason) {
+            continue;
+        }
+        let (type_, reason) = match (c.type_.as_str(), c.status.as_str()) {
+            (types::RESOURCE_CREATED, "True") => (EventType::Normal, "ResourceCreated"),
+            (types::READY, "True") => (EventType::Normal, "DeploymentReady"),
+            (types::READY, _) | (types::PROVIDER_COMPATIBLE, "True") => continue,
+            (_, _) => (EventType::Warning, c.reason.as_str()),
+        };
+        let event = Event {
+            type_,
+            reason: reason.to_string(),
+            note: Some(c.message.clone()),
+            action: "Reconcile".into(),
+            secondary: None,
+        };
+        let _ = ctx.recorder.publish(&event, &md.object_ref(&())).await;
+    }
+    Ok(())
+}
+
+fn provider_label(provider: &dyn Provider) -> String {
+    match provider.name() {
+        "kaito" => "KAITO".into(),
+        "dynamo" => "Dynamo".into(),
+        "kuberay" => "KubeRay".into(),
+        "kubernetes" => "the kubernetes provider".into(),
+        other => other.to_string(),
+    }
+}
+
+/// A readable message of a Kubernetes error (its status message, not the debug form).
+fn describe(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(s) => s.message.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The engine a provider uses for `md`.
+pub fn resolved_engine(md: &ModelDeployment) -> Option<EngineType> {
+    md.spec.engine.type_.or_else(|| {
+        md.status
+            .as_ref()
+            .and_then(|s| s.engine.as_ref())
+            .and_then(|e| e.type_)
+    })
+}

@@ -1,0 +1,273 @@
+//! Wiring: caches, the two controllers, registration and heartbeats, metrics and leader election.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::{FutureExt, StreamExt};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{Pod, Service};
+use kube::api::Api;
+use kube::runtime::controller::{Action, Controller};
+use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::reflector::{self, ObjectRef};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Client, ResourceExt};
+use kubeairunway_api::labels::DEPLOYMENT;
+use kubeairunway_api::{InferenceProviderConfig, ModelDeployment};
+
+use crate::context::{Context, Settings};
+use crate::leader::{LeaderConfig, LeaderElector};
+use crate::metrics::{self, Metrics};
+use crate::provider_controller::{ProviderContext, Registry};
+use crate::providers::{Provider, kubernetes::Kubernetes};
+use crate::{Error, Result, core, provider_controller, registration};
+
+/// How `kubeairunway controller` runs.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Names of the providers to run (`kaito`, `dynamo`, `kuberay`, `kubernetes`).
+    pub providers: Vec<String>,
+    /// Where to serve `/metrics`, `/healthz` and `/readyz`; `None` to not serve.
+    pub metrics_addr: Option<SocketAddr>,
+    /// Lease settings; `None` runs without leader election.
+    pub leader: Option<LeaderConfig>,
+    /// Timing knobs.
+    pub settings: Settings,
+    /// Name reported on Events.
+    pub instance: String,
+}
+
+/// Every provider name, in order.
+pub fn all_providers() -> Vec<String> {
+    ["kaito", "dynamo", "kuberay", "kubernetes"]
+        .map(String::from)
+        .to_vec()
+}
+
+fn provider(name: &str) -> Result<Arc<dyn Provider>> {
+    Ok(match name {
+        "kubernetes" => Arc::new(Kubernetes),
+        other => return Err(Error::UnknownProvider(other.to_string())),
+    })
+}
+
+/// Runs the controller until `shutdown` completes, leadership is lost, or a fatal error.
+pub async fn run(
+    client: Client,
+    options: Options,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let providers = options
+        .providers
+        .iter()
+        .map(|n| provider(n))
+        .collect::<Result<Vec<_>>>()?;
+    let registry = Registry::new(providers);
+    let metrics = Arc::new(Metrics::default());
+    let shutdown = shutdown.shared();
+
+    let (md_reader, md_writer) = reflector::store::<ModelDeployment>();
+    if let Some(addr) = options.metrics_addr {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| Error::Metrics { addr, source })?;
+        let app = metrics::router(metrics.clone(), Some(md_reader.clone()));
+        let stop = shutdown.clone();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(stop)
+                .await;
+        });
+    }
+
+    if let Some(leader) = &options.leader {
+        let elector = LeaderElector::new(client.clone(), leader.clone());
+        tokio::select! {
+            r = elector.acquire() => r?,
+            () = shutdown.clone() => return Ok(()),
+        }
+        let work = run_leading(
+            client,
+            options.clone(),
+            registry,
+            metrics,
+            (md_reader, md_writer),
+            shutdown.clone(),
+        );
+        tokio::select! {
+            r = work => r,
+            e = elector.hold() => Err(e),
+        }
+    } else {
+        run_leading(
+            client,
+            options,
+            registry,
+            metrics,
+            (md_reader, md_writer),
+            shutdown,
+        )
+        .await
+    }
+}
+
+async fn run_leading(
+    client: Client,
+    options: Options,
+    registry: Registry,
+    metrics: Arc<Metrics>,
+    (md_reader, md_writer): (
+        reflector::Store<ModelDeployment>,
+        reflector::store::Writer<ModelDeployment>,
+    ),
+    shutdown: futures::future::Shared<impl Future<Output = ()> + Send + 'static>,
+) -> Result<()> {
+    let ipc_api: Api<InferenceProviderConfig> = Api::all(client.clone());
+    let (ipc_reader, ipc_writer) = reflector::store();
+    let ipc_reflector = watcher(ipc_api.clone(), watcher::Config::default())
+        .default_backoff()
+        .reflect(ipc_writer)
+        .for_each(|_| async {});
+    tokio::spawn(ipc_reflector);
+    let md_api: Api<ModelDeployment> = Api::all(client.clone());
+    let md_reflector = watcher(md_api.clone(), watcher::Config::default().any_semantic())
+        .default_backoff()
+        .reflect(md_writer)
+        .for_each(|_| async {});
+    tokio::spawn(md_reflector);
+
+    let reporter = Reporter {
+        controller: "kubeairunway-controller".into(),
+        instance: Some(options.instance.clone()),
+    };
+    let ctx = Arc::new(Context {
+        client: client.clone(),
+        providers: ipc_reader.clone(),
+        rules: Default::default(),
+        recorder: Recorder::new(client.clone(), reporter),
+        metrics: metrics.clone(),
+        settings: options.settings.clone(),
+    });
+
+    for p in registry.all() {
+        registration::register(&client, p.as_ref()).await?;
+        registration::heartbeat(&client, p.as_ref(), false).await?;
+    }
+    let _ = ipc_reader.wait_until_ready().await;
+
+    // Core: every ModelDeployment; a provider registering or changing re-runs the ones waiting.
+    let core_controller =
+        Controller::new(md_api.clone(), watcher::Config::default().any_semantic());
+    let core_store = core_controller.store();
+    let core = core_controller
+        .watches(
+            ipc_api,
+            watcher::Config::default(),
+            move |_ipc: InferenceProviderConfig| {
+                core_store
+                    .state()
+                    .into_iter()
+                    .filter(|md| waiting_for_provider(md))
+                    .map(|md| ObjectRef::from_obj(&*md))
+                    .collect::<Vec<_>>()
+            },
+        )
+        .graceful_shutdown_on(shutdown.clone())
+        .run(core::reconcile, error_policy("core"), ctx.clone())
+        .for_each(|_| async {});
+
+    // Providers: one controller dispatching to the selected provider; owned Deployments and
+    // Services and the deployment's pods re-run it when they change.
+    let pc = Arc::new(ProviderContext {
+        ctx: ctx.clone(),
+        registry: registry.clone(),
+    });
+    let owned = watcher::Config::default().labels(&format!("{DEPLOYMENT}"));
+    let providers = Controller::new(md_api, watcher::Config::default().any_semantic())
+        .owns(Api::<Deployment>::all(client.clone()), owned.clone())
+        .owns(Api::<Service>::all(client.clone()), owned.clone())
+        .watches(Api::<Pod>::all(client.clone()), owned, |pod: Pod| {
+            let ns = pod.namespace();
+            pod.labels().get(DEPLOYMENT).map(|name| {
+                let r = ObjectRef::<ModelDeployment>::new(name);
+                match ns {
+                    Some(ns) => r.within(&ns),
+                    None => r,
+                }
+            })
+        })
+        .graceful_shutdown_on(shutdown.clone())
+        .run(provider_controller::reconcile, provider_error_policy, pc)
+        .for_each(|_| async {});
+
+    let heartbeats = heartbeat_loop(
+        client.clone(),
+        registry.clone(),
+        options.settings.heartbeat,
+        shutdown.clone(),
+    );
+    metrics.set_ready();
+    tracing::info!(providers = ?options.providers, "controller running");
+    let _ = md_reader.wait_until_ready().await;
+    tokio::join!(core, providers, heartbeats);
+    Ok(())
+}
+
+/// True for deployments whose provider is not chosen yet (or whose choice failed).
+fn waiting_for_provider(md: &ModelDeployment) -> bool {
+    md.status
+        .as_ref()
+        .and_then(|s| s.provider.as_ref())
+        .and_then(|p| p.name.as_ref())
+        .is_none()
+        || md.status.as_ref().and_then(|s| s.phase)
+            == Some(kubeairunway_api::DeploymentPhase::Pending)
+}
+
+async fn heartbeat_loop(
+    client: Client,
+    registry: Registry,
+    every: Duration,
+    shutdown: impl Future<Output = ()>,
+) {
+    let beat = async {
+        loop {
+            tokio::time::sleep(every).await;
+            for p in registry.all() {
+                if let Err(e) = registration::heartbeat(&client, p.as_ref(), false).await {
+                    tracing::warn!(provider = p.name(), error = %e, "heartbeat failed");
+                }
+            }
+        }
+    };
+    tokio::select! {
+        () = beat => {},
+        () = shutdown => {
+            for p in registry.all() {
+                let _ = registration::heartbeat(&client, p.as_ref(), true).await;
+            }
+        }
+    }
+}
+
+fn error_policy(
+    controller: &'static str,
+) -> impl Fn(Arc<ModelDeployment>, &Error, Arc<Context>) -> Action {
+    move |md, error, ctx| {
+        ctx.metrics.reconcile_error(controller);
+        tracing::warn!(deployment = %md.name_any(), %error, "{controller} reconcile failed; retrying");
+        Action::requeue(Duration::from_secs(5))
+    }
+}
+
+fn provider_error_policy(
+    md: Arc<ModelDeployment>,
+    error: &Error,
+    pc: Arc<ProviderContext>,
+) -> Action {
+    pc.ctx.metrics.reconcile_error("provider");
+    tracing::warn!(deployment = %md.name_any(), %error, "provider reconcile failed; retrying");
+    Action::requeue(Duration::from_secs(5))
+}
