@@ -27,7 +27,14 @@ enum DevCommand {
         /// Node pool file (defaults to the shipped pools: H100, A100, T4 and CPU nodes).
         #[arg(long)]
         nodes: Option<PathBuf>,
+        /// Also run `kubeairunway controller` in the background (logs in the state directory).
+        #[arg(long)]
+        controller: bool,
     },
+    /// Run the simulated upstream operators (KAITO, Dynamo, KubeRay stand-ins) in the
+    /// foreground; `dev up` starts this in the background.
+    #[command(hide = true)]
+    Operators,
     /// Print shell exports for the cluster: `eval "$(kubeairunway dev env)"`.
     Env,
     /// Say whether the cluster runs, and where.
@@ -39,7 +46,13 @@ enum DevCommand {
 pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     let state_dir = args.state_dir.unwrap_or_else(default_state_dir);
     match args.command {
-        DevCommand::Up { nodes } => up(&state_dir, nodes.as_deref()).await,
+        DevCommand::Up { nodes, controller } => up(&state_dir, nodes.as_deref(), controller).await,
+        DevCommand::Operators => {
+            let info = running(&state_dir)?;
+            let client = info.client(User::Admin).await?;
+            kubeairunway_testenv::simulators::run(client).await?;
+            Ok(())
+        }
         DevCommand::Env => {
             let info = running(&state_dir)?;
             println!("export KUBECONFIG={}", shell_quote(&info.kubeconfig_path()));
@@ -69,7 +82,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     }
 }
 
-async fn up(state_dir: &Path, nodes: Option<&Path>) -> anyhow::Result<()> {
+async fn up(state_dir: &Path, nodes: Option<&Path>, with_controller: bool) -> anyhow::Result<()> {
     if let Ok(info) = ClusterInfo::load(state_dir)
         && info.is_running()
     {
@@ -110,17 +123,80 @@ async fn up(state_dir: &Path, nodes: Option<&Path>) -> anyhow::Result<()> {
     };
     let cp = ControlPlane::start(options).await?;
     let client = cp.client(User::Admin).await?;
-    if let Err(e) = kubeairunway_api::crds::install(&client, Duration::from_secs(60)).await {
+    let installed = async {
+        kubeairunway_api::crds::install(&client, Duration::from_secs(60)).await?;
+        kubeairunway_testenv::simulators::install_upstream_crds(&client).await?;
+        anyhow::Ok(())
+    };
+    if let Err(e) = installed.await {
         cp.stop();
         bail!("installing the CRDs failed: {e}");
     }
+    let mut info = cp.info().clone();
+    let logs = info.state_dir.join("logs");
+    let state = info.state_dir.display().to_string();
+    let mut extra = vec![(
+        "operators",
+        vec![
+            "dev".to_string(),
+            "operators".into(),
+            "--state-dir".into(),
+            state,
+        ],
+    )];
+    if with_controller {
+        extra.push((
+            "controller",
+            vec![
+                "controller".into(),
+                "--metrics-bind-address".into(),
+                "127.0.0.1:8081".into(),
+            ],
+        ));
+    }
+    for (name, args) in extra {
+        match spawn_self(
+            &args,
+            &logs.join(format!("{name}.log")),
+            &info.kubeconfig_path(),
+        ) {
+            Ok(pid) => info.pids.push(("kubeairunway".into(), pid)),
+            Err(e) => {
+                cp.stop();
+                bail!("starting the {name}: {e}");
+            }
+        }
+    }
+    info.save()?;
     eprintln!(
-        "local cluster up at {} in {:.1}s; CRDs installed",
-        cp.info().server,
-        cp.startup.as_secs_f64()
+        "local cluster up at {} in {:.1}s; CRDs installed; simulated KAITO, Dynamo and KubeRay operators running{}",
+        info.server,
+        cp.startup.as_secs_f64(),
+        if with_controller {
+            "; controller running"
+        } else {
+            ""
+        }
     );
-    print_next_steps(cp.info());
+    print_next_steps(&info);
     Ok(())
+}
+
+/// Starts this binary again, detached, with `args`; returns its pid.
+fn spawn_self(args: &[String], log: &Path, kubeconfig: &Path) -> anyhow::Result<u32> {
+    use std::os::unix::process::CommandExt;
+    let exe = std::env::current_exe().context("locating the kubeairunway binary")?;
+    let out = std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
+    let err = out.try_clone()?;
+    let child = std::process::Command::new(exe)
+        .args(args)
+        .env("KUBECONFIG", kubeconfig)
+        .stdin(std::process::Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .process_group(0)
+        .spawn()?;
+    Ok(child.id())
 }
 
 fn print_next_steps(info: &ClusterInfo) {

@@ -155,7 +155,7 @@ async fn dev_up_serve_and_down() {
     for pid in pids {
         let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
         assert!(
-            !String::from_utf8_lossy(&cmdline).contains("/kubeairunway/bin/"),
+            !String::from_utf8_lossy(&cmdline).contains("/kubeairunway"),
             "process {pid} still runs after dev down"
         );
     }

@@ -95,6 +95,23 @@ pub(crate) fn decide(
                 "SelectionFailed",
                 message.clone(),
             ));
+            if matches!(err, selection::SelectionError::UnknownProvider { .. }) {
+                let message = format!("Provider selection failed: {err}");
+                wants.push(Want::no(
+                    types::PROVIDER_SELECTED,
+                    "ProviderNotFound",
+                    message.clone(),
+                ));
+                return Decision {
+                    engine: None,
+                    provider: None,
+                    wants,
+                    phase: DeploymentPhase::Pending,
+                    message,
+                    waiting: true,
+                    rule_errors,
+                };
+            }
             return Decision {
                 engine: None,
                 provider: None,

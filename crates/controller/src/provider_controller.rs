@@ -85,7 +85,7 @@ pub async fn reconcile(md: Arc<ModelDeployment>, pc: Arc<ProviderContext>) -> Re
     // (or never was) the selected one, or when the object is being deleted.
     for provider in pc.registry.all() {
         let fin = finalizer(provider.name());
-        let holds = md.finalizers().iter().any(|f| *f == fin);
+        let holds = md.finalizers().contains(&fin);
         let deleting = md.meta().deletion_timestamp.is_some();
         if holds && (deleting || selected.as_deref() != Some(provider.name())) {
             let _timer = ctx.metrics.reconcile_timer(provider.name());
@@ -106,7 +106,7 @@ async fn apply(md: &ModelDeployment, provider: &dyn Provider, ctx: &Context) -> 
     let name = md.name_any();
     let ns = md.namespace().unwrap_or_default();
     let fin = finalizer(provider.name());
-    if !md.finalizers().iter().any(|f| *f == fin) {
+    if !md.finalizers().contains(&fin) {
         let mut finalizers = md.finalizers().to_vec();
         finalizers.push(fin);
         set_finalizers(md, finalizers, ctx).await?;

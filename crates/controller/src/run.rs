@@ -21,7 +21,9 @@ use crate::context::{Context, Settings};
 use crate::leader::{LeaderConfig, LeaderElector};
 use crate::metrics::{self, Metrics};
 use crate::provider_controller::{ProviderContext, Registry};
-use crate::providers::{Provider, kubernetes::Kubernetes};
+use crate::providers::{
+    Provider, dynamo::Dynamo, kaito::Kaito, kuberay::KubeRay, kubernetes::Kubernetes,
+};
 use crate::{Error, Result, core, provider_controller, registration};
 
 /// How `kubeairunway controller` runs.
@@ -48,6 +50,9 @@ pub fn all_providers() -> Vec<String> {
 
 fn provider(name: &str) -> Result<Arc<dyn Provider>> {
     Ok(match name {
+        "kaito" => Arc::new(Kaito),
+        "dynamo" => Arc::new(Dynamo),
+        "kuberay" => Arc::new(KubeRay),
         "kubernetes" => Arc::new(Kubernetes),
         other => return Err(Error::UnknownProvider(other.to_string())),
     })
@@ -184,7 +189,7 @@ async fn run_leading(
         ctx: ctx.clone(),
         registry: registry.clone(),
     });
-    let owned = watcher::Config::default().labels(&format!("{DEPLOYMENT}"));
+    let owned = watcher::Config::default().labels(DEPLOYMENT);
     let providers = Controller::new(md_api, watcher::Config::default().any_semantic())
         .owns(Api::<Deployment>::all(client.clone()), owned.clone())
         .owns(Api::<Service>::all(client.clone()), owned.clone())

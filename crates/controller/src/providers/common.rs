@@ -3,8 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use kube::Resource;
-use kubeairunway_api::labels::{DEPLOYMENT, ENGINE_TYPE, KAIR_MANAGED_BY, MANAGED_BY, MANAGED_BY_VALUE, MODEL_SOURCE};
+use k8s_openapi::api::core::v1::Pod;
+use kube::{Resource, ResourceExt};
+use kubeairunway_api::labels::{
+    DEPLOYMENT, ENGINE_TYPE, KAIR_MANAGED_BY, MANAGED_BY, MANAGED_BY_VALUE, MODEL_SOURCE,
+};
 use kubeairunway_api::{EngineType, ModelDeployment, ModelSource, ServingMode};
 use serde_json::{Map, Value, json};
 
@@ -15,20 +18,36 @@ pub fn base_labels(md: &ModelDeployment, engine: EngineType) -> BTreeMap<String,
     let mut labels = BTreeMap::new();
     labels.insert(MANAGED_BY.to_string(), MANAGED_BY_VALUE.to_string());
     labels.insert(KAIR_MANAGED_BY.to_string(), MANAGED_BY_VALUE.to_string());
-    labels.insert(DEPLOYMENT.to_string(), md.metadata.name.clone().unwrap_or_default());
-    labels.insert(MODEL_SOURCE.to_string(), source_str(md.spec.model.source).to_string());
+    labels.insert(
+        DEPLOYMENT.to_string(),
+        md.metadata.name.clone().unwrap_or_default(),
+    );
+    labels.insert(
+        MODEL_SOURCE.to_string(),
+        source_str(md.spec.model.source).to_string(),
+    );
     labels.insert(ENGINE_TYPE.to_string(), engine.as_str().to_string());
     labels
 }
 
 /// `podTemplate.metadata.labels` of the spec, if any.
 pub fn template_labels(md: &ModelDeployment) -> BTreeMap<String, String> {
-    md.spec.pod_template.as_ref().and_then(|t| t.metadata.as_ref()).and_then(|m| m.labels.clone()).unwrap_or_default()
+    md.spec
+        .pod_template
+        .as_ref()
+        .and_then(|t| t.metadata.as_ref())
+        .and_then(|m| m.labels.clone())
+        .unwrap_or_default()
 }
 
 /// `podTemplate.metadata.annotations` of the spec, if any.
 pub fn template_annotations(md: &ModelDeployment) -> BTreeMap<String, String> {
-    md.spec.pod_template.as_ref().and_then(|t| t.metadata.as_ref()).and_then(|m| m.annotations.clone()).unwrap_or_default()
+    md.spec
+        .pod_template
+        .as_ref()
+        .and_then(|t| t.metadata.as_ref())
+        .and_then(|m| m.annotations.clone())
+        .unwrap_or_default()
 }
 
 /// The wire name of a model source.
@@ -68,7 +87,10 @@ pub fn gpu_resource(md: &ModelDeployment) -> String {
         .resources
         .as_ref()
         .and_then(|r| r.gpu.as_ref())
-        .map_or_else(|| kubeairunway_api::DEFAULT_GPU_RESOURCE.to_string(), |g| g.type_.clone())
+        .map_or_else(
+            || kubeairunway_api::DEFAULT_GPU_RESOURCE.to_string(),
+            |g| g.type_.clone(),
+        )
 }
 
 /// True when the deployment uses GPUs: a GPU count above zero, or disaggregated mode.
@@ -106,7 +128,12 @@ pub fn env(md: &ModelDeployment) -> Vec<Value> {
         .flatten()
         .filter_map(|e| serde_json::to_value(e).ok())
         .collect();
-    if let Some(secret) = md.spec.secrets.as_ref().and_then(|s| s.hugging_face_token.as_ref()) {
+    if let Some(secret) = md
+        .spec
+        .secrets
+        .as_ref()
+        .and_then(|s| s.hugging_face_token.as_ref())
+    {
         out.push(json!({ "name": "HF_TOKEN", "valueFrom": { "secretKeyRef": { "name": secret, "key": "HF_TOKEN" } } }));
     }
     out
@@ -120,7 +147,9 @@ pub fn engine_args(md: &ModelDeployment) -> Result<Vec<String>, TransformError> 
     for (key, value) in md.spec.engine.args.iter().flatten() {
         let valid = !key.is_empty()
             && !key.starts_with('-')
-            && key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+            && key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
         if !valid {
             return Err(TransformError(format!(
                 "invalid engine argument key {key:?}: use a flag name without leading dashes, made of letters, digits, '-', '_' and '.'"
@@ -142,11 +171,15 @@ pub fn apply_overrides(md: &ModelDeployment, target: &mut Value) -> Result<(), T
         return Ok(());
     };
     let Value::Object(map) = overrides else {
-        return Err(TransformError("spec.provider.overrides must be a JSON object".into()));
+        return Err(TransformError(
+            "spec.provider.overrides must be a JSON object".into(),
+        ));
     };
     for key in ["apiVersion", "kind", "metadata", "status"] {
         if map.contains_key(key) {
-            return Err(TransformError(format!("spec.provider.overrides may not set the top-level field {key:?}")));
+            return Err(TransformError(format!(
+                "spec.provider.overrides may not set the top-level field {key:?}"
+            )));
         }
     }
     deep_merge(target, overrides);
@@ -171,14 +204,26 @@ pub fn sanitize_label(value: &str) -> String {
     let truncated: String = value.chars().take(63).collect();
     let replaced: String = truncated
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
-    replaced.trim_matches(|c| matches!(c, '-' | '_' | '.')).to_string()
+    replaced
+        .trim_matches(|c| matches!(c, '-' | '_' | '.'))
+        .to_string()
 }
 
 /// A JSON object from string pairs.
 pub fn string_map(map: &BTreeMap<String, String>) -> Value {
-    Value::Object(map.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect::<Map<_, _>>())
+    Value::Object(
+        map.iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect::<Map<_, _>>(),
+    )
 }
 
 /// Reads `status.conditions` of an upstream object into `(type, status, message)` triples,
@@ -191,12 +236,34 @@ pub fn conditions(obj: &Value) -> Vec<(String, String, String)> {
                 .filter_map(|c| {
                     let t = c.get("type")?.as_str()?.to_string();
                     let s = c.get("status")?.as_str()?.to_string();
-                    let m = c.get("message").and_then(Value::as_str).unwrap_or_default().to_string();
+                    let m = c
+                        .get("message")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string();
                     Some((t, s, m))
                 })
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The scheduler's explanation for the first (by name) pod it cannot place, if any.
+pub fn unschedulable_message(pods: &[Pod]) -> Option<String> {
+    pods.iter()
+        .filter_map(|pod| {
+            let condition = pod.status.as_ref()?.conditions.as_ref()?.iter().find(|c| {
+                c.type_ == "PodScheduled"
+                    && c.status == "False"
+                    && c.reason.as_deref() == Some("Unschedulable")
+            })?;
+            Some((
+                pod.name_any(),
+                condition.message.clone().unwrap_or_default(),
+            ))
+        })
+        .min_by(|a, b| a.0.cmp(&b.0))
+        .map(|(name, message)| format!("Pod {name} cannot be scheduled: {message}"))
 }
 
 #[cfg(test)]
@@ -205,7 +272,10 @@ mod tests {
 
     #[test]
     fn sanitize_label_follows_the_reference() {
-        assert_eq!(sanitize_label("meta-llama/Llama-3.1-8B-Instruct"), "meta-llama-Llama-3.1-8B-Instruct");
+        assert_eq!(
+            sanitize_label("meta-llama/Llama-3.1-8B-Instruct"),
+            "meta-llama-Llama-3.1-8B-Instruct"
+        );
         assert_eq!(sanitize_label("/a/"), "a");
         assert_eq!(sanitize_label(&"x".repeat(80)).len(), 63);
     }
@@ -213,7 +283,13 @@ mod tests {
     #[test]
     fn deep_merge_merges_objects_and_replaces_the_rest() {
         let mut target = json!({ "a": { "b": 1, "c": [1, 2] }, "d": "x" });
-        deep_merge(&mut target, &json!({ "a": { "c": [3], "e": true }, "d": { "f": 1 } }));
-        assert_eq!(target, json!({ "a": { "b": 1, "c": [3], "e": true }, "d": { "f": 1 } }));
+        deep_merge(
+            &mut target,
+            &json!({ "a": { "c": [3], "e": true }, "d": { "f": 1 } }),
+        );
+        assert_eq!(
+            target,
+            json!({ "a": { "b": 1, "c": [3], "e": true }, "d": { "f": 1 } })
+        );
     }
 }

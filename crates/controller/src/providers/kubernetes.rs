@@ -312,7 +312,7 @@ impl Provider for Kubernetes {
                 ObservedPhase::Running,
                 Some(format!("{}/{} replicas ready", replicas.ready, desired)),
             )
-        } else if let Some(why) = unschedulable(pods) {
+        } else if let Some(why) = common::unschedulable_message(pods) {
             (ObservedPhase::Deploying, Some(why))
         } else {
             (
@@ -330,22 +330,6 @@ impl Provider for Kubernetes {
             endpoint,
         }
     }
-}
-
-/// The scheduler's explanation for the first pod it cannot place, if any.
-pub fn unschedulable(pods: &[Pod]) -> Option<String> {
-    pods.iter().find_map(|pod| {
-        let cond = pod.status.as_ref()?.conditions.as_ref()?.iter().find(|c| {
-            c.type_ == "PodScheduled"
-                && c.status == "False"
-                && c.reason.as_deref() == Some("Unschedulable")
-        })?;
-        let name = pod.metadata.name.clone().unwrap_or_default();
-        Some(format!(
-            "Pod {name} cannot be scheduled: {}",
-            cond.message.clone().unwrap_or_default()
-        ))
-    })
 }
 
 #[cfg(test)]

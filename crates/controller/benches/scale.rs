@@ -1,0 +1,200 @@
+//! `make bench`: 1,000 ModelDeployments for the `kubernetes` provider on the local control plane.
+//!
+//! Measures the time until every one has its Deployment, Service and status, against a floor: a
+//! plain client creating the same objects (ModelDeployment, Deployment, Service, status write)
+//! with the same parallelism. Also the controller's peak RSS (VmHWM of the `kubeairunway
+//! controller` process). Deployments are scaled to zero so no pods compete for the API server.
+//!
+//! Environment: `KAIR_BIN` (path to the release `kubeairunway` binary), `BENCH_N` (default 1000).
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use futures::{StreamExt, TryStreamExt, stream};
+use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
+use kube::{Client, ResourceExt};
+use kubeairunway_api::ModelDeployment;
+use kubeairunway_testenv::{User, shared};
+use serde_json::json;
+
+const PARALLEL: usize = 32;
+
+fn md(name: &str) -> ModelDeployment {
+    serde_json::from_value(json!({
+        "apiVersion": "kubeairunway.ai/v1alpha1", "kind": "ModelDeployment",
+        "metadata": { "name": name },
+        "spec": { "model": { "id": "Qwen/Qwen3-0.6B" }, "provider": { "name": "kubernetes" }, "engine": { "type": "vllm" },
+                  "resources": { "gpu": { "count": 1 } }, "scaling": { "replicas": 0 } },
+    }))
+    .expect("shape")
+}
+
+async fn create_mds(client: &Client, ns: &str, n: usize) {
+    let api: Api<ModelDeployment> = Api::namespaced(client.clone(), ns);
+    stream::iter(0..n)
+        .map(|i| {
+            let api = api.clone();
+            async move {
+                api.create(&PostParams::default(), &md(&format!("m-{i}")))
+                    .await
+                    .map(|_| ())
+            }
+        })
+        .buffer_unordered(PARALLEL)
+        .try_collect::<Vec<_>>()
+        .await
+        .expect("create ModelDeployments");
+}
+
+/// What the controller does per deployment, done by a plain client.
+async fn floor(client: &Client, ns: &str, n: usize) -> Duration {
+    let started = Instant::now();
+    create_mds(client, ns, n).await;
+    let provider = kubeairunway_controller::providers::kubernetes::Kubernetes;
+    let mds: Api<ModelDeployment> = Api::namespaced(client.clone(), ns);
+    stream::iter(0..n)
+        .map(|i| {
+            let client = client.clone();
+            let mds = mds.clone();
+            let ns = ns.to_string();
+            async move {
+                let name = format!("m-{i}");
+                let mut m = md(&name);
+                m.metadata.namespace = Some(ns.clone());
+                m.metadata.uid = Some(format!("00000000-0000-0000-0000-{i:012}"));
+                let objects = kubeairunway_controller::providers::Provider::desired(&provider, &m, kubeairunway_api::EngineType::Vllm).expect("desired");
+                for mut o in objects {
+                    o["metadata"].as_object_mut().map(|m| m.remove("ownerReferences"));
+                    let gvk = kube::core::GroupVersionKind::gvk(if o["kind"] == "Deployment" { "apps" } else { "" }, "v1", o["kind"].as_str().unwrap_or_default());
+                    let ar = kube::core::ApiResource::from_gvk(&gvk);
+                    let api: Api<kube::api::DynamicObject> = Api::namespaced_with(client.clone(), &ns, &ar);
+                    api.patch(&name, &PatchParams::apply("bench-floor").force(), &Patch::Apply(&o)).await?;
+                }
+                let status = json!({ "apiVersion": "kubeairunway.ai/v1alpha1", "kind": "ModelDeployment", "metadata": { "name": name },
+                    "status": { "phase": "Running", "message": "floor" } });
+                mds.patch_status(&name, &PatchParams::apply("bench-floor").force(), &Patch::Apply(&status)).await.map(|_| ())
+            }
+        })
+        .buffer_unordered(PARALLEL)
+        .try_collect::<Vec<_>>()
+        .await
+        .expect("floor writes");
+    started.elapsed()
+}
+
+fn peak_rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+#[tokio::main]
+async fn main() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let n: usize = std::env::var("BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    let bin = std::env::var("KAIR_BIN").unwrap_or_else(|_| "target/release/kubeairunway".into());
+    let cp = shared();
+    let client = cp.client(User::Admin).await.expect("client");
+    kubeairunway_api::crds::install(&client, Duration::from_secs(60))
+        .await
+        .expect("CRDs");
+
+    let floor_ns = cp.namespace("bench-floor").await.expect("ns").name;
+    let floor_time = floor(&client, &floor_ns, n).await;
+    println!(
+        "floor: {n} ModelDeployments + Deployments + Services + status writes by a plain client: {:.2}s",
+        floor_time.as_secs_f64()
+    );
+
+    let ns = cp.namespace("bench-controller").await.expect("ns").name;
+    let mut child = Command::new(&bin)
+        .args([
+            "controller",
+            "--providers",
+            "kubernetes",
+            "--metrics-bind-address",
+            "off",
+        ])
+        .env("KUBECONFIG", cp.info().kubeconfig_path())
+        .env("LOG_LEVEL", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("starting {bin}: {e} (build it with `cargo build --release -p kubeairunway`)")
+        });
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let idle_rss = peak_rss_kib(child.id());
+    let started = Instant::now();
+    create_mds(&client, &ns, n).await;
+    let mds: Api<ModelDeployment> = Api::namespaced(client.clone(), &ns);
+    let deployments: Api<k8s_openapi::api::apps::v1::Deployment> =
+        Api::namespaced(client.clone(), &ns);
+    let services: Api<k8s_openapi::api::core::v1::Service> = Api::namespaced(client.clone(), &ns);
+    let done = loop {
+        let list = mds.list(&ListParams::default()).await.expect("list");
+        let with_status = list
+            .items
+            .iter()
+            .filter(|m| {
+                m.status.as_ref().is_some_and(|s| {
+                    s.conditions
+                        .iter()
+                        .flatten()
+                        .any(|c| c.type_ == "ResourceCreated" && c.status == "True")
+                        && s.phase.is_some()
+                })
+            })
+            .count();
+        if with_status == n {
+            let d = deployments
+                .list(&ListParams::default().labels("kubeairunway.ai/deployment"))
+                .await
+                .expect("list")
+                .items
+                .len();
+            let s = services
+                .list(&ListParams::default().labels("kubeairunway.ai/deployment"))
+                .await
+                .expect("list")
+                .items
+                .len();
+            if d == n && s == n {
+                break started.elapsed();
+            }
+        }
+        if started.elapsed() > Duration::from_secs(900) {
+            panic!("only {with_status}/{n} deployments reconciled after 15 minutes");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let peak = peak_rss_kib(child.id());
+    let _ = child.kill();
+    let _ = child.wait();
+    let ratio = done.as_secs_f64() / floor_time.as_secs_f64();
+    println!(
+        "controller: {n} ModelDeployments to Deployment + Service + status: {:.2}s ({ratio:.2}x the floor; target <= 1.5x)",
+        done.as_secs_f64()
+    );
+    println!(
+        "controller RSS: idle {:.1} MB, peak {:.1} MB (target <= 100 MB)",
+        idle_rss as f64 / 1024.0,
+        peak as f64 / 1024.0
+    );
+    let names: Vec<String> = mds
+        .list(&ListParams::default())
+        .await
+        .expect("list")
+        .items
+        .iter()
+        .map(|m| m.name_any())
+        .collect();
+    assert_eq!(names.len(), n);
+}
