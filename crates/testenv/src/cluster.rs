@@ -65,6 +65,12 @@ impl ClusterInfo {
             .map_err(|e| Error::State(format!("{} is corrupt: {e}", path.display())))
     }
 
+    /// Writes `cluster.json` (after adding processes to `pids`).
+    pub fn save(&self) -> Result<()> {
+        let json = serde_json::to_string_pretty(self).map_err(|e| Error::State(e.to_string()))?;
+        write(&self.state_dir.join("cluster.json"), &json)
+    }
+
     /// The kubeconfig with a context per test user (`admin` current).
     pub fn kubeconfig_path(&self) -> PathBuf {
         self.state_dir.join("kubeconfig")
@@ -82,8 +88,7 @@ impl ClusterInfo {
             context: Some(user.context().to_string()),
             ..Default::default()
         };
-        let mut config = Config::from_custom_kubeconfig(kubeconfig, &options).await?;
-        config.read_timeout = Some(Duration::from_secs(30));
+        let config = Config::from_custom_kubeconfig(kubeconfig, &options).await?;
         Client::try_from(config).map_err(Error::kube(format!(
             "building a client for {}",
             user.name()

@@ -78,6 +78,26 @@ pub enum Error {
     /// A state file is missing or invalid (the cluster is not running).
     #[error("{0}")]
     State(String),
+    /// A test-only upstream CRD shipped with this crate could not be parsed.
+    #[error("upstream CRD file {file}: {reason}")]
+    UpstreamCrd {
+        /// File under `crates/testenv/upstream-crds/`.
+        file: &'static str,
+        /// Why it is unusable.
+        reason: String,
+    },
+    /// A simulated upstream operator could not turn an upstream object into pods.
+    #[error("simulated {kind} operator, {namespace}/{name}: {reason}")]
+    Simulation {
+        /// Upstream kind (`Workspace`, `DynamoGraphDeployment`, `RayService`).
+        kind: &'static str,
+        /// Namespace of the upstream object.
+        namespace: String,
+        /// Name of the upstream object.
+        name: String,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 impl Error {

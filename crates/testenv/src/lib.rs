@@ -9,6 +9,10 @@
 //! Tests call [`shared`] to get one lazily started control plane per test binary and
 //! [`ControlPlane::namespace`] for a fresh namespace each. `kubeairunway dev` uses
 //! [`ControlPlane::start`] with [`Lifetime::Detached`] so the cluster outlives the command.
+//!
+//! [`simulators`] holds SIMULATED stand-ins for the KAITO, Dynamo and KubeRay operators (with
+//! test-only CRDs, [`install_upstream_crds`]) so the product's providers can be exercised end to
+//! end. They are test and demo fixtures, never part of the product.
 
 mod bins;
 mod cluster;
@@ -18,6 +22,7 @@ mod nodes;
 mod pki;
 mod process;
 mod shared;
+pub mod simulators;
 mod users;
 mod wait;
 
@@ -26,6 +31,7 @@ pub use cluster::{ClusterInfo, ControlPlane, Lifetime, Options, stop_detached};
 pub use error::Error;
 pub use nodes::{GpuSpec, NodePool, NodePools};
 pub use shared::{TestNamespace, shared};
+pub use simulators::{UPSTREAM_CRD_NAMES, Upstream, install_upstream_crds, uninstall_upstream_crd};
 pub use users::{User, Users};
 pub use wait::wait_until;
 
