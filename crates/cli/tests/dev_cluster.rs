@@ -88,6 +88,23 @@ async fn dev_up_serve_and_down() {
         text(&kubectl)
     );
 
+    let upstream = Command::new(Path::new(kubectl_dir).join("kubectl"))
+        .env("KUBECONFIG", &kubeconfig)
+        .args([
+            "get",
+            "crd",
+            "workspaces.kaito.sh",
+            "dynamographdeployments.nvidia.com",
+            "rayservices.ray.io",
+        ])
+        .output()
+        .expect("kubectl runs");
+    assert!(
+        upstream.status.success(),
+        "the simulated upstream CRDs must be installed: {}",
+        text(&upstream)
+    );
+
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .expect("bind")
         .local_addr()
@@ -145,8 +162,8 @@ async fn dev_up_serve_and_down() {
         .collect();
     assert_eq!(
         pids.len(),
-        5,
-        "etcd, apiserver, controller-manager, scheduler, kwok: {info}"
+        6,
+        "etcd, apiserver, controller-manager, scheduler, kwok, simulated operators: {info}"
     );
 
     let down = kair(&state, &["dev", "down"]);

@@ -10,6 +10,23 @@ use kubeairunway_api::{DeploymentPhase, ModelDeployment};
 use serde_json::json;
 use support::*;
 
+/// The spec with every replica count at zero.
+fn scaled_to_zero(mut spec: serde_json::Value) -> serde_json::Value {
+    spec["scaling"]["replicas"] = json!(0);
+    for component in ["prefill", "decode"] {
+        if spec["scaling"].get(component).is_some() {
+            spec["scaling"][component]["replicas"] = json!(0);
+        }
+    }
+    spec
+}
+
+/// The spec pinned to the H100 nodes, leaving the A100 node to the test that needs it.
+fn on_h100(mut spec: serde_json::Value) -> serde_json::Value {
+    spec["nodeSelector"] = json!({ "nvidia.com/gpu.product": "NVIDIA-H100-80GB-HBM3" });
+    spec
+}
+
 #[tokio::test]
 async fn auto_selection_follows_the_outcome_matrix() {
     shared_controller();
@@ -52,8 +69,9 @@ async fn auto_selection_follows_the_outcome_matrix() {
             "kaito",
         ),
     ];
+    // Selection only: scaled to zero so these take no GPUs from the tests running alongside.
     for (name, spec, _) in &rows {
-        create(&client, &ns, name, spec.clone()).await;
+        create(&client, &ns, name, scaled_to_zero(spec.clone())).await;
     }
     for (name, _, want) in rows {
         let md = wait_md(
@@ -125,8 +143,13 @@ async fn every_provider_reaches_running_with_replicas_and_endpoint() {
             "Deployment",
         ),
     ];
-    for (name, spec, _) in &cases {
-        create(&client, &ns, name, spec.clone()).await;
+    for (name, spec, kind) in &cases {
+        let spec = if *kind == "Deployment" {
+            spec.clone()
+        } else {
+            on_h100(spec.clone())
+        };
+        create(&client, &ns, name, spec).await;
     }
     for (name, _, kind) in cases {
         let md = wait_md(&client, &ns, name, "Running", 60, |m| {
@@ -335,7 +358,7 @@ async fn deleting_removes_each_providers_objects() {
         ),
     ];
     for (name, p, _) in &cases {
-        create(&client, &ns, name, json!({ "model": { "id": "a/b" }, "provider": { "name": p }, "engine": { "type": "vllm" }, "resources": { "gpu": { "count": 1 } } })).await;
+        create(&client, &ns, name, on_h100(json!({ "model": { "id": "a/b" }, "provider": { "name": p }, "engine": { "type": "vllm" }, "resources": { "gpu": { "count": 1 } } }))).await;
     }
     for (name, _, _) in &cases {
         wait_md(&client, &ns, name, "objects created", 60, |m| {

@@ -230,14 +230,27 @@ async fn reconcile(obj: Arc<DynamicObject>, ctx: Arc<Context>) -> Result<Action>
 
     let status = upstream.status(&obj, &observed, &now());
     if obj.data.get("status") != Some(&status) {
+        let ar = upstream.api_resource();
+        let api = Api::<DynamicObject>::namespaced_with(ctx.client.clone(), &namespace, &ar);
+        // The cached object may predate our own last write; compare with the stored one so a
+        // stale cache never rewrites an unchanged status (with a new transition time).
+        let Some(fresh) = api.get_opt(&name).await.map_err(Error::kube(format!(
+            "reading {} {namespace}/{name}",
+            upstream.kind()
+        )))?
+        else {
+            return Ok(Action::await_change());
+        };
+        let status = upstream.status(&fresh, &observed, &now());
+        if fresh.data.get("status") == Some(&status) {
+            return Ok(Action::requeue(RESYNC));
+        }
         tracing::info!(
             kind = upstream.kind(),
             %namespace,
             %name,
             "simulation writes upstream status"
         );
-        let ar = upstream.api_resource();
-        let api = Api::<DynamicObject>::namespaced_with(ctx.client.clone(), &namespace, &ar);
         let body = json!({
             "apiVersion": ar.api_version,
             "kind": ar.kind,
