@@ -5,6 +5,7 @@ CARGO ?= cargo
 BIN := target/debug/kubeairunway
 DEV_STATE ?= $(HOME)/.local/state/kubeairunway/dev
 PORT ?= 3001
+DEV_BIN ?= $(HOME)/.cache/kubeairunway/bin/current
 
 .PHONY: all testbin build crds fmt-check lint test test-unit demo demo-down bench clean-testbin
 
@@ -32,11 +33,14 @@ lint:
 test: testbin fmt-check lint
 	$(CARGO) test --locked --workspace
 
-## Build everything, start the local demo cluster (simulated GPU nodes) and serve the dashboard.
+## Build everything, start the local demo cluster (simulated GPU nodes, simulated KAITO/Dynamo/
+## KubeRay operators, the controller), deploy one model per provider, and serve the dashboard.
 demo: testbin build
-	KAIR_DEV_STATE_DIR=$(DEV_STATE) $(BIN) dev up
+	KAIR_DEV_STATE_DIR=$(DEV_STATE) $(BIN) dev up --controller
+	KUBECONFIG=$(DEV_STATE)/kubeconfig $(DEV_BIN)/kubectl apply -f docs/examples/demo/
 	@echo
 	@echo "  KubeAIRunway: http://127.0.0.1:$(PORT)/api/cluster/status"
+	@echo "  deployments:  KUBECONFIG=$(DEV_STATE)/kubeconfig $(DEV_BIN)/kubectl get md   (one per provider, reaching Running)"
 	@echo "  kubectl:      eval \"\$$($(BIN) dev env --state-dir $(DEV_STATE))\" && kubectl get nodes"
 	@echo "  stop:         Ctrl-C, then 'make demo-down'"
 	@echo
@@ -45,6 +49,7 @@ demo: testbin build
 demo-down:
 	$(BIN) dev down --state-dir $(DEV_STATE)
 
-## Benchmarks (speed and memory targets live here, never in timed tests).
-bench:
-	@echo "No benchmarks yet: the controller and backend benchmarks arrive with their issues (docs/benchmarks.md)."
+## Benchmarks (speed and memory targets live here, never in timed tests); see docs/benchmarks.md.
+bench: testbin
+	$(CARGO) build --locked --release -p kubeairunway
+	KAIR_BIN=$(CURDIR)/target/release/kubeairunway $(CARGO) bench --locked -p kubeairunway-controller --bench scale

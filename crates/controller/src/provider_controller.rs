@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{Pod, Service};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{
@@ -19,10 +20,12 @@ use kube::api::{
 use kube::core::ApiResource;
 use kube::runtime::controller::Action;
 use kube::runtime::events::{Event, EventType};
+use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Resource, ResourceExt};
 use kubeairunway_api::labels::DEPLOYMENT;
 use kubeairunway_api::{EngineType, ModelDeployment};
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
 use crate::conditions::{self, Want, types};
 use crate::context::Context;
@@ -65,13 +68,61 @@ pub fn finalizer(provider: &str) -> String {
     format!("kubeairunway.ai/{provider}-provider")
 }
 
+/// Caches of the objects the providers read, so a pass makes no read calls.
+pub struct LiveObjects {
+    /// Pods labelled with a deployment name.
+    pub pods: Store<Pod>,
+    /// Deployments labelled with a deployment name (the built-in provider's).
+    pub deployments: Store<Deployment>,
+    /// Services labelled with a deployment name (the built-in provider's).
+    pub services: Store<Service>,
+}
+
+impl LiveObjects {
+    /// The cached object a desired object corresponds to, as JSON, for built-in kinds.
+    fn get(&self, desired: &Value) -> Option<Value> {
+        let name = desired["metadata"]["name"].as_str()?;
+        let ns = desired["metadata"]["namespace"].as_str()?;
+        match desired["kind"].as_str()? {
+            "Deployment" => self
+                .deployments
+                .get(&ObjectRef::new(name).within(ns))
+                .and_then(|d| serde_json::to_value(&*d).ok()),
+            "Service" => self
+                .services
+                .get(&ObjectRef::new(name).within(ns))
+                .and_then(|s| serde_json::to_value(&*s).ok()),
+            _ => None,
+        }
+    }
+
+    /// The pods of a deployment.
+    fn pods_of(&self, ns: &str, name: &str) -> Vec<Pod> {
+        self.pods
+            .state()
+            .iter()
+            .filter(|p| {
+                p.namespace().as_deref() == Some(ns)
+                    && p.labels().get(DEPLOYMENT).map(String::as_str) == Some(name)
+            })
+            .map(|p| (**p).clone())
+            .collect()
+    }
+}
+
 /// State of the provider controller.
 pub struct ProviderContext {
     /// Shared controller state.
     pub ctx: Arc<Context>,
     /// Enabled providers.
     pub registry: Registry,
+    /// Cached objects.
+    pub live: LiveObjects,
 }
+
+/// Annotation holding a hash of the last applied object, so an unchanged object is not
+/// applied again.
+pub const APPLIED_HASH: &str = "kubeairunway.ai/applied-hash";
 
 /// One pass of the provider side for a deployment.
 pub async fn reconcile(md: Arc<ModelDeployment>, pc: Arc<ProviderContext>) -> Result<Action> {
@@ -99,10 +150,15 @@ pub async fn reconcile(md: Arc<ModelDeployment>, pc: Arc<ProviderContext>) -> Re
         return Ok(Action::await_change());
     }
     let _timer = ctx.metrics.reconcile_timer(provider.name());
-    apply(&md, provider.as_ref(), ctx).await
+    apply(&md, provider.as_ref(), ctx, &pc.live).await
 }
 
-async fn apply(md: &ModelDeployment, provider: &dyn Provider, ctx: &Context) -> Result<Action> {
+async fn apply(
+    md: &ModelDeployment,
+    provider: &dyn Provider,
+    ctx: &Context,
+    live: &LiveObjects,
+) -> Result<Action> {
     let name = md.name_any();
     let ns = md.namespace().unwrap_or_default();
     let fin = finalizer(provider.name());
@@ -110,7 +166,6 @@ async fn apply(md: &ModelDeployment, provider: &dyn Provider, ctx: &Context) -> 
         let mut finalizers = md.finalizers().to_vec();
         finalizers.push(fin);
         set_finalizers(md, finalizers, ctx).await?;
-        return Ok(Action::await_change());
     }
     let engine = md.spec.engine.type_.or_else(|| {
         md.status
@@ -169,7 +224,7 @@ async fn apply(md: &ModelDeployment, provider: &dyn Provider, ctx: &Context) -> 
     let manager = field_manager(provider.name());
     let mut primary: Option<Value> = None;
     for (i, object) in objects.iter().enumerate() {
-        match apply_object(&ctx.client, object, &manager).await {
+        match apply_object(&ctx.client, object, &manager, live).await {
             Ok(live) => {
                 if i == 0 {
                     primary = Some(live);
@@ -202,15 +257,7 @@ async fn apply(md: &ModelDeployment, provider: &dyn Provider, ctx: &Context) -> 
         "ResourceCreated",
         format!("{kind} created successfully"),
     ));
-    let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), &ns);
-    let pods = pods
-        .list(&ListParams::default().labels(&format!("{DEPLOYMENT}={name}")))
-        .await
-        .map_err(|source| Error::Kube {
-            what: format!("listing the pods of {name}"),
-            source,
-        })?
-        .items;
+    let pods = live.pods_of(&ns, &name);
     let observed = provider.observe(md, primary.as_ref(), &pods);
     let ready = match observed.phase {
         ObservedPhase::Running => Want::yes(
@@ -256,11 +303,25 @@ async fn apply(md: &ModelDeployment, provider: &dyn Provider, ctx: &Context) -> 
 /// Server-side applies one object with the provider's field manager and returns it as stored.
 /// Only the fields we send are ours: fields defaulted by the API server or set by others never
 /// make us write again, and drift in our fields is corrected by the apply.
+///
+/// The object carries a hash of itself; when the cached live object has the same hash and still
+/// holds every field we set, nothing is sent at all.
 async fn apply_object(
     client: &kube::Client,
     object: &Value,
     manager: &str,
+    live: &LiveObjects,
 ) -> std::result::Result<Value, kube::Error> {
+    let mut object = object.clone();
+    let hash = format!("{:x}", Sha256::digest(object.to_string().as_bytes()));
+    object["metadata"]["annotations"][APPLIED_HASH] = Value::String(hash.clone());
+    if let Some(current) = live.get(&object)
+        && current["metadata"]["annotations"][APPLIED_HASH].as_str() == Some(hash.as_str())
+        && holds(&current, &object)
+    {
+        return Ok(current);
+    }
+    let object = &object;
     let ar = api_resource(object);
     let name = object["metadata"]["name"].as_str().unwrap_or_default();
     let ns = object["metadata"]["namespace"].as_str().unwrap_or_default();
@@ -273,6 +334,30 @@ async fn apply_object(
         )
         .await?;
     Ok(serde_json::to_value(live).unwrap_or(Value::Null))
+}
+
+/// True when `live` has every field of `want` with the same value (lists element by element;
+/// an empty object or list matches an absent one).
+fn holds(live: &Value, want: &Value) -> bool {
+    match (live, want) {
+        (Value::Object(l), Value::Object(w)) => w.iter().all(|(k, wv)| match l.get(k) {
+            Some(lv) => holds(lv, wv),
+            None => vacuous(wv),
+        }),
+        (Value::Array(l), Value::Array(w)) => {
+            l.len() == w.len() && l.iter().zip(w).all(|(a, b)| holds(a, b))
+        }
+        (l, w) => l == w,
+    }
+}
+
+/// An empty list, or an object with nothing but vacuous values: the API server drops these.
+fn vacuous(v: &Value) -> bool {
+    match v {
+        Value::Object(o) => o.values().all(vacuous),
+        Value::Array(a) => a.is_empty(),
+        _ => false,
+    }
 }
 
 fn api_resource(object: &Value) -> ApiResource {
@@ -528,4 +613,35 @@ pub fn resolved_engine(md: &ModelDeployment) -> Option<EngineType> {
             .and_then(|s| s.engine.as_ref())
             .and_then(|e| e.type_)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::holds;
+    use serde_json::json;
+
+    #[test]
+    fn holds_ignores_defaulted_fields_but_not_changed_or_missing_ones() {
+        let live = json!({ "spec": { "replicas": 1, "template": { "spec": { "containers": [{ "name": "s", "image": "a", "imagePullPolicy": "IfNotPresent" }] } } }, "status": {} });
+        assert!(holds(
+            &live,
+            &json!({ "spec": { "replicas": 1, "template": { "spec": { "containers": [{ "name": "s", "image": "a" }] } } } })
+        ));
+        assert!(!holds(
+            &live,
+            &json!({ "spec": { "template": { "spec": { "containers": [{ "name": "s", "image": "b" }] } } } })
+        ));
+        assert!(!holds(&live, &json!({ "spec": { "paused": true } })));
+        assert!(
+            holds(&live, &json!({ "metadata": { "annotations": {} } })),
+            "empty matches absent"
+        );
+        assert!(
+            !holds(
+                &live,
+                &json!({ "spec": { "template": { "spec": { "containers": [] } } } })
+            ),
+            "lists must match in length"
+        );
+    }
 }

@@ -1,4 +1,8 @@
 //! Wiring: caches, the two controllers, registration and heartbeats, metrics and leader election.
+//!
+//! Every kind is watched once: one shared reflector per kind (ModelDeployments, the deployments'
+//! pods, and the Deployments and Services the built-in provider owns) feeds both controllers and
+//! the providers' reads, with `managedFields` stripped to keep the caches small.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -9,22 +13,31 @@ use futures::{FutureExt, StreamExt};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Pod, Service};
 use kube::api::Api;
-use kube::runtime::controller::{Action, Controller};
+use kube::runtime::controller::{self, Action, Controller};
 use kube::runtime::events::{Recorder, Reporter};
-use kube::runtime::reflector::{self, ObjectRef};
+use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
-use kube::{Client, ResourceExt};
+use kube::{Client, Resource, ResourceExt};
 use kubeairunway_api::labels::DEPLOYMENT;
 use kubeairunway_api::{InferenceProviderConfig, ModelDeployment};
+use serde::de::DeserializeOwned;
 
 use crate::context::{Context, Settings};
 use crate::leader::{LeaderConfig, LeaderElector};
 use crate::metrics::{self, Metrics};
-use crate::provider_controller::{ProviderContext, Registry};
+use crate::provider_controller::{LiveObjects, ProviderContext, Registry};
 use crate::providers::{
     Provider, dynamo::Dynamo, kaito::Kaito, kuberay::KubeRay, kubernetes::Kubernetes,
 };
 use crate::{Error, Result, core, provider_controller, registration};
+
+/// How many events a shared reflector buffers for a slow subscriber.
+const SUBSCRIBER_BUFFER: usize = 1024;
+/// Reconciles running at once per controller: enough to keep the API server busy, few enough
+/// not to overload it.
+const CONCURRENCY: u16 = 32;
+/// Events for one object arriving within this window cause one reconcile.
+const DEBOUNCE: Duration = Duration::from_millis(100);
 
 /// How `kubeairunway controller` runs.
 #[derive(Clone, Debug)]
@@ -72,8 +85,8 @@ pub async fn run(
     let registry = Registry::new(providers);
     let metrics = Arc::new(Metrics::default());
     let shutdown = shutdown.shared();
+    let (md_reader, md_writer) = reflector::store_shared::<ModelDeployment>(SUBSCRIBER_BUFFER);
 
-    let (md_reader, md_writer) = reflector::store::<ModelDeployment>();
     if let Some(addr) = options.metrics_addr {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -118,13 +131,36 @@ pub async fn run(
     }
 }
 
+/// A shared, `managedFields`-free reflector of `K` (filtered by `wc`), polled in the background.
+fn shared_reflector<K>(
+    api: Api<K>,
+    wc: watcher::Config,
+    (reader, writer): (Store<K>, reflector::store::Writer<K>),
+    subscribers: usize,
+) -> (Store<K>, Vec<reflector::ReflectHandle<K>>)
+where
+    K: Resource + Clone + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
+    K::DynamicType: Default + Eq + std::hash::Hash + Clone + Send + Sync,
+{
+    let handles = (0..subscribers)
+        .filter_map(|_| writer.subscribe())
+        .collect();
+    let stream = watcher(api, wc)
+        .default_backoff()
+        .modify(|obj| obj.managed_fields_mut().clear())
+        .reflect_shared(writer)
+        .for_each(|_| async {});
+    tokio::spawn(stream);
+    (reader, handles)
+}
+
 async fn run_leading(
     client: Client,
     options: Options,
     registry: Registry,
     metrics: Arc<Metrics>,
-    (md_reader, md_writer): (
-        reflector::Store<ModelDeployment>,
+    md_store: (
+        Store<ModelDeployment>,
         reflector::store::Writer<ModelDeployment>,
     ),
     shutdown: futures::future::Shared<impl Future<Output = ()> + Send + 'static>,
@@ -136,12 +172,51 @@ async fn run_leading(
         .reflect(ipc_writer)
         .for_each(|_| async {});
     tokio::spawn(ipc_reflector);
+
     let md_api: Api<ModelDeployment> = Api::all(client.clone());
-    let md_reflector = watcher(md_api.clone(), watcher::Config::default().any_semantic())
-        .default_backoff()
-        .reflect(md_writer)
-        .for_each(|_| async {});
-    tokio::spawn(md_reflector);
+    let (md_reader, mut md_handles) = shared_reflector(
+        md_api,
+        watcher::Config::default().any_semantic(),
+        md_store,
+        2,
+    );
+    let labelled = watcher::Config::default().labels(DEPLOYMENT);
+    let (pods, mut pod_handles) = shared_reflector(
+        Api::<Pod>::all(client.clone()),
+        labelled.clone(),
+        reflector::store_shared(SUBSCRIBER_BUFFER),
+        1,
+    );
+    let (deployments, mut deployment_handles) = shared_reflector(
+        Api::<Deployment>::all(client.clone()),
+        labelled.clone(),
+        reflector::store_shared(SUBSCRIBER_BUFFER),
+        1,
+    );
+    let (services, mut service_handles) = shared_reflector(
+        Api::<Service>::all(client.clone()),
+        labelled,
+        reflector::store_shared(SUBSCRIBER_BUFFER),
+        1,
+    );
+    let (
+        Some(core_trigger),
+        Some(provider_trigger),
+        Some(pod_trigger),
+        Some(deployment_trigger),
+        Some(service_trigger),
+    ) = (
+        md_handles.pop(),
+        md_handles.pop(),
+        pod_handles.pop(),
+        deployment_handles.pop(),
+        service_handles.pop(),
+    )
+    else {
+        return Err(Error::Invalid(
+            "a shared reflector gave no subscriber".into(),
+        ));
+    };
 
     let reporter = Reporter {
         controller: "kubeairunway-controller".into(),
@@ -161,17 +236,19 @@ async fn run_leading(
         registration::heartbeat(&client, p.as_ref(), false).await?;
     }
     let _ = ipc_reader.wait_until_ready().await;
+    let config = controller::Config::default()
+        .concurrency(CONCURRENCY)
+        .debounce(DEBOUNCE);
 
     // Core: every ModelDeployment; a provider registering or changing re-runs the ones waiting.
-    let core_controller =
-        Controller::new(md_api.clone(), watcher::Config::default().any_semantic());
-    let core_store = core_controller.store();
-    let core = core_controller
+    let waiting = md_reader.clone();
+    let core = Controller::for_shared_stream(core_trigger, md_reader.clone())
+        .with_config(config.clone())
         .watches(
             ipc_api,
             watcher::Config::default(),
             move |_ipc: InferenceProviderConfig| {
-                core_store
+                waiting
                     .state()
                     .into_iter()
                     .filter(|md| waiting_for_provider(md))
@@ -185,15 +262,21 @@ async fn run_leading(
 
     // Providers: one controller dispatching to the selected provider; owned Deployments and
     // Services and the deployment's pods re-run it when they change.
+    let live = LiveObjects {
+        pods,
+        deployments,
+        services,
+    };
     let pc = Arc::new(ProviderContext {
         ctx: ctx.clone(),
         registry: registry.clone(),
+        live,
     });
-    let owned = watcher::Config::default().labels(DEPLOYMENT);
-    let providers = Controller::new(md_api, watcher::Config::default().any_semantic())
-        .owns(Api::<Deployment>::all(client.clone()), owned.clone())
-        .owns(Api::<Service>::all(client.clone()), owned.clone())
-        .watches(Api::<Pod>::all(client.clone()), owned, |pod: Pod| {
+    let providers = Controller::for_shared_stream(provider_trigger, md_reader.clone())
+        .with_config(config)
+        .owns_shared_stream(deployment_trigger)
+        .owns_shared_stream(service_trigger)
+        .watches_shared_stream(pod_trigger, |pod: Arc<Pod>| {
             let ns = pod.namespace();
             pod.labels().get(DEPLOYMENT).map(|name| {
                 let r = ObjectRef::<ModelDeployment>::new(name);
@@ -215,7 +298,6 @@ async fn run_leading(
     );
     metrics.set_ready();
     tracing::info!(providers = ?options.providers, "controller running");
-    let _ = md_reader.wait_until_ready().await;
     tokio::join!(core, providers, heartbeats);
     Ok(())
 }

@@ -325,3 +325,187 @@ fn ready<'a>(
     }
     Ok(ready)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::{
+        Provider, dynamo::Dynamo, kaito::Kaito, kuberay::KubeRay, kubernetes::Kubernetes,
+    };
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+    use kubeairunway_api::InferenceProviderConfigStatus;
+    use serde_json::json;
+
+    fn registered(providers: &[&dyn Provider], now: Timestamp) -> Vec<InferenceProviderConfig> {
+        providers
+            .iter()
+            .map(|p| {
+                let mut ipc = InferenceProviderConfig::new(p.name(), p.registration());
+                ipc.status = Some(InferenceProviderConfigStatus {
+                    ready: true,
+                    last_heartbeat: Some(Time(now)),
+                    ..Default::default()
+                });
+                ipc
+            })
+            .collect()
+    }
+
+    fn spec(v: serde_json::Value) -> ModelDeploymentSpec {
+        serde_json::from_value(v).expect("spec")
+    }
+
+    fn pick(
+        spec: &ModelDeploymentSpec,
+        providers: &[InferenceProviderConfig],
+        now: Timestamp,
+    ) -> (EngineType, String) {
+        let engine = select_engine(spec, providers, now).expect("engine").engine;
+        let provider = select_provider(spec, engine, providers, &RuleEngine::default(), now)
+            .expect("provider")
+            .name;
+        (engine, provider)
+    }
+
+    #[test]
+    fn outcome_matrix_of_the_reference() {
+        let now = Timestamp::now();
+        let three = registered(&[&Kaito, &Dynamo, &KubeRay], now);
+        let rows = [
+            (
+                json!({ "model": { "id": "a" }, "engine": { "type": "vllm" }, "resources": { "gpu": { "count": 1 } } }),
+                EngineType::Vllm,
+                "dynamo",
+            ),
+            (
+                json!({ "model": { "id": "a" }, "engine": { "type": "vllm" }, "resources": { "gpu": { "count": 4 } } }),
+                EngineType::Vllm,
+                "kuberay",
+            ),
+            (
+                json!({ "model": { "id": "a" }, "engine": { "type": "sglang" }, "resources": { "gpu": { "count": 1 } } }),
+                EngineType::Sglang,
+                "dynamo",
+            ),
+            (
+                json!({ "model": { "id": "a" }, "engine": { "type": "trtllm" }, "resources": { "gpu": { "count": 1 } } }),
+                EngineType::Trtllm,
+                "dynamo",
+            ),
+            (
+                json!({ "model": { "id": "a" }, "serving": { "mode": "disaggregated" } }),
+                EngineType::Vllm,
+                "dynamo",
+            ),
+            (
+                json!({ "model": { "id": "a" }, "resources": { "cpu": "2" } }),
+                EngineType::Llamacpp,
+                "kaito",
+            ),
+            (
+                json!({ "model": { "id": "a" }, "resources": { "gpu": { "count": 0 } } }),
+                EngineType::Llamacpp,
+                "kaito",
+            ),
+            // No resources in aggregated mode means one GPU (the reference's defaulting).
+            (
+                json!({ "model": { "id": "a" } }),
+                EngineType::Vllm,
+                "dynamo",
+            ),
+        ];
+        for (s, engine, provider) in rows {
+            let s = spec(s);
+            assert_eq!(
+                pick(&s, &three, now),
+                (engine, provider.to_string()),
+                "{s:?}"
+            );
+        }
+        // Only kaito and kuberay registered: both rank 0 for one GPU, the smaller name wins.
+        let two = registered(&[&Kaito, &KubeRay], now);
+        let s = spec(
+            json!({ "model": { "id": "a" }, "engine": { "type": "vllm" }, "resources": { "gpu": { "count": 1 } } }),
+        );
+        assert_eq!(pick(&s, &two, now).1, "kaito");
+        // The built-in provider only wins when nothing else fits better.
+        let four = registered(&[&Kaito, &Dynamo, &KubeRay, &Kubernetes], now);
+        assert_eq!(pick(&s, &four, now).1, "dynamo");
+        let alone = registered(&[&Kubernetes], now);
+        assert_eq!(pick(&s, &alone, now).1, "kubernetes");
+    }
+
+    #[test]
+    fn explicit_provider_limits_engine_choice_and_must_exist() {
+        let now = Timestamp::now();
+        let all = registered(&[&Kaito, &Dynamo, &KubeRay], now);
+        let s = spec(
+            json!({ "model": { "id": "a" }, "provider": { "name": "dynamo" }, "resources": { "gpu": { "count": 1 } } }),
+        );
+        assert_eq!(
+            select_engine(&s, &all, now).expect("engine").engine,
+            EngineType::Vllm
+        );
+        let cpu_on_kaito = spec(
+            json!({ "model": { "id": "a" }, "provider": { "name": "kaito" }, "resources": { "cpu": "1" } }),
+        );
+        assert_eq!(
+            select_engine(&cpu_on_kaito, &all, now)
+                .expect("engine")
+                .engine,
+            EngineType::Llamacpp
+        );
+        let typo = spec(json!({ "model": { "id": "a" }, "provider": { "name": "kaitoo" } }));
+        let err = select_provider(&typo, EngineType::Vllm, &all, &RuleEngine::default(), now)
+            .expect_err("unknown");
+        assert_eq!(
+            err.to_string(),
+            "provider \"kaitoo\" is not registered (registered: kaito, dynamo, kuberay)"
+        );
+    }
+
+    #[test]
+    fn stale_and_unready_providers_are_passed_over() {
+        let now = Timestamp::now();
+        let mut providers = registered(&[&Kaito, &Dynamo], now);
+        if let Some(s) = providers[1].status.as_mut() {
+            s.last_heartbeat = Some(Time(now - k8s_openapi::jiff::SignedDuration::from_mins(4)));
+        }
+        let s = spec(
+            json!({ "model": { "id": "a" }, "engine": { "type": "vllm" }, "resources": { "gpu": { "count": 1 } } }),
+        );
+        assert_eq!(
+            pick(&s, &providers, now).1,
+            "kaito",
+            "dynamo's heartbeat is stale"
+        );
+        if let Some(st) = providers[0].status.as_mut() {
+            st.ready = false;
+        }
+        let err = select_provider(
+            &s,
+            EngineType::Vllm,
+            &providers,
+            &RuleEngine::default(),
+            now,
+        )
+        .expect_err("none ready");
+        assert!(
+            matches!(err, SelectionError::NoneReady(ref why) if why.contains("heartbeat") && why.contains("ready=false")),
+            "{err}"
+        );
+        assert_eq!(
+            select_engine(&s, &[], now),
+            Ok(EngineChoice {
+                engine: EngineType::Vllm,
+                reason: "explicit engine selection".into(),
+                explicit: true
+            })
+        );
+        let auto = spec(json!({ "model": { "id": "a" } }));
+        assert_eq!(
+            select_engine(&auto, &[], now),
+            Err(SelectionError::NoProviders)
+        );
+    }
+}
