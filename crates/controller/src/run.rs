@@ -37,7 +37,7 @@ const SUBSCRIBER_BUFFER: usize = 1024;
 /// not to overload it.
 const CONCURRENCY: u16 = 32;
 /// Events for one object arriving within this window cause one reconcile.
-const DEBOUNCE: Duration = Duration::from_millis(100);
+const DEBOUNCE: Duration = Duration::from_millis(500);
 
 /// How `kubeairunway controller` runs.
 #[derive(Clone, Debug)]
