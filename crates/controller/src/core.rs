@@ -52,6 +52,28 @@ pub(crate) struct Decision {
     rule_errors: Vec<String>,
 }
 
+impl Decision {
+    /// A decision that stops before a provider is chosen; `Pending` ones wait to be retried.
+    fn stopped(
+        engine: Option<(EngineType, String)>,
+        wants: Vec<Want>,
+        phase: DeploymentPhase,
+        message: String,
+        rule_errors: Vec<String>,
+    ) -> Self {
+        let waiting = phase == DeploymentPhase::Pending;
+        Self {
+            engine,
+            provider: None,
+            wants,
+            phase,
+            message,
+            waiting,
+            rule_errors,
+        }
+    }
+}
+
 /// Decides engine, validation, provider, phase and message. Pure: everything it reads is passed.
 pub(crate) fn decide(
     md: &ModelDeployment,
@@ -89,38 +111,21 @@ pub(crate) fn decide(
             (e, reason)
         }
         Err(err) => {
-            let message = format!("Engine selection failed: {err}");
+            let mut message = format!("Engine selection failed: {err}");
             wants.push(Want::no(
                 types::ENGINE_SELECTED,
                 "SelectionFailed",
                 message.clone(),
             ));
             if matches!(err, selection::SelectionError::UnknownProvider { .. }) {
-                let message = format!("Provider selection failed: {err}");
+                message = format!("Provider selection failed: {err}");
                 wants.push(Want::no(
                     types::PROVIDER_SELECTED,
                     "ProviderNotFound",
                     message.clone(),
                 ));
-                return Decision {
-                    engine: None,
-                    provider: None,
-                    wants,
-                    phase: DeploymentPhase::Pending,
-                    message,
-                    waiting: true,
-                    rule_errors,
-                };
             }
-            return Decision {
-                engine: None,
-                provider: None,
-                wants,
-                phase: DeploymentPhase::Pending,
-                message,
-                waiting: true,
-                rule_errors,
-            };
+            return Decision::stopped(None, wants, DeploymentPhase::Pending, message, rule_errors);
         }
     };
 
@@ -131,15 +136,13 @@ pub(crate) fn decide(
             "ValidationFailed",
             message.clone(),
         ));
-        return Decision {
-            engine: Some((engine, engine_reason)),
-            provider: None,
+        return Decision::stopped(
+            Some((engine, engine_reason)),
             wants,
-            phase: DeploymentPhase::Failed,
+            DeploymentPhase::Failed,
             message,
-            waiting: false,
             rule_errors,
-        };
+        );
     }
     wants.push(Want::yes(
         types::VALIDATED,
@@ -188,15 +191,13 @@ pub(crate) fn decide(
             };
             let message = format!("Provider selection failed: {err}");
             wants.push(Want::no(types::PROVIDER_SELECTED, reason, message.clone()));
-            return Decision {
-                engine: Some((engine, engine_reason)),
-                provider: None,
+            return Decision::stopped(
+                Some((engine, engine_reason)),
                 wants,
-                phase: DeploymentPhase::Pending,
+                DeploymentPhase::Pending,
                 message,
-                waiting: true,
                 rule_errors,
-            };
+            );
         }
     };
 
