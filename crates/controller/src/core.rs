@@ -420,22 +420,44 @@ async fn publish_transitions(
     after: &[k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition],
     ctx: &Context,
 ) {
-    for c in after {
-        let old = conditions::find(before.as_ref(), &c.type_);
-        if old.is_some_and(|o| o.status == c.status && o.reason == c.reason) {
-            continue;
-        }
-        let (type_, reason) = match (c.type_.as_str(), c.status.as_str()) {
-            (types::PROVIDER_SELECTED, "True") => (EventType::Normal, "ProviderSelected"),
-            (types::ENGINE_SELECTED, "True") => (EventType::Normal, "EngineSelected"),
-            (types::VALIDATED, "True") => continue,
-            (types::VALIDATED, _) => (EventType::Warning, "ValidationFailed"),
-            (_, _) => (EventType::Warning, "SelectionFailed"),
+    let changed: Vec<_> = after
+        .iter()
+        .filter(|c| {
+            let old = conditions::find(before.as_ref(), &c.type_);
+            !old.is_some_and(|o| o.status == c.status && o.reason == c.reason)
+        })
+        .collect();
+    // One event per decision, not per condition: a selection is one Normal event naming the
+    // engine and the provider; each failure is a Warning of its own.
+    let mut events = Vec::new();
+    if changed
+        .iter()
+        .any(|c| c.type_ == types::PROVIDER_SELECTED && c.status == "True")
+    {
+        let note = after
+            .iter()
+            .filter(|c| {
+                c.status == "True"
+                    && (c.type_ == types::ENGINE_SELECTED || c.type_ == types::PROVIDER_SELECTED)
+            })
+            .map(|c| c.message.clone())
+            .collect::<Vec<_>>()
+            .join("; ");
+        events.push((EventType::Normal, "Selected", note));
+    }
+    for c in changed.iter().filter(|c| c.status == "False") {
+        let reason = if c.type_ == types::VALIDATED {
+            "ValidationFailed"
+        } else {
+            "SelectionFailed"
         };
+        events.push((EventType::Warning, reason, c.message.clone()));
+    }
+    for (type_, reason, note) in events {
         let event = Event {
             type_,
             reason: reason.into(),
-            note: Some(c.message.clone()),
+            note: Some(note),
             action: "Select".into(),
             secondary: None,
         };

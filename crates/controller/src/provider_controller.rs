@@ -571,7 +571,7 @@ async fn write_status(
         }
         let (type_, reason) = match (c.type_.as_str(), c.status.as_str()) {
             (types::RESOURCE_CREATED, "True") => (EventType::Normal, "ResourceCreated"),
-            (types::READY, "True") => (EventType::Normal, "DeploymentReady"),
+            // Readiness is in the status; events record actions and failures.
             (types::READY, _) | (types::PROVIDER_COMPATIBLE, "True") => continue,
             (_, _) => (EventType::Warning, c.reason.as_str()),
         };
