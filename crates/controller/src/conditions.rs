@@ -105,6 +105,25 @@ pub fn find<'a>(conditions: Option<&'a Vec<Condition>>, type_: &str) -> Option<&
     conditions.and_then(|cs| cs.iter().find(|c| c.type_ == type_))
 }
 
+/// A fingerprint of a status write without its timestamps: what a writer meant to say.
+pub fn fingerprint(body: &serde_json::Value) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut body = body.clone();
+    if let Some(conds) = body
+        .pointer_mut("/status/conditions")
+        .and_then(serde_json::Value::as_array_mut)
+    {
+        for c in conds {
+            if let Some(o) = c.as_object_mut() {
+                o.remove("lastTransitionTime");
+            }
+        }
+    }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    body.to_string().hash(&mut h);
+    h.finish()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

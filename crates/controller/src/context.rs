@@ -25,6 +25,47 @@ pub struct Context {
     pub metrics: Arc<Metrics>,
     /// Tunables.
     pub settings: Settings,
+    /// What each writer last wrote per object (a fingerprint without timestamps), so a pass that
+    /// runs on a cache older than our own last write does not write the same status again.
+    pub last_written: std::sync::Mutex<std::collections::HashMap<(String, &'static str), u64>>,
+}
+
+impl Context {
+    /// True when `writer` already wrote `fingerprint` for the object `uid`.
+    pub fn already_written(&self, uid: &str, writer: &'static str, fingerprint: u64) -> bool {
+        self.last_written
+            .lock()
+            .is_ok_and(|m| m.get(&(uid.to_string(), writer)) == Some(&fingerprint))
+    }
+
+    /// Records that `writer` wrote `fingerprint` for the object `uid`.
+    pub fn record_written(&self, uid: &str, writer: &'static str, fingerprint: u64) {
+        if let Ok(mut m) = self.last_written.lock() {
+            m.insert((uid.to_string(), writer), fingerprint);
+        }
+    }
+
+    /// Forgets an object (it is gone).
+    pub fn forget(&self, uid: &str) {
+        if let Ok(mut m) = self.last_written.lock() {
+            m.retain(|(u, _), _| u != uid);
+        }
+    }
+
+    /// Publishes an Event without holding up the reconcile pass (Events are informational; a
+    /// failure to record one is logged at debug level and otherwise ignored).
+    pub fn emit(
+        &self,
+        event: kube::runtime::events::Event,
+        reference: k8s_openapi::api::core::v1::ObjectReference,
+    ) {
+        let recorder = self.recorder.clone();
+        tokio::spawn(async move {
+            if let Err(e) = recorder.publish(&event, &reference).await {
+                tracing::debug!(error = %e, "could not publish an event");
+            }
+        });
+    }
 }
 
 /// Timing knobs (flags of `kubeairunway controller`).

@@ -3,9 +3,10 @@
 //! with the §13 defects fixed).
 //!
 //! It owns, through server-side apply with the field manager [`FIELD_MANAGER`]:
-//! `observedGeneration`, `phase`, `message`, `engine`, `provider.name`,
-//! `provider.selectedReason` and the conditions `Validated`, `EngineSelected`,
-//! `ProviderSelected`. Providers own the rest of the status.
+//! `observedGeneration`, `engine`, `provider.name`, `provider.selectedReason`, the conditions
+//! `Validated`, `EngineSelected`, `ProviderSelected`, and `phase`/`message` until the provider
+//! reports (then the provider writes the phase its conditions imply, see [`provider_phase`]).
+//! Providers own the rest of the status.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,8 +47,8 @@ pub(crate) struct Decision {
     engine: Option<(EngineType, String)>,
     provider: Option<(String, String)>,
     wants: Vec<Want>,
-    phase: DeploymentPhase,
-    message: String,
+    /// Phase and message to write; `None` once the provider owns them.
+    phase: Option<(DeploymentPhase, String)>,
     waiting: bool,
     rule_errors: Vec<String>,
 }
@@ -66,8 +67,7 @@ impl Decision {
             engine,
             provider: None,
             wants,
-            phase,
-            message,
+            phase: Some((phase, message)),
             waiting,
             rule_errors,
         }
@@ -201,66 +201,73 @@ pub(crate) fn decide(
         }
     };
 
-    let (phase, message, waiting) = derive_phase(md, &provider, providers, now);
+    let (phase, waiting) = derive_phase(md, &provider, providers, now);
     Decision {
         engine: Some((engine, engine_reason)),
         provider: Some((provider, provider_reason)),
         wants,
         phase,
-        message,
         waiting,
         rule_errors,
     }
 }
 
-/// The user-facing phase and message once a provider is selected, from the provider's
-/// conditions (controller.md §1.5, computed in one place instead of two writers racing).
-fn derive_phase(
-    md: &ModelDeployment,
-    provider: &str,
-    providers: &[InferenceProviderConfig],
-    now: Timestamp,
-) -> (DeploymentPhase, String, bool) {
-    if md.meta().deletion_timestamp.is_some() {
-        return (
-            DeploymentPhase::Terminating,
-            "Deleting the provider's resources".into(),
-            false,
-        );
-    }
-    let cs = md.status.as_ref().and_then(|s| s.conditions.as_ref());
-    let generation = md.metadata.generation;
+/// The phase and message a provider's conditions imply (controller.md §1.5), or `None` while the
+/// provider has not reported on this generation. Providers write this phase themselves; the core
+/// only writes the phase before that (and on deletion).
+pub fn provider_phase(
+    conditions: Option<&Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>>,
+    generation: Option<i64>,
+    kind: &str,
+) -> Option<(DeploymentPhase, String)> {
     let current = |t: &str| {
-        conditions::find(cs, t)
+        conditions::find(conditions, t)
             .filter(|c| c.observed_generation.is_none() || c.observed_generation == generation)
     };
-    if let Some(c) = current(types::PROVIDER_COMPATIBLE).filter(|c| c.status == "False") {
-        return (DeploymentPhase::Failed, c.message.clone(), false);
-    }
-    if let Some(c) = current(types::RESOURCE_CREATED).filter(|c| c.status == "False") {
-        return (DeploymentPhase::Failed, c.message.clone(), false);
+    for t in [types::PROVIDER_COMPATIBLE, types::RESOURCE_CREATED] {
+        if let Some(c) = current(t).filter(|c| c.status == "False") {
+            return Some((DeploymentPhase::Failed, c.message.clone()));
+        }
     }
     if let Some(c) = current(types::READY) {
         if c.status == "True" {
-            return (DeploymentPhase::Running, c.message.clone(), false);
+            return Some((DeploymentPhase::Running, c.message.clone()));
         }
         if c.reason == "DeploymentFailed" {
-            return (DeploymentPhase::Failed, c.message.clone(), false);
+            return Some((DeploymentPhase::Failed, c.message.clone()));
         }
     }
     if current(types::RESOURCE_CREATED).is_some_and(|c| c.status == "True") {
-        let kind = md
-            .status
-            .as_ref()
-            .and_then(|s| s.provider.as_ref())
-            .and_then(|p| p.resource_kind.clone())
-            .unwrap_or_else(|| "Resource".into());
         let detail = current(types::READY)
             .map(|c| c.message.clone())
             .filter(|m| !m.is_empty());
         let message =
             detail.unwrap_or_else(|| format!("{kind} created, waiting for pods to be ready"));
-        return (DeploymentPhase::Deploying, message, false);
+        return Some((DeploymentPhase::Deploying, message));
+    }
+    None
+}
+
+/// The phase the core writes once a provider is selected: `Terminating` on deletion, nothing
+/// once the provider has reported (it owns the phase then), else `Pending` with what it waits for.
+fn derive_phase(
+    md: &ModelDeployment,
+    provider: &str,
+    providers: &[InferenceProviderConfig],
+    now: Timestamp,
+) -> (Option<(DeploymentPhase, String)>, bool) {
+    if md.meta().deletion_timestamp.is_some() {
+        return (
+            Some((
+                DeploymentPhase::Terminating,
+                "Deleting the provider's resources".into(),
+            )),
+            false,
+        );
+    }
+    let cs = md.status.as_ref().and_then(|s| s.conditions.as_ref());
+    if provider_phase(cs, md.metadata.generation, "Resource").is_some() {
+        return (None, false);
     }
     let ipc = providers
         .iter()
@@ -269,7 +276,7 @@ fn derive_phase(
         Some(why) => format!("Waiting for provider {provider}: {why}"),
         None => format!("Waiting for provider {provider} to create its resources"),
     };
-    (DeploymentPhase::Pending, message, true)
+    (Some((DeploymentPhase::Pending, message)), true)
 }
 
 /// The cross-field rules of controller.md §3.2 with the resolved engine (the CRD schema holds
@@ -372,8 +379,9 @@ async fn write_status(
         == d.provider.clone();
     let unchanged = conditions::unchanged(status.conditions.as_ref(), &wanted)
         && status.observed_generation == generation
-        && status.phase == Some(d.phase)
-        && status.message.as_deref() == Some(d.message.as_str())
+        && d.phase.as_ref().is_none_or(|(p, m)| {
+            status.phase == Some(*p) && status.message.as_deref() == Some(m.as_str())
+        })
         && engine_same
         && provider_same;
     if unchanged {
@@ -385,11 +393,13 @@ async fn write_status(
         "metadata": { "name": md.name_any() },
         "status": {
             "observedGeneration": generation,
-            "phase": d.phase,
-            "message": d.message,
             "conditions": wanted,
         },
     });
+    if let Some((phase, message)) = &d.phase {
+        patch["status"]["phase"] = json!(phase);
+        patch["status"]["message"] = json!(message);
+    }
     if let Some((engine, reason)) = &d.engine {
         patch["status"]["engine"] = json!({ "type": engine, "selectedReason": reason });
     }
@@ -398,16 +408,34 @@ async fn write_status(
     }
     let api: Api<ModelDeployment> =
         Api::namespaced(ctx.client.clone(), &md.namespace().unwrap_or_default());
-    api.patch_status(
-        &md.name_any(),
-        &PatchParams::apply(FIELD_MANAGER).force(),
-        &Patch::Apply(&patch),
-    )
-    .await
-    .map_err(|source| Error::Kube {
-        what: format!("writing the status of {}", md.name_any()),
-        source,
-    })?;
+    // A `Pending` phase never overrides a phase the provider has written since our cache was
+    // read: that apply is not forced, and the conflict means the provider has reported already.
+    // `Failed` (validation) and `Terminating` are the core's to decide and are forced.
+    let uid = md.uid().unwrap_or_default();
+    let fingerprint = conditions::fingerprint(&patch);
+    if ctx.already_written(&uid, FIELD_MANAGER, fingerprint) {
+        return Ok(());
+    }
+    let pending = matches!(d.phase, Some((DeploymentPhase::Pending, _)));
+    let params = if pending {
+        PatchParams::apply(FIELD_MANAGER)
+    } else {
+        PatchParams::apply(FIELD_MANAGER).force()
+    };
+    match api
+        .patch_status(&md.name_any(), &params, &Patch::Apply(&patch))
+        .await
+    {
+        Ok(_) => {}
+        Err(kube::Error::Api(s)) if pending && s.code == 409 => return Ok(()),
+        Err(source) => {
+            return Err(Error::Kube {
+                what: format!("writing the status of {}", md.name_any()),
+                source,
+            });
+        }
+    }
+    ctx.record_written(&uid, FIELD_MANAGER, fingerprint);
     ctx.metrics.status_write("core");
     publish_transitions(md, &status.conditions, &wanted, ctx).await;
     Ok(())
@@ -461,8 +489,6 @@ async fn publish_transitions(
             action: "Select".into(),
             secondary: None,
         };
-        if let Err(e) = ctx.recorder.publish(&event, &md.object_ref(&())).await {
-            tracing::debug!(error = %e, "could not publish an event");
-        }
+        ctx.emit(event, md.object_ref(&()));
     }
 }

@@ -22,8 +22,8 @@ use kube::runtime::controller::Action;
 use kube::runtime::events::{Event, EventType};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Resource, ResourceExt};
+use kubeairunway_api::ModelDeployment;
 use kubeairunway_api::labels::DEPLOYMENT;
-use kubeairunway_api::{EngineType, ModelDeployment};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -167,13 +167,7 @@ async fn apply(
         finalizers.push(fin);
         set_finalizers(md, finalizers, ctx).await?;
     }
-    let engine = md.spec.engine.type_.or_else(|| {
-        md.status
-            .as_ref()
-            .and_then(|s| s.engine.as_ref())
-            .and_then(|e| e.type_)
-    });
-    let Some(engine) = engine else {
+    let Some(engine) = crate::providers::common::resolved_engine(md) else {
         return Ok(Action::await_change());
     };
     let label = provider_label(provider);
@@ -456,6 +450,7 @@ async fn cleanup(md: &ModelDeployment, provider: &dyn Provider, ctx: &Context) -
         .cloned()
         .collect();
     set_finalizers(md, finalizers, ctx).await?;
+    ctx.forget(&md.uid().unwrap_or_default());
     Ok(Action::await_change())
 }
 
@@ -518,7 +513,16 @@ async fn write_status(
         .provider
         .as_ref()
         .and_then(|p| p.resource_name.clone().zip(p.resource_kind.clone()));
+    // The provider's conditions decide the phase users see; the provider writes it (the core
+    // only writes the phase before the provider has reported).
+    let kind = resource
+        .as_ref()
+        .map_or_else(|| "Resource".to_string(), |(_, k)| k.clone());
+    let phase = crate::core::provider_phase(Some(&wanted), md.metadata.generation, &kind);
     let unchanged = conditions::unchanged(status.conditions.as_ref(), &wanted)
+        && phase.as_ref().is_none_or(|(p, m)| {
+            status.phase == Some(*p) && status.message.as_deref() == Some(m.as_str())
+        })
         && status.replicas == replicas
         && status.endpoint == endpoint
         && current_resource == resource;
@@ -541,6 +545,10 @@ async fn write_status(
         "metadata": { "name": md.name_any() },
         "status": { "conditions": wanted },
     });
+    if let Some((phase, message)) = &phase {
+        body["status"]["phase"] = json!(phase);
+        body["status"]["message"] = json!(message);
+    }
     if let Some((name, kind)) = &resource {
         body["status"]["provider"] = json!({ "resourceName": name, "resourceKind": kind });
     }
@@ -549,6 +557,11 @@ async fn write_status(
     }
     if let Some(e) = &endpoint {
         body["status"]["endpoint"] = json!(e);
+    }
+    let uid = md.uid().unwrap_or_default();
+    let fingerprint = conditions::fingerprint(&body);
+    if ctx.already_written(&uid, provider.name(), fingerprint) {
+        return Ok(());
     }
     let api: Api<ModelDeployment> =
         Api::namespaced(ctx.client.clone(), &md.namespace().unwrap_or_default());
@@ -563,6 +576,7 @@ async fn write_status(
         what: format!("writing the provider status of {}", md.name_any()),
         source,
     })?;
+    ctx.record_written(&uid, provider.name(), fingerprint);
     ctx.metrics.status_write(provider.name());
     for c in &wanted {
         let old = conditions::find(status.conditions.as_ref(), &c.type_);
@@ -582,7 +596,7 @@ async fn write_status(
             action: "Reconcile".into(),
             secondary: None,
         };
-        let _ = ctx.recorder.publish(&event, &md.object_ref(&())).await;
+        ctx.emit(event, md.object_ref(&()));
     }
     Ok(())
 }
@@ -603,16 +617,6 @@ fn describe(e: &kube::Error) -> String {
         kube::Error::Api(s) => s.message.clone(),
         other => other.to_string(),
     }
-}
-
-/// The engine a provider uses for `md`.
-pub fn resolved_engine(md: &ModelDeployment) -> Option<EngineType> {
-    md.spec.engine.type_.or_else(|| {
-        md.status
-            .as_ref()
-            .and_then(|s| s.engine.as_ref())
-            .and_then(|e| e.type_)
-    })
 }
 
 #[cfg(test)]

@@ -229,6 +229,7 @@ async fn run_leading(
         recorder: Recorder::new(client.clone(), reporter),
         metrics: metrics.clone(),
         settings: options.settings.clone(),
+        last_written: Default::default(),
     });
 
     for p in registry.all() {

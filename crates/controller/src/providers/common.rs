@@ -248,6 +248,16 @@ pub fn conditions(obj: &Value) -> Vec<(String, String, String)> {
         .unwrap_or_default()
 }
 
+/// The engine in use: the spec's, else the one the core resolved into the status.
+pub fn resolved_engine(md: &ModelDeployment) -> Option<EngineType> {
+    md.spec.engine.type_.or_else(|| {
+        md.status
+            .as_ref()
+            .and_then(|s| s.engine.as_ref())
+            .and_then(|e| e.type_)
+    })
+}
+
 /// The scheduler's explanation for the first (by name) pod it cannot place, if any.
 pub fn unschedulable_message(pods: &[Pod]) -> Option<String> {
     pods.iter()

@@ -15,7 +15,7 @@ use kubeairunway_api::{
 use serde_json::{Map, Value, json};
 
 use super::common;
-use super::common::unschedulable_message;
+use super::common::{resolved_engine, unschedulable_message};
 use super::{Observed, ObservedPhase, Provider, TransformError, UpstreamKind};
 
 /// The KAITO provider. Stateless: everything it writes is derived from the ModelDeployment.
@@ -367,14 +367,6 @@ fn hf_secret(md: &ModelDeployment) -> Option<&str> {
         .as_ref()
         .and_then(|s| s.hugging_face_token.as_deref())
         .filter(|s| !s.is_empty())
-}
-
-/// `spec.engine.type`, else the engine the core controller resolved into the status.
-fn resolved_engine(md: &ModelDeployment) -> Option<EngineType> {
-    md.spec
-        .engine
-        .type_
-        .or_else(|| md.status.as_ref()?.engine.as_ref()?.type_)
 }
 
 fn non_empty(s: &str) -> Option<String> {
