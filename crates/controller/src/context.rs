@@ -28,6 +28,9 @@ pub struct Context {
     /// What each writer last wrote per object (a fingerprint without timestamps), so a pass that
     /// runs on a cache older than our own last write does not write the same status again.
     pub last_written: std::sync::Mutex<std::collections::HashMap<(String, &'static str), u64>>,
+    /// Recent answers to "is this upstream CRD installed?", with when they were read.
+    pub crd_presence:
+        std::sync::Mutex<std::collections::HashMap<String, (bool, std::time::Instant)>>,
 }
 
 impl Context {

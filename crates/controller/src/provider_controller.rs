@@ -199,7 +199,7 @@ async fn apply(
         }
     };
     if let Some(upstream) = provider.upstream()
-        && !crd_installed(&ctx.client, &upstream.crd_name()).await?
+        && !crd_installed(ctx, &upstream.crd_name()).await?
     {
         let message = format!(
             "The {} {} CRD ({}) is not installed in the cluster; install {label} (see the provider's installation steps) and the deployment continues",
@@ -362,18 +362,31 @@ fn api_resource(object: &Value) -> ApiResource {
     ApiResource::from_gvk(&gvk)
 }
 
-async fn crd_installed(client: &kube::Client, name: &str) -> Result<bool> {
-    let api: Api<CustomResourceDefinition> = Api::all(client.clone());
+/// Whether an upstream CRD is installed and Established. Answers are reused for a few seconds,
+/// so a burst of passes for one provider costs one lookup, not one per deployment.
+async fn crd_installed(ctx: &Context, name: &str) -> Result<bool> {
+    const FRESH_FOR: Duration = Duration::from_secs(5);
+    if let Ok(cache) = ctx.crd_presence.lock()
+        && let Some((present, at)) = cache.get(name)
+        && at.elapsed() < FRESH_FOR
+    {
+        return Ok(*present);
+    }
+    let api: Api<CustomResourceDefinition> = Api::all(ctx.client.clone());
     let crd = api.get_opt(name).await.map_err(|source| Error::Kube {
         what: format!("looking up CRD {name}"),
         source,
     })?;
-    Ok(crd.is_some_and(|c| {
+    let present = crd.is_some_and(|c| {
         c.status.and_then(|s| s.conditions).is_some_and(|cs| {
             cs.iter()
                 .any(|c| c.type_ == "Established" && c.status == "True")
         })
-    }))
+    });
+    if let Ok(mut cache) = ctx.crd_presence.lock() {
+        cache.insert(name.to_string(), (present, std::time::Instant::now()));
+    }
+    Ok(present)
 }
 
 /// Removes the provider's objects, then its finalizer. A deletion always finishes: objects of a

@@ -230,6 +230,7 @@ async fn run_leading(
         metrics: metrics.clone(),
         settings: options.settings.clone(),
         last_written: Default::default(),
+        crd_presence: Default::default(),
     });
 
     for p in registry.all() {
