@@ -62,3 +62,62 @@ pub fn aggregated_roles() -> Vec<ClusterRole> {
         ),
     ]
 }
+
+/// Name of [`backend_role`].
+pub const BACKEND_ROLE: &str = "kubeairunway-backend";
+
+/// `kubeairunway-backend`: what the API server (`kubeairunway serve`) needs under its own
+/// identity when auth is on. It only reads (to fill its watch caches) and reviews tokens and
+/// access; every change is made with the caller's own token.
+pub fn backend_role() -> ClusterRole {
+    let rule = |groups: &[&str], resources: &[&str], names: &[&str], verbs: &[&str]| PolicyRule {
+        api_groups: Some(groups.iter().map(|g| g.to_string()).collect()),
+        resources: Some(resources.iter().map(|r| r.to_string()).collect()),
+        resource_names: (!names.is_empty()).then(|| names.iter().map(|n| n.to_string()).collect()),
+        verbs: verbs.iter().map(|v| v.to_string()).collect(),
+        ..Default::default()
+    };
+    let read = ["get", "list", "watch"];
+    ClusterRole {
+        metadata: ObjectMeta {
+            name: Some(BACKEND_ROLE.to_string()),
+            labels: Some(
+                [(
+                    crate::labels::MANAGED_BY.to_string(),
+                    crate::labels::MANAGED_BY_VALUE.to_string(),
+                )]
+                .into(),
+            ),
+            ..Default::default()
+        },
+        rules: Some(vec![
+            rule(
+                &[GROUP],
+                &["modeldeployments", "inferenceproviderconfigs"],
+                &[],
+                &read,
+            ),
+            rule(&[""], &["nodes", "pods"], &[], &read),
+            rule(&[""], &["configmaps"], &["kubeairunway-config"], &read),
+            rule(
+                &["apiextensions.k8s.io"],
+                &["customresourcedefinitions"],
+                &[],
+                &["get", "list", "watch"],
+            ),
+            rule(
+                &["authentication.k8s.io"],
+                &["tokenreviews"],
+                &[],
+                &["create"],
+            ),
+            rule(
+                &["authorization.k8s.io"],
+                &["subjectaccessreviews"],
+                &[],
+                &["create"],
+            ),
+        ]),
+        ..Default::default()
+    }
+}

@@ -15,15 +15,36 @@ pub struct ServeArgs {
     /// Namespace KubeAIRunway itself runs in.
     #[arg(long, env = "DEFAULT_NAMESPACE", default_value = "kubeairunway-system")]
     default_namespace: String,
+    /// Require a Kubernetes bearer token (checked with TokenReview); every Kubernetes call
+    /// then runs as the caller. Accepts true/false/1/0.
+    #[arg(long = "auth", env = "AUTH_ENABLED", default_value = "false", value_parser = parse_flag)]
+    auth_enabled: bool,
+    /// Origins (comma-separated) other sites may call the API from. None by default.
+    #[arg(long = "cors-origin", env = "CORS_ORIGIN", value_delimiter = ',')]
+    cors_origins: Vec<String>,
+    /// Extra host names the server may be addressed as when auth is off (loopback names always
+    /// work); requests for any other Host are refused to stop DNS rebinding.
+    #[arg(long = "allowed-host", env = "ALLOWED_HOSTS", value_delimiter = ',')]
+    allowed_hosts: Vec<String>,
+}
+
+fn parse_flag(value: &str) -> Result<bool, String> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" | "" => Ok(false),
+        other => Err(format!("expected true or false, got {other:?}")),
+    }
 }
 
 impl ServeArgs {
+    /// The arguments of a bare `kubeairunway` (no subcommand): defaults and environment only.
     pub fn default_args() -> Self {
-        Self {
-            port: 3001,
-            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
-            default_namespace: "kubeairunway-system".into(),
+        #[derive(clap::Parser)]
+        struct Bare {
+            #[command(flatten)]
+            args: ServeArgs,
         }
+        <Bare as clap::Parser>::parse_from(["kubeairunway"]).args
     }
 }
 
@@ -38,7 +59,17 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
                 .unwrap_or("unknown")
                 .to_string(),
         },
+        auth_enabled: args.auth_enabled,
+        cors_origins: args
+            .cors_origins
+            .into_iter()
+            .filter(|o| !o.is_empty() && o != "*")
+            .collect(),
+        allowed_hosts: args.allowed_hosts,
     };
+    if !args.auth_enabled && !args.host.is_loopback() {
+        tracing::warn!(host = %args.host, "authentication is off and the server listens beyond loopback; anyone who can reach it acts with the backend's Kubernetes identity");
+    }
     let kube = match kubeairunway_server::kube_access_from_env().await {
         Ok(k) => Some(k),
         Err(e) => {

@@ -1,10 +1,12 @@
-//! The one error envelope of the API: `{"error": {"message", "statusCode"}}`.
+//! The one error envelope of the API: `{"error": {"message", "statusCode"}}`, and the mapping of
+//! Kubernetes errors onto it (the API server's status code is kept: 403 stays 403).
 
 use axum::Json;
 use axum::extract::OriginalUri;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 /// An error answered to the client with its status code.
 #[derive(Debug, thiserror::Error)]
@@ -16,6 +18,26 @@ pub struct ApiError {
     pub message: String,
 }
 
+/// The body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// The error itself.
+    pub error: ErrorDetail,
+}
+
+/// Message and status of an error response.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorDetail {
+    /// What went wrong, in words a user can act on.
+    pub message: String,
+    /// Same as the HTTP status code.
+    pub status_code: u16,
+}
+
+/// Results of handlers.
+pub type ApiResult<T> = Result<T, ApiError>;
+
 impl ApiError {
     /// An error with a status and message.
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
@@ -24,12 +46,102 @@ impl ApiError {
             message: message.into(),
         }
     }
+
+    /// 400 with `message`.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    /// 404 with `message`.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, message)
+    }
+
+    /// 503: the Kubernetes API server cannot be reached (or the caches are not synced yet).
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, message)
+    }
+
+    /// Maps a Kubernetes client error, prefixing the message with `context` (for example
+    /// "Failed to create deployment"). The API server's status code is kept; transport errors
+    /// become 503.
+    pub fn kube(context: &str, err: kube::Error) -> Self {
+        let (status, message) = describe_kube_error(&err);
+        Self::new(status, format!("{context}: {message}"))
+    }
+}
+
+/// Status code and message for a Kubernetes client error.
+pub fn describe_kube_error(err: &kube::Error) -> (StatusCode, String) {
+    match err {
+        kube::Error::Api(status) => {
+            let code = StatusCode::from_u16(status.code)
+                .ok()
+                .filter(|c| c.is_client_error() || c.is_server_error())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let mut message = if status.message.is_empty() {
+                fallback_message(code, &status.reason)
+            } else {
+                status.message.clone()
+            };
+            let causes: Vec<String> = status
+                .details
+                .as_ref()
+                .map(|d| {
+                    d.causes
+                        .iter()
+                        .map(|c| match (c.field.is_empty(), c.message.is_empty()) {
+                            (false, false) => format!("{}: {}", c.field, c.message),
+                            (true, false) => c.message.clone(),
+                            _ => c.reason.clone(),
+                        })
+                        .filter(|c| !c.is_empty() && !message.contains(c.as_str()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if !causes.is_empty() {
+                message = format!("{message} Details: {}", causes.join("; "));
+            }
+            (code, message)
+        }
+        kube::Error::HyperError(_)
+        | kube::Error::Service(_)
+        | kube::Error::HttpError(_)
+        | kube::Error::ReadEvents(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("the Kubernetes API server is unreachable ({err})"),
+        ),
+        kube::Error::Auth(_) => (
+            StatusCode::UNAUTHORIZED,
+            format!("could not authenticate to Kubernetes: {err}"),
+        ),
+        other => (StatusCode::BAD_GATEWAY, other.to_string()),
+    }
+}
+
+fn fallback_message(code: StatusCode, reason: &str) -> String {
+    match reason {
+        "Forbidden" => "You do not have permission to perform this action.".into(),
+        "NotFound" => "The requested resource was not found.".into(),
+        "AlreadyExists" => "A resource with this name already exists.".into(),
+        "Invalid" => "The request is invalid.".into(),
+        "Conflict" => "The resource was modified concurrently; retry.".into(),
+        "Unauthorized" => "Authentication is required.".into(),
+        _ => format!("Request failed with status {}", code.as_u16()),
+    }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body =
-            json!({ "error": { "message": self.message, "statusCode": self.status.as_u16() } });
+        if self.status.is_server_error() {
+            tracing::warn!(status = self.status.as_u16(), message = %self.message, "request failed");
+        }
+        let body = ErrorBody {
+            error: ErrorDetail {
+                message: self.message,
+                status_code: self.status.as_u16(),
+            },
+        };
         (self.status, Json(body)).into_response()
     }
 }
@@ -40,4 +152,44 @@ pub(crate) async fn api_not_found(method: Method, OriginalUri(uri): OriginalUri)
         StatusCode::NOT_FOUND,
         format!("Route not found: {method} {}", uri.path()),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kube::core::Status;
+
+    #[test]
+    fn kube_status_codes_and_causes_are_kept() {
+        let status: Status = serde_json::from_value(serde_json::json!({
+            "status": "Failure", "code": 422, "reason": "Invalid",
+            "message": "ModelDeployment.kubeairunway.ai \"x\" is invalid",
+            "details": { "causes": [ { "field": "spec.engine.type", "message": "Unsupported value: \"foo\"", "reason": "FieldValueNotSupported" } ] }
+        }))
+        .expect("status");
+        let err = ApiError::kube(
+            "Failed to create deployment",
+            kube::Error::Api(Box::new(status)),
+        );
+        assert_eq!(err.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            err.message
+                .starts_with("Failed to create deployment: ModelDeployment")
+        );
+        assert!(
+            err.message
+                .contains("Details: spec.engine.type: Unsupported value")
+        );
+    }
+
+    #[test]
+    fn empty_messages_get_a_friendly_sentence() {
+        let status: Status = serde_json::from_value(
+            serde_json::json!({ "status": "Failure", "code": 403, "reason": "Forbidden" }),
+        )
+        .expect("status");
+        let (code, message) = describe_kube_error(&kube::Error::Api(Box::new(status)));
+        assert_eq!(code, StatusCode::FORBIDDEN);
+        assert!(message.contains("permission"));
+    }
 }

@@ -10,20 +10,24 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 fn config() -> Config {
-    Config {
-        addr: "127.0.0.1:0".parse().expect("addr"),
-        default_namespace: "kubeairunway-system".into(),
-        build: BuildInfo {
+    Config::local(
+        "127.0.0.1:0".parse().expect("addr"),
+        BuildInfo {
             version: "1.2.3".into(),
             build_time: "then".into(),
             git_commit: "abc".into(),
         },
-    }
+    )
 }
 
 async fn get(state: AppState, path: &str) -> (StatusCode, Value) {
     let response = router(state)
-        .oneshot(Request::get(path).body(Body::empty()).expect("request"))
+        .oneshot(
+            Request::get(path)
+                .header("host", "localhost:3001")
+                .body(Body::empty())
+                .expect("request"),
+        )
         .await
         .expect("router answers");
     let status = response.status();
@@ -34,15 +38,12 @@ async fn get(state: AppState, path: &str) -> (StatusCode, Value) {
 }
 
 async fn admin_access() -> KubeAccess {
-    KubeAccess {
-        client: shared().client(User::Admin).await.expect("client"),
-        context: "admin".into(),
-    }
+    KubeAccess::new(shared().config(User::Admin).await.expect("config"), "admin").expect("access")
 }
 
 #[tokio::test]
 async fn health_and_version_answer_without_the_cluster() {
-    let state = AppState::new(&config(), None);
+    let state = AppState::new(config(), None);
     let (status, body) = get(state.clone(), "/api/health").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["status"], "healthy");
@@ -64,7 +65,7 @@ async fn health_and_version_answer_without_the_cluster() {
 
 #[tokio::test]
 async fn unknown_api_routes_get_the_error_envelope() {
-    let (status, body) = get(AppState::new(&config(), None), "/api/nope").await;
+    let (status, body) = get(AppState::new(config(), None), "/api/nope").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(
         body,
@@ -76,7 +77,7 @@ async fn unknown_api_routes_get_the_error_envelope() {
 async fn cluster_status_reports_the_crd_once_installed() {
     let access = admin_access().await;
     let client = access.client.clone();
-    let state = AppState::new(&config(), Some(access));
+    let state = AppState::new(config(), Some(access));
     let (status, body) = get(state.clone(), "/api/cluster/status").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["connected"], true, "{body}");
@@ -105,13 +106,9 @@ async fn cluster_status_says_not_connected_quickly_when_the_api_server_is_gone()
         .port();
     let mut config = kube::Config::new(format!("https://127.0.0.1:{port}").parse().expect("url"));
     config.connect_timeout = Some(Duration::from_secs(1));
-    let client = kube::Client::try_from(config).expect("client");
     let state = AppState::new(
-        &self::config(),
-        Some(KubeAccess {
-            client,
-            context: "gone".into(),
-        }),
+        self::config(),
+        Some(KubeAccess::new(config, "gone").expect("access")),
     );
     let started = std::time::Instant::now();
     let (status, body) = get(state, "/api/cluster/status").await;
@@ -124,4 +121,21 @@ async fn cluster_status_says_not_connected_quickly_when_the_api_server_is_gone()
     assert_eq!(body["connected"], false);
     assert!(body["error"].as_str().is_some_and(|e| !e.is_empty()));
     assert_eq!(body["providerInstallation"], Value::Null);
+}
+
+mod support;
+
+#[tokio::test]
+async fn a_real_server_answers_over_tcp() {
+    let server = support::server(support::AuthMode::Off);
+    let reply = server.get("/api/health", None).await;
+    assert_eq!(reply.status, reqwest::StatusCode::OK);
+    assert_eq!(reply.body["status"], "healthy");
+    assert_eq!(
+        reply
+            .headers
+            .get("x-content-type-options")
+            .map(|v| v.as_bytes()),
+        Some(&b"nosniff"[..])
+    );
 }

@@ -5,7 +5,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::{Namespace, Node, ServiceAccount};
-use k8s_openapi::api::rbac::v1::{ClusterRoleBinding, RoleBinding};
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, RoleBinding};
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
@@ -83,16 +83,21 @@ impl ClusterInfo {
 
     /// A client acting as `user`.
     pub async fn client(&self, user: User) -> Result<Client> {
+        let config = self.config(user).await?;
+        Client::try_from(config).map_err(Error::kube(format!(
+            "building a client for {}",
+            user.name()
+        )))
+    }
+
+    /// The client configuration of `user` (for code that builds its own clients).
+    pub async fn config(&self, user: User) -> Result<Config> {
         let kubeconfig = Kubeconfig::read_from(self.kubeconfig_path())?;
         let options = KubeConfigOptions {
             context: Some(user.context().to_string()),
             ..Default::default()
         };
-        let config = Config::from_custom_kubeconfig(kubeconfig, &options).await?;
-        Client::try_from(config).map_err(Error::kube(format!(
-            "building a client for {}",
-            user.name()
-        )))
+        Ok(Config::from_custom_kubeconfig(kubeconfig, &options).await?)
     }
 
     /// True when every recorded process is still running.
@@ -432,6 +437,11 @@ impl ControlPlane {
         self.info.client(user).await
     }
 
+    /// The client configuration of `user`.
+    pub async fn config(&self, user: User) -> Result<Config> {
+        self.info.config(user).await
+    }
+
     /// Stops every component (newest first).
     pub fn stop(&self) {
         let Ok(mut components) = self.components.lock() else {
@@ -493,6 +503,15 @@ async fn bootstrap_rbac(client: &Client) -> Result<()> {
     ns.patch(User::TEAM_NAMESPACE, &apply, &Patch::Apply(&team_ns))
         .await
         .map_err(Error::kube("creating namespace team-a"))?;
+    let roles: Api<ClusterRole> = Api::all(client.clone());
+    roles
+        .patch(
+            kubeairunway_api::rbac::BACKEND_ROLE,
+            &apply,
+            &Patch::Apply(&kubeairunway_api::rbac::backend_role()),
+        )
+        .await
+        .map_err(Error::kube("creating the backend ClusterRole"))?;
     let crb: Api<ClusterRoleBinding> = Api::all(client.clone());
     for (name, role, kind, subject) in [
         (
@@ -504,6 +523,12 @@ async fn bootstrap_rbac(client: &Client) -> Result<()> {
         (
             "kubeairunway-testenv-backend-auth-delegator",
             "system:auth-delegator",
+            "User",
+            User::Backend.name(),
+        ),
+        (
+            "kubeairunway-testenv-backend",
+            kubeairunway_api::rbac::BACKEND_ROLE,
             "User",
             User::Backend.name(),
         ),

@@ -1,0 +1,359 @@
+//! Watch-backed caches of everything the API reads often: ModelDeployments, provider configs,
+//! nodes, non-terminated pods and the settings ConfigMap. Requests read these in memory, so a
+//! list call costs no API-server round trip, and the watches tell at once when the API server
+//! is gone, so requests answer 503 within a second instead of retrying for seconds.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::{ConfigMap, Node, Pod};
+use kube::runtime::WatchStreamExt;
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::utils::Backoff;
+use kube::runtime::watcher::{self, Event};
+use kube::{Api, Client, Resource, ResourceExt};
+use kubeairunway_api::{InferenceProviderConfig, ModelDeployment};
+use serde::de::DeserializeOwned;
+use tokio::sync::broadcast;
+
+use crate::error::ApiError;
+
+/// Namespace and name of the settings ConfigMap (fixed by the contract).
+pub const SETTINGS_NAMESPACE: &str = "kubeairunway-system";
+/// Name of the settings ConfigMap.
+pub const SETTINGS_CONFIG_MAP: &str = "kubeairunway-config";
+
+/// How long a request waits for a cache that has not finished its first list.
+const READY_WAIT: Duration = Duration::from_millis(800);
+/// Watch restarts back off up to this long, so a restarted API server is seen within seconds.
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
+
+/// The kinds the server caches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// `ModelDeployment`s in every namespace.
+    Deployments,
+    /// Cluster-scoped `InferenceProviderConfig`s.
+    Providers,
+    /// Nodes.
+    Nodes,
+    /// Pods that are not `Succeeded` or `Failed`, in every namespace.
+    Pods,
+    /// The settings ConfigMap.
+    Settings,
+}
+
+impl Kind {
+    fn describe(self) -> &'static str {
+        match self {
+            Kind::Deployments => "ModelDeployments",
+            Kind::Providers => "InferenceProviderConfigs",
+            Kind::Nodes => "nodes",
+            Kind::Pods => "pods",
+            Kind::Settings => "settings",
+        }
+    }
+}
+
+/// A change that live views (the deployment event stream) react to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// Something about this deployment (the object or one of its pods) changed.
+    Deployment {
+        /// Namespace of the ModelDeployment.
+        namespace: String,
+        /// Name of the ModelDeployment.
+        name: String,
+    },
+    /// A cache was re-listed: views should be rebuilt from scratch.
+    Reset,
+}
+
+/// Connection state of one watch.
+#[derive(Clone, Debug)]
+enum Health {
+    /// No list has finished yet.
+    Starting,
+    /// The last list or watch event succeeded.
+    Synced,
+    /// The resource does not exist on the server (CRD not installed).
+    Missing,
+    /// The last attempt failed; the message says why.
+    Failing(String),
+}
+
+#[derive(Debug)]
+struct HealthCell {
+    state: Mutex<(Health, Option<Instant>)>,
+    notify: tokio::sync::Notify,
+}
+
+impl HealthCell {
+    fn new() -> Self {
+        Self {
+            state: Mutex::new((Health::Starting, None)),
+            notify: tokio::sync::Notify::new(),
+        }
+    }
+
+    fn set(&self, health: Health) {
+        if let Ok(mut s) = self.state.lock() {
+            let synced = matches!(health, Health::Synced);
+            s.0 = health;
+            if synced {
+                s.1 = Some(Instant::now());
+            }
+        }
+        self.notify.notify_waiters();
+    }
+
+    fn get(&self) -> Health {
+        self.state
+            .lock()
+            .map(|s| s.0.clone())
+            .unwrap_or(Health::Starting)
+    }
+}
+
+/// The shared caches of one server.
+#[derive(Clone)]
+pub struct Caches {
+    /// ModelDeployments of every namespace.
+    pub deployments: Store<ModelDeployment>,
+    /// InferenceProviderConfigs.
+    pub providers: Store<InferenceProviderConfig>,
+    /// Nodes.
+    pub nodes: Store<Node>,
+    /// Non-terminated pods of every namespace.
+    pub pods: Store<Pod>,
+    /// The settings ConfigMap (zero or one object).
+    pub settings: Store<ConfigMap>,
+    health: Arc<HashMap<Kind, HealthCell>>,
+    changes: broadcast::Sender<Change>,
+}
+
+impl Caches {
+    /// Starts the watches in the background with `client` (the backend's own identity).
+    pub fn start(client: &Client) -> Self {
+        let health: Arc<HashMap<Kind, HealthCell>> = Arc::new(
+            [
+                Kind::Deployments,
+                Kind::Providers,
+                Kind::Nodes,
+                Kind::Pods,
+                Kind::Settings,
+            ]
+            .into_iter()
+            .map(|k| (k, HealthCell::new()))
+            .collect(),
+        );
+        let (changes, _) = broadcast::channel(1024);
+
+        let deployments = spawn_watch(
+            Kind::Deployments,
+            Api::<ModelDeployment>::all(client.clone()),
+            watcher::Config::default().any_semantic(),
+            health.clone(),
+            changes.clone(),
+            |md: &ModelDeployment| {
+                Some(Change::Deployment {
+                    namespace: md.namespace().unwrap_or_default(),
+                    name: md.name_any(),
+                })
+            },
+        );
+        let providers = spawn_watch(
+            Kind::Providers,
+            Api::<InferenceProviderConfig>::all(client.clone()),
+            watcher::Config::default().any_semantic(),
+            health.clone(),
+            changes.clone(),
+            |_: &InferenceProviderConfig| None,
+        );
+        let nodes = spawn_watch(
+            Kind::Nodes,
+            Api::<Node>::all(client.clone()),
+            watcher::Config::default().any_semantic(),
+            health.clone(),
+            changes.clone(),
+            |_: &Node| None,
+        );
+        let pods = spawn_watch(
+            Kind::Pods,
+            Api::<Pod>::all(client.clone()),
+            watcher::Config::default()
+                .any_semantic()
+                .fields("status.phase!=Succeeded,status.phase!=Failed"),
+            health.clone(),
+            changes.clone(),
+            |pod: &Pod| {
+                let namespace = pod.namespace().unwrap_or_default();
+                crate::pods::deployment_of(pod).map(|name| Change::Deployment { namespace, name })
+            },
+        );
+        let settings = spawn_watch(
+            Kind::Settings,
+            Api::<ConfigMap>::namespaced(client.clone(), SETTINGS_NAMESPACE),
+            watcher::Config::default()
+                .any_semantic()
+                .fields(&format!("metadata.name={SETTINGS_CONFIG_MAP}")),
+            health.clone(),
+            changes.clone(),
+            |_: &ConfigMap| None,
+        );
+        Self {
+            deployments,
+            providers,
+            nodes,
+            pods,
+            settings,
+            health,
+            changes,
+        }
+    }
+
+    /// Ok when `kind` is synced. Waits briefly for a first list; answers 503 at once while the
+    /// API server is unreachable, and 503 naming the CRD when the resource does not exist.
+    pub async fn ready(&self, kind: Kind) -> Result<(), ApiError> {
+        let Some(cell) = self.health.get(&kind) else {
+            return Err(ApiError::unavailable("unknown cache"));
+        };
+        let deadline = tokio::time::Instant::now() + READY_WAIT;
+        loop {
+            let notified = cell.notify.notified();
+            match cell.get() {
+                Health::Synced => return Ok(()),
+                Health::Missing => {
+                    return Err(ApiError::unavailable(format!(
+                        "the {} resource is not installed in the cluster; install the CRDs with `kubeairunway crds --install`",
+                        kind.describe()
+                    )));
+                }
+                Health::Failing(reason) => {
+                    return Err(ApiError::unavailable(format!(
+                        "the Kubernetes API server is unreachable: {reason}"
+                    )));
+                }
+                Health::Starting => {
+                    if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                        return Err(ApiError::unavailable(format!(
+                            "still loading {} from the Kubernetes API server; retry shortly",
+                            kind.describe()
+                        )));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether `kind` is synced right now (no waiting).
+    pub fn is_synced(&self, kind: Kind) -> bool {
+        self.health
+            .get(&kind)
+            .is_some_and(|c| matches!(c.get(), Health::Synced))
+    }
+
+    /// Whether the resource of `kind` is known not to exist (its CRD is not installed).
+    pub fn is_missing(&self, kind: Kind) -> bool {
+        self.health
+            .get(&kind)
+            .is_some_and(|c| matches!(c.get(), Health::Missing))
+    }
+
+    /// Subscribes to changes of deployments and their pods.
+    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
+        self.changes.subscribe()
+    }
+}
+
+/// A capped exponential backoff (200 ms doubling to [`MAX_BACKOFF`]).
+struct CappedBackoff {
+    next: Duration,
+}
+
+impl Iterator for CappedBackoff {
+    type Item = Duration;
+
+    fn next(&mut self) -> Option<Duration> {
+        let current = self.next;
+        self.next = (self.next * 2).min(MAX_BACKOFF);
+        Some(current)
+    }
+}
+
+impl Backoff for CappedBackoff {
+    fn reset(&mut self) {
+        self.next = Duration::from_millis(200);
+    }
+}
+
+/// Runs a reflector for `api` in the background and keeps `health[kind]` current.
+fn spawn_watch<K, F>(
+    kind: Kind,
+    api: Api<K>,
+    config: watcher::Config,
+    health: Arc<HashMap<Kind, HealthCell>>,
+    changes: broadcast::Sender<Change>,
+    change_of: F,
+) -> Store<K>
+where
+    K: Resource + Clone + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
+    K::DynamicType: Default + Eq + std::hash::Hash + Clone + Send + Sync,
+    F: Fn(&K) -> Option<Change> + Send + 'static,
+{
+    let (reader, writer) = reflector::store();
+    let stream = watcher::watcher(api, config)
+        .backoff(CappedBackoff {
+            next: Duration::from_millis(200),
+        })
+        .modify(|obj| {
+            obj.managed_fields_mut().clear();
+        })
+        .reflect(writer);
+    tokio::spawn(async move {
+        let mut stream = std::pin::pin!(stream);
+        let Some(cell) = health.get(&kind) else {
+            return;
+        };
+        while let Some(event) = stream.next().await {
+            match event {
+                Ok(Event::InitDone) => {
+                    cell.set(Health::Synced);
+                    let _ = changes.send(Change::Reset);
+                }
+                Ok(Event::Apply(obj) | Event::Delete(obj)) => {
+                    cell.set(Health::Synced);
+                    if let Some(change) = change_of(&obj) {
+                        let _ = changes.send(change);
+                    }
+                }
+                Ok(Event::Init | Event::InitApply(_)) => {}
+                Err(err) => {
+                    let health = match &err {
+                        watcher::Error::InitialListFailed(kube::Error::Api(s))
+                        | watcher::Error::WatchStartFailed(kube::Error::Api(s))
+                            if s.code == 404 =>
+                        {
+                            Health::Missing
+                        }
+                        other => Health::Failing(short_reason(other)),
+                    };
+                    tracing::debug!(kind = ?kind, error = %err, "watch failed");
+                    cell.set(health);
+                }
+            }
+        }
+    });
+    reader
+}
+
+fn short_reason(err: &watcher::Error) -> String {
+    match err {
+        watcher::Error::InitialListFailed(e)
+        | watcher::Error::WatchStartFailed(e)
+        | watcher::Error::WatchFailed(e) => crate::error::describe_kube_error(e).1,
+        other => other.to_string(),
+    }
+}
