@@ -50,6 +50,10 @@ demo-down:
 	$(BIN) dev down --state-dir $(DEV_STATE)
 
 ## Benchmarks (speed and memory targets live here, never in timed tests); see docs/benchmarks.md.
+## The backend benchmark drives `kubeairunway serve` with `oha` (pinned; built once into
+## ~/.cache/kubeairunway/bin by scripts/load-generator.sh).
 bench: testbin
 	$(CARGO) build --locked --release -p kubeairunway
 	KAIR_BIN=$(CURDIR)/target/release/kubeairunway $(CARGO) bench --locked -p kubeairunway-controller --bench scale
+	scripts/load-generator.sh >/dev/null
+	KAIR_BIN=$(CURDIR)/target/release/kubeairunway $(CARGO) bench --locked -p kubeairunway-server --bench api

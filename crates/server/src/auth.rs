@@ -188,12 +188,14 @@ impl Caller {
         let backend = self.backend.clone();
         let identity = identity.clone();
         let namespace = namespace.map(str::to_string);
+        // Failed reviews are not cached: a brief outage must not deny access for the TTL.
         self.auth
             .access
-            .get_with(key, async move {
+            .try_get_with(key, async move {
                 subject_access_review(&backend, &identity, verb, resource, namespace).await
             })
             .await
+            .unwrap_or(false)
     }
 
     /// The namespaces among `candidates` in which the caller may list `resource`: all of them
@@ -399,7 +401,7 @@ async fn subject_access_review(
     verb: &str,
     resource: Resource,
     namespace: Option<String>,
-) -> bool {
+) -> Result<bool, String> {
     let api: Api<SubjectAccessReview> = Api::all(backend.clone());
     let review = SubjectAccessReview {
         spec: SubjectAccessReviewSpec {
@@ -418,10 +420,10 @@ async fn subject_access_review(
         ..Default::default()
     };
     match api.create(&PostParams::default(), &review).await {
-        Ok(r) => r.status.is_some_and(|s| s.allowed),
+        Ok(r) => Ok(r.status.is_some_and(|s| s.allowed)),
         Err(e) => {
             tracing::warn!(error = %e, "SubjectAccessReview failed; denying");
-            false
+            Err(e.to_string())
         }
     }
 }

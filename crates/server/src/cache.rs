@@ -27,6 +27,8 @@ pub const SETTINGS_CONFIG_MAP: &str = "kubeairunway-config";
 
 /// How long a request waits for a cache that has not finished its first list.
 const READY_WAIT: Duration = Duration::from_millis(800);
+/// How often a failing watch checks whether the API server answers again.
+const PROBE_EVERY: Duration = Duration::from_millis(500);
 /// Watch restarts back off up to this long, so a restarted API server is seen within seconds.
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
@@ -304,6 +306,13 @@ where
     F: Fn(&K) -> Option<Change> + Send + 'static,
 {
     let (reader, writer) = reflector::store();
+    let probe_api = api.clone();
+    let probe_params = kube::api::ListParams {
+        label_selector: config.label_selector.clone(),
+        field_selector: config.field_selector.clone(),
+        limit: Some(1),
+        ..Default::default()
+    };
     let stream = watcher::watcher(api, config)
         .backoff(CappedBackoff {
             next: Duration::from_millis(200),
@@ -317,7 +326,23 @@ where
         let Some(cell) = health.get(&kind) else {
             return;
         };
-        while let Some(event) = stream.next().await {
+        let mut probe = tokio::time::interval(PROBE_EVERY);
+        probe.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let failing = matches!(cell.get(), Health::Failing(_));
+            let event = tokio::select! {
+                event = stream.next() => event,
+                _ = probe.tick(), if failing => {
+                    // The watcher resumes a broken watch without emitting anything, so a
+                    // quiet resource would look broken forever: once the same list works
+                    // again, the watch is back (or will be within one backoff step).
+                    if probe_api.list_metadata(&probe_params).await.is_ok() {
+                        cell.set(Health::Synced);
+                    }
+                    continue;
+                }
+            };
+            let Some(event) = event else { break };
             match event {
                 Ok(Event::InitDone) => {
                     cell.set(Health::Synced);

@@ -154,6 +154,14 @@ pub(crate) async fn api_not_found(method: Method, OriginalUri(uri): OriginalUri)
     )
 }
 
+/// A known path called with a method it does not support.
+pub(crate) async fn method_not_allowed(method: Method, OriginalUri(uri): OriginalUri) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("Method {method} is not allowed on {}", uri.path()),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,7 @@
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
@@ -39,8 +40,20 @@ fn json_rejection(rejection: &JsonRejection) -> ApiError {
         JsonRejection::JsonDataError(e) => {
             ApiError::bad_request(format!("Invalid request body: {}", source_text(e)))
         }
+        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => body_too_large(),
         other => ApiError::new(other.status(), other.body_text()),
     }
+}
+
+/// The one answer to an oversized body, whichever layer notices it.
+pub fn body_too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!(
+            "Request body too large (limit {} MiB)",
+            crate::BODY_LIMIT >> 20
+        ),
+    )
 }
 
 /// The innermost error text (serde's message with its path), without axum's prefix.

@@ -116,7 +116,7 @@ pub async fn envelope_layer_errors(req: Request, next: Next) -> Response {
     }
     let message = match status {
         StatusCode::REQUEST_TIMEOUT => "The request took too long and was cancelled".to_string(),
-        StatusCode::PAYLOAD_TOO_LARGE => "Request body too large".to_string(),
+        StatusCode::PAYLOAD_TOO_LARGE => return crate::extract::body_too_large().into_response(),
         other => other
             .canonical_reason()
             .unwrap_or("Request failed")

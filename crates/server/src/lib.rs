@@ -28,7 +28,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use utoipa_axum::router::OpenApiRouter;
 
 pub use auth::{Auth, Caller};
@@ -219,7 +219,9 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .route("/api", axum::routing::any(error::api_not_found))
-        .route("/api/{*rest}", axum::routing::any(error::api_not_found));
+        .route("/api/", axum::routing::any(error::api_not_found))
+        .route("/api/{*rest}", axum::routing::any(error::api_not_found))
+        .method_not_allowed_fallback(error::method_not_allowed);
     let config = state.config().clone();
     Router::new()
         .merge(api)
@@ -245,10 +247,12 @@ pub fn router(state: AppState) -> Router {
         .layer(security_header(header::REFERRER_POLICY, "no-referrer"))
         .layer(guard::cors(&config.cors_origins))
         .layer(
-            TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
-                // Method and path only: query strings and headers may carry secrets.
-                tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
-            }),
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &axum::http::Request<_>| {
+                    // Method and path only: query strings and headers may carry secrets.
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                })
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .layer(CatchPanicLayer::custom(guard::panic_response))
         .with_state(state)

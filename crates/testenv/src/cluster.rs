@@ -14,12 +14,33 @@ use serde::{Deserialize, Serialize};
 use crate::bins::Binaries;
 use crate::nodes::{KWOK_NODE_ANNOTATION, NodePools};
 pub use crate::process::Lifetime;
-use crate::process::{Component, free_ports, terminate_pid};
+use crate::process::{Component, LogMode, free_ports, terminate_pid};
 use crate::users::{User, Users};
 use crate::wait::wait_until;
 use crate::{Error, Result, kubeconfig, pki};
 
 const FIELD_MANAGER: &str = "kubeairunway-testenv";
+/// What the API server writes to the audit log (`logs/audit.log`): who changed KubeAIRunway
+/// objects and the settings ConfigMap, and who read pod logs, so tests can prove that a request
+/// ran as the person who made it.
+const AUDIT_POLICY: &str = r#"apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: ["RequestReceived"]
+rules:
+  - level: Metadata
+    verbs: ["create", "update", "patch", "delete", "deletecollection"]
+    resources:
+      - group: "kubeairunway.ai"
+        resources: ["modeldeployments", "modeldeployments/scale"]
+      - group: ""
+        resources: ["configmaps"]
+  - level: Metadata
+    verbs: ["get"]
+    resources:
+      - group: ""
+        resources: ["pods/log"]
+  - level: None
+"#;
 const START_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// What to start.
@@ -76,6 +97,12 @@ impl ClusterInfo {
         self.state_dir.join("kubeconfig")
     }
 
+    /// The API server's audit log (JSON lines, `audit.k8s.io/v1` events): writes of
+    /// ModelDeployments and ConfigMaps, and pod-log reads, each with the user who made them.
+    pub fn audit_log_path(&self) -> PathBuf {
+        self.state_dir.join("logs/audit.log")
+    }
+
     /// The CA that signed the API server's certificate.
     pub fn ca_path(&self) -> PathBuf {
         self.state_dir.join("pki/ca.crt")
@@ -115,9 +142,22 @@ impl ClusterInfo {
 pub struct ControlPlane {
     info: ClusterInfo,
     components: Mutex<Vec<Component>>,
+    lifetime: Lifetime,
+    /// How the API server was started, to start it again after [`ControlPlane::stop_apiserver`].
+    apiserver: Option<Launch>,
     /// How long start-up took.
     pub startup: Duration,
 }
+
+/// The command line of one component.
+#[derive(Clone, Debug)]
+struct Launch {
+    bin: PathBuf,
+    args: Vec<String>,
+}
+
+/// Name of the API server component (its log file is `logs/kube-apiserver.log`).
+const APISERVER: &str = "kube-apiserver";
 
 impl ControlPlane {
     /// Starts etcd, the API server, the controller-manager, the scheduler and KWOK, creates the
@@ -131,7 +171,7 @@ impl ControlPlane {
             nodes,
             lifetime,
         } = options;
-        let mut cp = ControlPlane::prepare(&state_dir, &binaries)?;
+        let mut cp = ControlPlane::prepare(&state_dir, &binaries, lifetime)?;
         let result = cp.boot(&binaries, &nodes, lifetime).await;
         if let Err(e) = result {
             cp.stop();
@@ -144,11 +184,11 @@ impl ControlPlane {
         Ok(cp)
     }
 
-    fn prepare(state_dir: &Path, binaries: &Binaries) -> Result<Self> {
+    fn prepare(state_dir: &Path, binaries: &Binaries, lifetime: Lifetime) -> Result<Self> {
         for tool in Binaries::TOOLS {
             binaries.tool(tool)?;
         }
-        for dir in ["pki", "logs", "etcd"] {
+        for dir in ["pki", "logs", "etcd", crate::pod_logs::DIR] {
             std::fs::create_dir_all(state_dir.join(dir))
                 .map_err(Error::io(format!("creating {}", state_dir.display())))?;
         }
@@ -160,6 +200,10 @@ impl ControlPlane {
             ("ca.key", &pki.ca_key),
             ("serving.crt", &pki.serving_cert),
             ("serving.key", &pki.serving_key),
+            ("kubelet.crt", &pki.kubelet_cert),
+            ("kubelet.key", &pki.kubelet_key),
+            ("kubelet-client.crt", &pki.kubelet_client_cert),
+            ("kubelet-client.key", &pki.kubelet_client_key),
             ("sa.key", &pki.sa_key),
             ("sa.pub", &pki.sa_pub),
         ] {
@@ -167,6 +211,7 @@ impl ControlPlane {
         }
         let users = Users::generate();
         write(&state_dir.join("tokens.csv"), &users.token_file())?;
+        write(&state_dir.join("audit-policy.yaml"), AUDIT_POLICY)?;
         let info = ClusterInfo {
             server: String::new(),
             state_dir,
@@ -177,6 +222,8 @@ impl ControlPlane {
         Ok(Self {
             info,
             components: Mutex::new(Vec::new()),
+            lifetime,
+            apiserver: None,
             startup: Duration::ZERO,
         })
     }
@@ -224,12 +271,9 @@ impl ControlPlane {
         self.wait_http(&http, "etcd health", &format!("{etcd_url}/health"))
             .await?;
 
-        self.spawn(
-            "kube-apiserver",
-            &bins.tool("kube-apiserver")?,
-            &logs,
-            lifetime,
-            vec![
+        let apiserver = Launch {
+            bin: bins.tool(APISERVER)?,
+            args: vec![
                 format!("--etcd-servers={etcd_url}"),
                 "--bind-address=127.0.0.1".into(),
                 format!("--secure-port={api_port}"),
@@ -247,25 +291,32 @@ impl ControlPlane {
                 "--service-cluster-ip-range=10.96.0.0/16".into(),
                 "--allow-privileged=true".into(),
                 "--profiling=false".into(),
+                // Pod logs: the API server fetches them from KWOK's simulated kubelets at the
+                // node's InternalIP (127.0.0.1) over TLS, verifying KWOK's certificate.
+                format!("--kubelet-certificate-authority={}", p("ca.crt")),
+                format!("--kubelet-client-certificate={}", p("kubelet-client.crt")),
+                format!("--kubelet-client-key={}", p("kubelet-client.key")),
+                "--kubelet-preferred-address-types=InternalIP".into(),
+                format!(
+                    "--audit-policy-file={}",
+                    dir.join("audit-policy.yaml").display()
+                ),
+                format!("--audit-log-path={}", self.info.audit_log_path().display()),
+                "--audit-log-format=json".into(),
             ],
+        };
+        self.spawn(
+            APISERVER,
+            &apiserver.bin,
+            &logs,
+            lifetime,
+            apiserver.args.clone(),
         )?;
+        self.apiserver = Some(apiserver);
         let admin = self.info.client(User::Admin).await?;
-        let readyz = format!("{}/readyz", self.info.server);
-        let token = self.info.users.admin.clone();
-        wait_until("kube-apiserver /readyz", START_TIMEOUT, || {
-            let req = http.get(&readyz).bearer_auth(&token);
-            let alive = self.check_alive();
-            async move {
-                alive?;
-                match req.send().await {
-                    Ok(r) if r.status().is_success() => Ok((Some(()), String::new())),
-                    Ok(r) => Ok((None, format!("HTTP {}", r.status()))),
-                    Err(e) => Ok((None, e.to_string())),
-                }
-            }
-        })
-        .await?;
+        self.wait_apiserver_ready(&http, START_TIMEOUT).await?;
         bootstrap_rbac(&admin).await?;
+        crate::pod_logs::apply_crd(&admin).await?;
 
         let auth_args = |port: u16| -> Vec<String> {
             vec![
@@ -314,6 +365,7 @@ impl ControlPlane {
             .join("\n---\n");
         let stages_file = dir.join("kwok-stages.yaml");
         write(&stages_file, &stages)?;
+        crate::pod_logs::wait_crd(&admin).await?;
         self.spawn(
             "kwok",
             &bins.tool("kwok")?,
@@ -328,6 +380,12 @@ impl ControlPlane {
                 "--node-ip=127.0.0.1".into(),
                 "--node-lease-duration-seconds=40".into(),
                 format!("--server-address=127.0.0.1:{kwok_port}"),
+                // The simulated kubelets' endpoint (nodes advertise it; the API server calls it
+                // for logs), served with a certificate of the cluster CA.
+                format!("--node-port={kwok_port}"),
+                format!("--tls-cert-file={}", p("kubelet.crt")),
+                format!("--tls-private-key-file={}", p("kubelet.key")),
+                "--enable-crds=ClusterLogs".into(),
             ],
         )?;
 
@@ -396,7 +454,7 @@ impl ControlPlane {
         lifetime: Lifetime,
         args: Vec<String>,
     ) -> Result<()> {
-        let component = Component::spawn(name, bin, &args, logs, lifetime)?;
+        let component = Component::spawn(name, bin, &args, logs, lifetime, LogMode::Truncate)?;
         if let Ok(mut c) = self.components.lock() {
             c.push(component);
         }
@@ -425,6 +483,83 @@ impl ControlPlane {
             }
         })
         .await
+    }
+
+    async fn wait_apiserver_ready(&self, http: &reqwest::Client, timeout: Duration) -> Result<()> {
+        let readyz = format!("{}/readyz", self.info.server);
+        let token = self.info.users.admin.clone();
+        wait_until("kube-apiserver /readyz", timeout, || {
+            let req = http.get(&readyz).bearer_auth(&token);
+            let alive = self.check_alive();
+            async move {
+                alive?;
+                match req.send().await {
+                    Ok(r) if r.status().is_success() => Ok((Some(()), String::new())),
+                    Ok(r) => Ok((None, format!("HTTP {}", r.status()))),
+                    Err(e) => Ok((None, e.to_string())),
+                }
+            }
+        })
+        .await
+    }
+
+    /// Kills the API server alone (SIGKILL, like a crash; a graceful stop waits seconds for its
+    /// watches), leaving etcd, the controller-manager, the scheduler and KWOK running, to test
+    /// how clients behave during an API-server outage. [`ControlPlane::start_apiserver`] brings
+    /// it back.
+    ///
+    /// Only for a control plane of one's own ([`crate::private_control_plane`]): every user of
+    /// [`crate::shared`] would see the outage. The pid recorded in [`ClusterInfo::pids`] is not
+    /// updated by a restart.
+    pub fn stop_apiserver(&self) -> Result<()> {
+        let mut component = {
+            let mut components = self
+                .components
+                .lock()
+                .map_err(|_| Error::State("the component list is poisoned".into()))?;
+            let index = components
+                .iter()
+                .position(|c| c.name == APISERVER)
+                .ok_or_else(|| Error::State("the API server is not running".into()))?;
+            components.remove(index)
+        };
+        terminate_pid(component.pid(), component.name, Duration::ZERO);
+        let _ = component.child.wait();
+        Ok(())
+    }
+
+    /// Starts the API server again with the same etcd, port, certificates and tokens, and waits
+    /// until it is ready (`/readyz`). Its output is appended to the same log file.
+    pub async fn start_apiserver(&self) -> Result<()> {
+        let launch = self
+            .apiserver
+            .clone()
+            .ok_or_else(|| Error::State("the API server was never started".into()))?;
+        let running = self
+            .components
+            .lock()
+            .map(|c| c.iter().any(|c| c.name == APISERVER))
+            .unwrap_or(false);
+        if running {
+            return Err(Error::State("the API server is already running".into()));
+        }
+        let component = Component::spawn_from_keeper(
+            APISERVER,
+            &launch.bin,
+            &launch.args,
+            &self.info.state_dir.join("logs"),
+            self.lifetime,
+            LogMode::Append,
+        )?;
+        if let Ok(mut c) = self.components.lock() {
+            c.push(component);
+        }
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(2))
+            .danger_accept_invalid_certs(true)
+            .build()
+            .map_err(|e| Error::State(format!("building an HTTP client: {e}")))?;
+        self.wait_apiserver_ready(&http, START_TIMEOUT).await
     }
 
     /// Connection details and tokens.

@@ -78,10 +78,11 @@ pub enum Error {
     /// A state file is missing or invalid (the cluster is not running).
     #[error("{0}")]
     State(String),
-    /// A test-only upstream CRD shipped with this crate could not be parsed.
+    /// A CRD shipped with this crate (a test-only upstream CRD, or KWOK's ClusterLogs) could
+    /// not be parsed.
     #[error("upstream CRD file {file}: {reason}")]
     UpstreamCrd {
-        /// File under `crates/testenv/upstream-crds/`.
+        /// File name (under `crates/testenv/upstream-crds/` or `crates/testenv/kwok-crds/`).
         file: &'static str,
         /// Why it is unusable.
         reason: String,

@@ -7,7 +7,9 @@
 //! real API server.
 //!
 //! Tests call [`shared`] to get one lazily started control plane per test binary and
-//! [`ControlPlane::namespace`] for a fresh namespace each. `kubeairunway dev` uses
+//! [`ControlPlane::namespace`] for a fresh namespace each; [`ControlPlane::pod_logs`] gives the
+//! pods of a namespace container logs a test writes. A test that must disturb the cluster (stop
+//! the API server) starts its own with [`private_control_plane`]. `kubeairunway dev` uses
 //! [`ControlPlane::start`] with [`Lifetime::Detached`] so the cluster outlives the command.
 //!
 //! [`simulators`] holds SIMULATED stand-ins for the KAITO, Dynamo and KubeRay operators (with
@@ -20,6 +22,7 @@ mod error;
 mod kubeconfig;
 mod nodes;
 mod pki;
+mod pod_logs;
 mod process;
 mod shared;
 pub mod simulators;
@@ -30,7 +33,8 @@ pub use bins::{BUILD_SCRIPT, Binaries};
 pub use cluster::{ClusterInfo, ControlPlane, Lifetime, Options, stop_detached};
 pub use error::Error;
 pub use nodes::{GpuSpec, NodePool, NodePools};
-pub use shared::{TestNamespace, shared};
+pub use pod_logs::PodLogs;
+pub use shared::{TestNamespace, private_control_plane, shared};
 pub use simulators::{UPSTREAM_CRD_NAMES, Upstream, install_upstream_crds, uninstall_upstream_crd};
 pub use users::{User, Users};
 pub use wait::wait_until;

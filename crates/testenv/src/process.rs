@@ -1,6 +1,5 @@
 //! Spawning and stopping the control-plane processes.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -27,6 +26,15 @@ pub(crate) struct Component {
     pub log: PathBuf,
 }
 
+/// What to do with an existing log file when a component starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LogMode {
+    /// Start a fresh log (first start).
+    Truncate,
+    /// Keep what is there (a restart), so the log tells the whole story.
+    Append,
+}
+
 impl Component {
     pub fn spawn(
         name: &'static str,
@@ -34,9 +42,16 @@ impl Component {
         args: &[String],
         log_dir: &Path,
         lifetime: Lifetime,
+        log_mode: LogMode,
     ) -> Result<Self> {
         let log = log_dir.join(format!("{name}.log"));
-        let out = File::create(&log).map_err(Error::io(format!("creating {}", log.display())))?;
+        let out = std::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .append(log_mode == LogMode::Append)
+            .truncate(log_mode == LogMode::Truncate)
+            .open(&log)
+            .map_err(Error::io(format!("creating {}", log.display())))?;
         let err = out
             .try_clone()
             .map_err(Error::io("duplicating a log file handle"))?;
@@ -53,6 +68,39 @@ impl Component {
             .spawn()
             .map_err(Error::io(format!("starting {name} ({})", bin.display())))?;
         Ok(Self { name, child, log })
+    }
+
+    /// Like [`Component::spawn`], but for processes started after start-up from any thread:
+    /// a [`Lifetime::TiedToProcess`] child dies with the *thread* that spawned it, so it is
+    /// spawned from a keeper thread that lives as long as the process.
+    pub fn spawn_from_keeper(
+        name: &'static str,
+        bin: &Path,
+        args: &[String],
+        log_dir: &Path,
+        lifetime: Lifetime,
+        log_mode: LogMode,
+    ) -> Result<Self> {
+        if lifetime == Lifetime::Detached {
+            return Self::spawn(name, bin, args, log_dir, lifetime, log_mode);
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (bin, args, log_dir) = (bin.to_path_buf(), args.to_vec(), log_dir.to_path_buf());
+        std::thread::Builder::new()
+            .name(format!("testenv-keeper-{name}"))
+            .spawn(move || {
+                let spawned = Self::spawn(name, &bin, &args, &log_dir, lifetime, log_mode);
+                let ok = spawned.is_ok();
+                let _ = tx.send(spawned);
+                if ok {
+                    loop {
+                        std::thread::park();
+                    }
+                }
+            })
+            .map_err(Error::io(format!("starting a keeper thread for {name}")))?;
+        rx.recv()
+            .map_err(|_| Error::State(format!("the keeper thread of {name} died")))?
     }
 
     pub fn pid(&self) -> u32 {

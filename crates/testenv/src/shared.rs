@@ -24,31 +24,46 @@ use crate::{Binaries, Error, Result, User};
 /// message says what failed and where its log is. A test cannot run without it.
 pub fn shared() -> &'static ControlPlane {
     static CELL: OnceLock<std::result::Result<ControlPlane, String>> = OnceLock::new();
-    let started = CELL.get_or_init(|| {
-        let (tx, rx) = std::sync::mpsc::channel();
-        let spawned = std::thread::Builder::new()
-            .name("testenv-supervisor".into())
-            .spawn(move || {
-                let result = start_for_tests().map_err(|e| e.to_string());
-                let failed = result.is_err();
-                let _ = tx.send(result);
-                if !failed {
-                    // Keep this thread (the parent of the control-plane processes) alive.
-                    loop {
-                        std::thread::park();
-                    }
-                }
-            });
-        match spawned {
-            Ok(_) => rx
-                .recv()
-                .unwrap_or_else(|_| Err("the testenv supervisor thread died".into())),
-            Err(e) => Err(format!("spawning the testenv supervisor thread: {e}")),
-        }
-    });
-    match started {
+    match CELL.get_or_init(start_supervised) {
         Ok(cp) => cp,
         Err(message) => panic!("the local Kubernetes control plane could not start: {message}"),
+    }
+}
+
+/// A control plane of the caller's own, started now (about 5 s), for a test that disturbs the
+/// cluster, such as stopping the API server ([`ControlPlane::stop_apiserver`]). Its processes
+/// live until the test binary exits, like those of [`shared`].
+///
+/// # Panics
+/// When the control plane cannot start, like [`shared`].
+pub fn private_control_plane() -> ControlPlane {
+    start_supervised().unwrap_or_else(|message| {
+        panic!("the local Kubernetes control plane could not start: {message}")
+    })
+}
+
+/// Starts a control plane from a dedicated thread that then lives as long as the process (the
+/// parent of the control-plane processes, which die with it).
+fn start_supervised() -> std::result::Result<ControlPlane, String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("testenv-supervisor".into())
+        .spawn(move || {
+            let result = start_for_tests().map_err(|e| e.to_string());
+            let failed = result.is_err();
+            let _ = tx.send(result);
+            if !failed {
+                // Keep this thread (the parent of the control-plane processes) alive.
+                loop {
+                    std::thread::park();
+                }
+            }
+        });
+    match spawned {
+        Ok(_) => rx
+            .recv()
+            .unwrap_or_else(|_| Err("the testenv supervisor thread died".into())),
+        Err(e) => Err(format!("spawning the testenv supervisor thread: {e}")),
     }
 }
 

@@ -189,3 +189,136 @@ async fn the_backend_identity_may_review_tokens_and_others_may_not() {
         other => panic!("the viewer must not review tokens: {other:?}"),
     }
 }
+
+/// `kubectl logs` (through the real API server's `pods/log`, which calls KWOK's simulated
+/// kubelet over TLS) shows what the test wrote to the namespace's log file, honours `--tail` and
+/// `--timestamps`, and `kubectl logs -f` delivers a line appended after it started.
+#[tokio::test]
+async fn kubectl_logs_and_follow_serve_the_namespace_log_file() {
+    use std::io::{BufRead, BufReader};
+
+    let cp = shared();
+    let ns = cp.namespace("logs").await.expect("namespace").name;
+    let logs = cp.pod_logs(&ns).await.expect("log file");
+    let at: k8s_openapi::jiff::Timestamp = "2026-01-02T03:04:05.123456789Z".parse().expect("time");
+    logs.append_at(at, "first line\nsecond line")
+        .expect("append");
+    logs.append("third line").expect("append");
+    let client = cp.client(User::Admin).await.expect("client");
+    let pods: Api<Pod> = Api::namespaced(client, &ns);
+    let mut pod = gpu_pod("talker", 0);
+    if let Some(spec) = pod.spec.as_mut() {
+        spec.containers[0].resources = None;
+        spec.node_selector = Some([("agentpool".to_string(), "cpu".to_string())].into());
+    }
+    pods.create(&PostParams::default(), &pod)
+        .await
+        .expect("create");
+    wait_until("the pod to run", Duration::from_secs(60), || {
+        let pods = pods.clone();
+        async move {
+            let pod = pods
+                .get("talker")
+                .await
+                .map_err(|e| Error::State(e.to_string()))?;
+            let phase = pod.status.and_then(|s| s.phase).unwrap_or_default();
+            Ok(((phase == "Running").then_some(()), format!("phase {phase}")))
+        }
+    })
+    .await
+    .expect("KWOK runs the pod");
+
+    let kubectl = |args: &[&str]| {
+        let out = cp
+            .kubectl(User::Admin)
+            .args(["-n", &ns, "logs", "talker"])
+            .args(args)
+            .output()
+            .expect("kubectl runs");
+        assert!(
+            out.status.success(),
+            "kubectl logs {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    assert_eq!(kubectl(&[]), "first line\nsecond line\nthird line\n");
+    assert_eq!(kubectl(&["--tail=1"]), "third line\n");
+    assert_eq!(
+        kubectl(&["--timestamps", "--tail=3"]).lines().next(),
+        Some("2026-01-02T03:04:05.123456789Z first line")
+    );
+
+    let mut follower = cp
+        .kubectl(User::Admin)
+        .args(["-n", &ns, "logs", "-f", "--tail=1", "talker"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("kubectl logs -f starts");
+    let stdout = follower.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap_or_default()).is_err() {
+                break;
+            }
+        }
+    });
+    let first = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the follower prints the tail");
+    assert_eq!(first, "third line");
+    logs.append("appended while following").expect("append");
+    let next = rx.recv_timeout(Duration::from_secs(5));
+    let _ = follower.kill();
+    let _ = follower.wait();
+    assert_eq!(
+        next.expect("the appended line arrives within 5 s"),
+        "appended while following"
+    );
+}
+
+/// The API server's audit log names the person who changed an object.
+#[tokio::test]
+async fn the_audit_log_names_who_wrote_a_config_map() {
+    use k8s_openapi::api::core::v1::ConfigMap;
+
+    let cp = shared();
+    let name = format!("audited-{}", std::process::id());
+    let maps: Api<ConfigMap> = Api::namespaced(
+        cp.client(User::TeamA).await.expect("client"),
+        User::TEAM_NAMESPACE,
+    );
+    let map: ConfigMap =
+        serde_json::from_value(json!({ "metadata": { "name": name } })).expect("shape");
+    maps.create(&PostParams::default(), &map)
+        .await
+        .expect("alice may edit team-a");
+    let path = cp.info().audit_log_path();
+    let user = wait_until(
+        "the create in the audit log",
+        Duration::from_secs(10),
+        || {
+            let path = path.clone();
+            let name = name.clone();
+            async move {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                let user = text
+                    .lines()
+                    .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                    .find(|e| e["verb"] == "create" && e["objectRef"]["name"] == name.as_str())
+                    .map(|e| {
+                        e["user"]["username"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_string()
+                    });
+                Ok((user, String::new()))
+            }
+        },
+    )
+    .await
+    .expect("audited");
+    assert_eq!(user, "alice");
+}

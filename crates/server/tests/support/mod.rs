@@ -93,8 +93,11 @@ pub fn start(config: Config, backend: User) -> Server {
         .expect("server started");
     Server {
         base,
+        // No idle connections: each test has its own runtime, and a pooled connection opened
+        // by a finished test's runtime cannot be reused by the next.
         http: reqwest::Client::builder()
             .no_proxy()
+            .pool_max_idle_per_host(0)
             .timeout(Duration::from_secs(30))
             .build()
             .expect("http client"),

@@ -1,0 +1,216 @@
+//! `POST /api/deployments` (create, or a server-side dry run with `?dryRun=true`) and
+//! `POST /api/deployments/preview`, with the GPU-fit warnings of api.md §5 step 1. The body and
+//! its mapping onto a ModelDeployment are in [`super::plan`].
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use kube::Api;
+use kube::api::PostParams;
+use kube::runtime::reflector::ObjectRef;
+use kubeairunway_api::ModelDeployment;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::manifest::{ManifestResponse, to_value};
+use super::plan::{CreateDeploymentRequest, Plan};
+use super::{FIELD_MANAGER, resolve_namespace};
+use crate::auth::Resource;
+use crate::cache::{Caches, Kind};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiQuery, truncate};
+use crate::{AppState, Caller};
+
+/// `?dryRun=` of `POST /api/deployments`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CreateQuery {
+    /// `true`: validate through a server-side dry run and return the manifest; nothing is
+    /// created.
+    #[param(value_type = Option<bool>)]
+    dry_run: Option<String>,
+}
+
+/// `POST /api/deployments` response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreateResponse {
+    /// `Deployment created successfully`.
+    pub message: String,
+    /// Name of the new deployment.
+    pub name: String,
+    /// Its namespace.
+    pub namespace: String,
+    /// GPU-fit and provider warnings (omitted when none); they never block creation.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// Creates a ModelDeployment with the caller's credentials (no retry). `?dryRun=true` runs a
+/// server-side dry run instead and answers 200 with the manifest the API server would store.
+#[utoipa::path(post, path = "/api/deployments", tag = super::TAG, params(CreateQuery),
+    request_body = CreateDeploymentRequest,
+    responses(
+        (status = 201, description = "Created", body = CreateResponse),
+        (status = 200, description = "Dry run: the manifest, nothing created", body = ManifestResponse),
+        (status = 400, description = "Invalid body", body = ErrorBody),
+        (status = 403, description = "Forbidden by Kubernetes RBAC", body = ErrorBody),
+        (status = 404, description = "Namespace (or CRD) not found", body = ErrorBody),
+        (status = 409, description = "A deployment with this name exists", body = ErrorBody),
+        (status = 422, description = "Rejected by the CRD's validation", body = ErrorBody),
+        (status = 503, body = ErrorBody),
+    ))]
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<CreateQuery>,
+    ApiJson(body): ApiJson<CreateDeploymentRequest>,
+) -> ApiResult<Response> {
+    let dry_run = match query.dry_run.as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "Invalid dryRun \"{}\": must be true or false",
+                truncate(other)
+            )));
+        }
+    };
+    if dry_run {
+        return Ok(dry_run_create(&state, &caller, body).await?.into_response());
+    }
+    let namespace = resolve_namespace(&state, body.namespace.as_deref())?;
+    let plan = Plan::from_request(&body, &namespace)?;
+    let warnings = warnings(&state, &caller, &plan).await;
+    let api: Api<ModelDeployment> = Api::namespaced(caller.client().clone(), &namespace);
+    let params = PostParams {
+        dry_run: false,
+        field_manager: Some(FIELD_MANAGER.into()),
+    };
+    api.create(&params, &plan.deployment)
+        .await
+        .map_err(|e| ApiError::kube("Failed to create deployment", e))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreateResponse {
+            message: "Deployment created successfully".into(),
+            name: body.name,
+            namespace,
+            warnings,
+        }),
+    )
+        .into_response())
+}
+
+/// The manifest a create would store, through a server-side dry run (the CRD's defaults and
+/// validation apply; RBAC too: the caller needs permission to create). Nothing is created.
+#[utoipa::path(post, path = "/api/deployments/preview", tag = super::TAG,
+    request_body = CreateDeploymentRequest,
+    responses(
+        (status = 200, body = ManifestResponse),
+        (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+        (status = 503, body = ErrorBody),
+    ))]
+pub(crate) async fn preview(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<CreateDeploymentRequest>,
+) -> ApiResult<Json<ManifestResponse>> {
+    dry_run_create(&state, &caller, body).await
+}
+
+async fn dry_run_create(
+    state: &AppState,
+    caller: &Caller,
+    body: CreateDeploymentRequest,
+) -> ApiResult<Json<ManifestResponse>> {
+    let namespace = resolve_namespace(state, body.namespace.as_deref())?;
+    let plan = Plan::from_request(&body, &namespace)?;
+    let warnings = warnings(state, caller, &plan).await;
+    let api: Api<ModelDeployment> = Api::namespaced(caller.client().clone(), &namespace);
+    let params = PostParams {
+        dry_run: true,
+        field_manager: Some(FIELD_MANAGER.into()),
+    };
+    let mut stored = api
+        .create(&params, &plan.deployment)
+        .await
+        .map_err(|e| ApiError::kube("Failed to create deployment", e))?;
+    stored.metadata.managed_fields = None;
+    let mut response = ManifestResponse::for_deployment(body.name, to_value(&stored)?);
+    response.warnings = warnings;
+    Ok(Json(response))
+}
+
+/// Warnings that never block creation (api.md §5 step 1): whether the cluster has the GPUs,
+/// and whether the named provider is registered. Figures come from the caches, only when they
+/// are synced and the caller may read nodes (the warnings describe the whole cluster).
+async fn warnings(state: &AppState, caller: &Caller, plan: &Plan) -> Vec<String> {
+    let mut out = Vec::new();
+    let Ok(caches) = state.caches() else {
+        return out;
+    };
+    if plan.total_gpus > 0
+        && caches.is_synced(Kind::Nodes)
+        && caches.is_synced(Kind::Pods)
+        && caller.can("list", Resource::NODES, None).await
+    {
+        let capacity = crate::capacity::cluster_capacity(caches);
+        out.extend(gpu_warnings(
+            plan.total_gpus,
+            plan.gpus_per_worker,
+            capacity.available_gpus,
+            capacity.max_contiguous_available,
+        ));
+    }
+    if let Some(provider) = &plan.provider
+        && !provider_known(caches, provider)
+        && caller.can("list", Resource::PROVIDERS, None).await
+    {
+        out.push(format!(
+            "⚠️ Provider not installed: no InferenceProviderConfig named \"{provider}\" exists, so the deployment stays Pending until that provider runs"
+        ));
+    }
+    out
+}
+
+fn provider_known(caches: &Caches, provider: &str) -> bool {
+    // Unknown when the cache is not synced: do not warn on a guess.
+    !caches.is_synced(Kind::Providers) || caches.providers.get(&ObjectRef::new(provider)).is_some()
+}
+
+/// The GPU-fit warnings for a deployment needing `total` GPUs, at most `per_worker` on one node.
+fn gpu_warnings(total: i64, per_worker: i64, available: i64, max_contiguous: i64) -> Vec<String> {
+    let mut out = Vec::new();
+    if total > available {
+        out.push(format!(
+            "⚠️ Insufficient cluster GPUs: the deployment needs {total} GPU(s) but only {} are available",
+            available.max(0)
+        ));
+    }
+    if per_worker > max_contiguous {
+        out.push(format!(
+            "⚠️ Scheduling constraint: each worker needs {per_worker} GPU(s) on one node, but no node has more than {max_contiguous} available"
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gpu_fit_warnings() {
+        assert!(gpu_warnings(2, 1, 10, 8).is_empty());
+        let w = gpu_warnings(16, 16, 10, 8);
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[0].starts_with("⚠️ Insufficient cluster GPUs"));
+        assert!(w[1].starts_with("⚠️ Scheduling constraint"));
+    }
+}

@@ -1,0 +1,233 @@
+//! The deployment endpoints that need the provider's objects and pods: a real controller with the
+//! built-in `kubernetes` provider runs in this binary, so the manifest shows the Deployment and
+//! Service it owns and an unschedulable request yields real scheduler events.
+
+mod support;
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use kubeairunway_testenv::{User, shared};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use support::{AuthMode, Server};
+
+/// Starts one controller (provider `kubernetes` only) for this test binary, on its own thread.
+fn controller() {
+    static STARTED: OnceLock<()> = OnceLock::new();
+    STARTED.get_or_init(|| {
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let client = shared().client(User::Admin).await.expect("client");
+                kubeairunway_api::crds::install(&client, Duration::from_secs(60))
+                    .await
+                    .expect("CRDs");
+                let options = kubeairunway_controller::Options {
+                    providers: vec!["kubernetes".into()],
+                    metrics_addr: None,
+                    leader: None,
+                    settings: kubeairunway_controller::Settings {
+                        resync: Duration::from_secs(1),
+                        finalizer_timeout: Duration::from_secs(8),
+                        heartbeat: Duration::from_secs(60),
+                    },
+                    instance: format!("server-test-{}", std::process::id()),
+                };
+                let _ = ready_tx.send(());
+                if let Err(e) =
+                    kubeairunway_controller::run(client, options, std::future::pending()).await
+                {
+                    eprintln!("controller stopped with an error: {e}");
+                }
+            });
+        });
+        ready_rx
+            .recv_timeout(Duration::from_secs(120))
+            .expect("controller started");
+    });
+}
+
+/// The binary's shared server, with an HTTP client of this test's own: connections pooled by a
+/// client shared across test runtimes die with the runtime that opened them.
+fn server(mode: AuthMode) -> Server {
+    let shared = support::server(mode);
+    Server {
+        base: shared.base.clone(),
+        http: reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("http client"),
+    }
+}
+
+async fn namespace(prefix: &str) -> String {
+    shared().namespace(prefix).await.expect("namespace").name
+}
+
+fn request(name: &str, ns: &str, gpus: i64) -> Value {
+    json!({
+        "name": name, "namespace": ns, "modelId": "Qwen/Qwen3-0.6B", "engine": "vllm",
+        "provider": "kubernetes", "resources": { "gpu": gpus },
+    })
+}
+
+#[tokio::test]
+async fn the_manifest_includes_the_objects_the_provider_owns() {
+    controller();
+    let server = &server(AuthMode::Off);
+    let ns = namespace("dep-manifest").await;
+    let reply = server
+        .call(
+            Method::POST,
+            "/api/deployments",
+            None,
+            Some(&request("served", &ns, 1)),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+
+    let path = format!("/api/deployments/served/manifest?namespace={ns}");
+    let manifest = server
+        .get_eventually(&path, None, "Deployment and Service in the manifest", |b| {
+            b["resources"].as_array().is_some_and(|r| r.len() == 3)
+        })
+        .await;
+    assert_eq!(
+        manifest["primaryResource"],
+        json!({ "kind": "ModelDeployment", "apiVersion": "kubeairunway.ai/v1alpha1" })
+    );
+    let resources = manifest["resources"].as_array().expect("resources");
+    let kinds: Vec<_> = resources
+        .iter()
+        .map(|r| {
+            (
+                r["kind"].as_str().expect("kind"),
+                r["apiVersion"].as_str().expect("v"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("ModelDeployment", "kubeairunway.ai/v1alpha1"),
+            ("Deployment", "apps/v1"),
+            ("Service", "v1")
+        ]
+    );
+    let uid = resources[0]["manifest"]["metadata"]["uid"]
+        .as_str()
+        .expect("uid");
+    assert_eq!(
+        resources[0]["manifest"]["status"]["provider"]["name"],
+        "kubernetes"
+    );
+    for r in resources {
+        assert_eq!(r["name"], "served");
+        assert_eq!(r["manifest"]["metadata"].get("managedFields"), None, "{r}");
+    }
+    for r in &resources[1..] {
+        assert_eq!(
+            r["manifest"]["metadata"]["ownerReferences"][0]["uid"], uid,
+            "{r}"
+        );
+    }
+    assert_eq!(manifest.get("warnings"), None, "{manifest}");
+
+    // Its pod runs: no pending reasons; the status names the provider and the pod.
+    let got = server
+        .get_eventually(
+            &format!("/api/deployments/served?namespace={ns}"),
+            None,
+            "a running pod",
+            |b| {
+                b["pods"]
+                    .as_array()
+                    .is_some_and(|p| p.iter().any(|p| p["phase"] == "Running"))
+            },
+        )
+        .await;
+    assert_eq!(got["provider"], "kubernetes");
+    assert_eq!(got["engine"], "vllm");
+    let reasons = server
+        .get(
+            &format!("/api/deployments/served/pending-reasons?namespace={ns}"),
+            None,
+        )
+        .await;
+    assert_eq!(reasons.status, StatusCode::OK);
+    assert_eq!(reasons.body, json!({ "reasons": [] }));
+}
+
+#[tokio::test]
+async fn sixteen_gpus_stay_pending_with_reasons_an_autoscaler_can_fix() {
+    controller();
+    let server = &server(AuthMode::Off);
+    let ns = namespace("dep-pending").await;
+    let reply = server
+        .call(
+            Method::POST,
+            "/api/deployments",
+            None,
+            Some(&request("huge", &ns, 16)),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    // No node has 16 GPUs (the largest has 8): the create answer warns, but creates.
+    let warnings = reply.body["warnings"].as_array().expect("warnings");
+    assert!(
+        warnings.iter().any(|w| w
+            .as_str()
+            .is_some_and(|w| w.starts_with("⚠️ Scheduling constraint"))),
+        "{warnings:?}"
+    );
+
+    let pods = server
+        .get_eventually(
+            &format!("/api/deployments/huge/pods?namespace={ns}"),
+            None,
+            "a pending pod",
+            |b| b["pods"].as_array().is_some_and(|p| !p.is_empty()),
+        )
+        .await;
+    assert_eq!(pods["pods"][0]["phase"], "Pending", "{pods}");
+    assert_eq!(pods["pods"][0]["ready"], false);
+
+    let reasons = server
+        .get_eventually(
+            &format!("/api/deployments/huge/pending-reasons?namespace={ns}"),
+            None,
+            "a scheduling reason",
+            |b| b["reasons"].as_array().is_some_and(|r| !r.is_empty()),
+        )
+        .await;
+    let reasons = reasons["reasons"].as_array().expect("reasons");
+    let gpu = reasons
+        .iter()
+        .find(|r| r["reason"] == "FailedScheduling")
+        .unwrap_or_else(|| panic!("no FailedScheduling in {reasons:?}"));
+    assert!(
+        gpu["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("Insufficient nvidia.com/gpu")),
+        "{gpu}"
+    );
+    assert_eq!(gpu["isResourceConstraint"], true);
+    assert_eq!(gpu["resourceType"], "gpu");
+    assert_eq!(gpu["canAutoscalerHelp"], true);
+    // Deduplicated: each (reason, message) once.
+    let mut keys: Vec<_> = reasons
+        .iter()
+        .map(|r| (r["reason"].to_string(), r["message"].to_string()))
+        .collect();
+    let before = keys.len();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), before, "{reasons:?}");
+}

@@ -1,0 +1,79 @@
+//! The OpenAPI document is generated from the handlers; this snapshot makes every change to the
+//! API surface visible in review, and other clients (the TypeScript client) are generated from
+//! the committed file. Regenerate with `UPDATE_SNAPSHOTS=1 cargo test -p kubeairunway-server --test openapi`.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use kubeairunway_server::{AppState, BuildInfo, Config, openapi_document, router};
+use tower::ServiceExt;
+
+const SNAPSHOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json");
+
+fn rendered() -> String {
+    serde_json::to_string_pretty(&openapi_document()).expect("document serializes") + "\n"
+}
+
+#[test]
+fn the_document_matches_the_committed_snapshot() {
+    let current = rendered();
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(SNAPSHOT, &current).expect("write snapshot");
+        return;
+    }
+    let committed = std::fs::read_to_string(SNAPSHOT).unwrap_or_default();
+    assert!(
+        committed == current,
+        "crates/server/openapi.json is stale; regenerate it with \
+         `UPDATE_SNAPSHOTS=1 cargo test -p kubeairunway-server --test openapi` and review the diff"
+    );
+}
+
+#[test]
+fn the_document_is_openapi_3_1_and_names_the_error_envelope() {
+    let doc: serde_json::Value = serde_json::from_str(&rendered()).expect("JSON");
+    assert!(
+        doc["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.1")),
+        "{}",
+        doc["openapi"]
+    );
+    assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+    for path in ["/api/health", "/api/cluster/status", "/api/auth/whoami"] {
+        assert!(
+            doc["paths"][path].is_object(),
+            "{path} missing from the document"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_server_serves_the_same_document() {
+    let state = AppState::new(
+        Config::local(
+            "127.0.0.1:0".parse().expect("addr"),
+            BuildInfo {
+                version: "1".into(),
+                build_time: "t".into(),
+                git_commit: "c".into(),
+            },
+        ),
+        None,
+    );
+    let response = router(state)
+        .oneshot(
+            Request::get("/api/openapi.json")
+                .header("host", "localhost")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("answer");
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 22)
+        .await
+        .expect("body");
+    let served: serde_json::Value = serde_json::from_slice(&bytes).expect("JSON");
+    let generated: serde_json::Value = serde_json::from_str(&rendered()).expect("JSON");
+    assert_eq!(served, generated);
+}
