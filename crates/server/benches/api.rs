@@ -25,8 +25,8 @@
 //! whatever scripts/load-generator.sh installs), `BENCH_N` (1000), `BENCH_SECONDS` (15),
 //! `BENCH_CONNECTIONS` (50), `BENCH_CALLS` (1000), `BENCH_TOUCH_SECONDS` (0: off; otherwise one
 //! ModelDeployment and its pod are annotated this often, a trickle of changes like a live
-//! cluster's), `BENCH_SERVE_LOG` (the server's `LOG_LEVEL`, default `warn`; its log is kept in
-//! a temporary directory whose path is printed).
+//! cluster's), `BENCH_SERVE_LOG` (the server's `LOG_LEVEL`, default `warn`; its log goes to a
+//! temporary directory whose path is printed, kept when a request failed).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

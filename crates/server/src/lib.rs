@@ -111,7 +111,9 @@ impl KubeAccess {
     /// Access through `config`, labelled with the kubeconfig `context` name.
     pub fn new(mut config: kube::Config, context: impl Into<String>) -> Result<Self, kube::Error> {
         config.connect_timeout = Some(Duration::from_secs(2));
-        config.read_timeout = Some(Duration::from_secs(30));
+        // No read timeout: watches idle for minutes between events and log follows for as long
+        // as the user watches; non-streaming requests are bounded by `REQUEST_TIMEOUT`.
+        config.read_timeout = None;
         let client = kube::Client::try_from(config.clone())?;
         Ok(Self {
             client,

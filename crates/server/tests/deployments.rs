@@ -899,6 +899,8 @@ impl SseReader {
     async fn open(server: &Server, path: &str, user: Option<User>) -> Self {
         let response = server
             .request(Method::GET, path, user)
+            // Browsers ask for gzip; the stream must still arrive uncompressed and unbuffered.
+            .header("accept-encoding", "gzip")
             .timeout(Duration::from_secs(120))
             .send()
             .await
@@ -913,6 +915,7 @@ impl SseReader {
             "{:?}",
             response.headers()
         );
+        assert_eq!(response.headers().get("content-encoding"), None);
         Self {
             body: response
                 .bytes_stream()
