@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use super::list::json_response;
 use super::status::{DeploymentStatus, status_of};
-use super::{DeploymentName, NamespaceQuery, cached, not_found_in, target};
+use super::{DeploymentName, NamespaceQuery, not_found_in, readable, target};
 use crate::auth::Resource;
 use crate::cache::Kind;
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -52,15 +52,8 @@ pub(crate) async fn get(
     ApiQuery(query): ApiQuery<NamespaceQuery>,
 ) -> ApiResult<Response> {
     let namespace = target(&state, &name, query.namespace.as_deref())?;
-    let caches = state.caches()?;
-    caches.ready(Kind::Deployments).await?;
-    caches.ready(Kind::Pods).await?;
-    caller
-        .require("get", Resource::DEPLOYMENTS, Some(&namespace))
-        .await?;
-    let md = cached(caches, &namespace, &name)
-        .ok_or_else(|| ApiError::not_found("Deployment not found"))?;
-    let pods = caches.pods.state();
+    let md = readable(&state, &caller, &namespace, &name).await?;
+    let pods = state.caches()?.pods.state();
     let status = status_of(&caller, &md, &pods).await;
     Ok(json_response(StatusCode::OK, &status))
 }

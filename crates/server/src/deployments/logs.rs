@@ -15,12 +15,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::list::parse_number;
-use super::{DeploymentName, cached, target};
-use crate::auth::Resource;
-use crate::cache::Kind;
+use super::{DeploymentName, readable_pods, target};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiQuery, truncate};
-use crate::pods;
 use crate::{AppState, Caller};
 
 /// Lines returned when `tailLines` is not given.
@@ -97,20 +94,7 @@ pub(crate) async fn logs(
     let previous = flag("previous", query.previous.as_deref())?;
     let follow = flag("follow", query.follow.as_deref())?;
 
-    let caches = state.caches()?;
-    caches.ready(Kind::Deployments).await?;
-    caches.ready(Kind::Pods).await?;
-    caller
-        .require("get", Resource::DEPLOYMENTS, Some(&namespace))
-        .await?;
-    if cached(caches, &namespace, &name).is_none() {
-        return Err(ApiError::not_found("Deployment not found"));
-    }
-    caller
-        .require("list", Resource::PODS, Some(&namespace))
-        .await?;
-    let all = caches.pods.state();
-    let candidates = pods::of_deployment(&all, &namespace, &name);
+    let candidates = readable_pods(&state, &caller, &namespace, &name).await?;
     let Some(first) = candidates.first() else {
         return Ok(Json(LogsResponse {
             logs: String::new(),

@@ -27,10 +27,14 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::cache::Caches;
-use crate::error::ApiResult;
+use k8s_openapi::api::core::v1::Pod;
+
+use crate::auth::Resource;
+use crate::cache::{Caches, Kind};
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{validate_deployment_name, validate_namespace};
-use crate::{AppState, settings};
+use crate::pods;
+use crate::{AppState, Caller, settings};
 
 /// OpenAPI tag of every route here.
 const TAG: &str = "deployments";
@@ -74,6 +78,38 @@ pub(crate) fn resolve_namespace(state: &AppState, namespace: Option<&str>) -> Ap
 pub(crate) fn target(state: &AppState, name: &str, namespace: Option<&str>) -> ApiResult<String> {
     validate_deployment_name(name)?;
     resolve_namespace(state, namespace)
+}
+
+/// The cached ModelDeployment `namespace/name` once the caller may read it: 503 while the
+/// caches are unavailable, 403 before 404 so existence does not leak, 404 when it is missing.
+pub(crate) async fn readable(
+    state: &AppState,
+    caller: &Caller,
+    namespace: &str,
+    name: &str,
+) -> ApiResult<Arc<ModelDeployment>> {
+    let caches = state.caches()?;
+    caches.ready(Kind::Deployments).await?;
+    caches.ready(Kind::Pods).await?;
+    caller
+        .require("get", Resource::DEPLOYMENTS, Some(namespace))
+        .await?;
+    cached(caches, namespace, name).ok_or_else(|| ApiError::not_found("Deployment not found"))
+}
+
+/// The pods of a deployment the caller may read, when it may also list pods there.
+pub(crate) async fn readable_pods(
+    state: &AppState,
+    caller: &Caller,
+    namespace: &str,
+    name: &str,
+) -> ApiResult<Vec<Arc<Pod>>> {
+    readable(state, caller, namespace, name).await?;
+    caller
+        .require("list", Resource::PODS, Some(namespace))
+        .await?;
+    let all = state.caches()?.pods.state();
+    Ok(pods::of_deployment(&all, namespace, name))
 }
 
 /// The cached ModelDeployment `namespace/name`, if any.

@@ -17,12 +17,9 @@ use kube::api::{Api, ListParams};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{DeploymentName, NamespaceQuery, cached, target};
-use crate::auth::Resource;
-use crate::cache::Kind;
+use super::{DeploymentName, NamespaceQuery, readable_pods, target};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiQuery;
-use crate::pods;
 use crate::{AppState, Caller};
 
 /// Why a pod is not running (`PodFailureReason` of the contract).
@@ -68,20 +65,8 @@ pub(crate) async fn pending_reasons(
     ApiQuery(query): ApiQuery<NamespaceQuery>,
 ) -> ApiResult<Json<PendingReasons>> {
     let namespace = target(&state, &name, query.namespace.as_deref())?;
-    let caches = state.caches()?;
-    caches.ready(Kind::Deployments).await?;
-    caches.ready(Kind::Pods).await?;
-    caller
-        .require("get", Resource::DEPLOYMENTS, Some(&namespace))
-        .await?;
-    if cached(caches, &namespace, &name).is_none() {
-        return Err(ApiError::not_found("Deployment not found"));
-    }
-    caller
-        .require("list", Resource::PODS, Some(&namespace))
-        .await?;
-    let all = caches.pods.state();
-    let pending: Vec<_> = pods::of_deployment(&all, &namespace, &name)
+    let pending: Vec<_> = readable_pods(&state, &caller, &namespace, &name)
+        .await?
         .into_iter()
         .filter(|p| p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Pending"))
         .collect();
