@@ -4,6 +4,7 @@
 //! is gone, so requests answer 503 within a second instead of retrying for seconds.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -134,6 +135,10 @@ pub struct Caches {
     pub settings: Store<ConfigMap>,
     health: Arc<HashMap<Kind, HealthCell>>,
     changes: broadcast::Sender<Change>,
+    /// Bumped after every change any watch applied to its store.
+    generation: Arc<AtomicU64>,
+    /// The list index of the last generation a list request asked for.
+    pub(crate) list_index: Arc<Mutex<Option<Arc<crate::deployments::index::ListIndex>>>>,
 }
 
 impl Caches {
@@ -152,6 +157,7 @@ impl Caches {
             .collect(),
         );
         let (changes, _) = broadcast::channel(1024);
+        let generation = Arc::new(AtomicU64::new(0));
 
         let deployments = spawn_watch(
             Kind::Deployments,
@@ -159,6 +165,7 @@ impl Caches {
             watcher::Config::default().any_semantic(),
             health.clone(),
             changes.clone(),
+            generation.clone(),
             |md: &ModelDeployment| {
                 Some(Change::Deployment {
                     namespace: md.namespace().unwrap_or_default(),
@@ -172,6 +179,7 @@ impl Caches {
             watcher::Config::default().any_semantic(),
             health.clone(),
             changes.clone(),
+            generation.clone(),
             |_: &InferenceProviderConfig| None,
         );
         let nodes = spawn_watch(
@@ -180,6 +188,7 @@ impl Caches {
             watcher::Config::default().any_semantic(),
             health.clone(),
             changes.clone(),
+            generation.clone(),
             |_: &Node| None,
         );
         let pods = spawn_watch(
@@ -190,6 +199,7 @@ impl Caches {
                 .fields("status.phase!=Succeeded,status.phase!=Failed"),
             health.clone(),
             changes.clone(),
+            generation.clone(),
             |pod: &Pod| {
                 let namespace = pod.namespace().unwrap_or_default();
                 crate::pods::deployment_of(pod).map(|name| Change::Deployment { namespace, name })
@@ -203,6 +213,7 @@ impl Caches {
                 .fields(&format!("metadata.name={SETTINGS_CONFIG_MAP}")),
             health.clone(),
             changes.clone(),
+            generation.clone(),
             |_: &ConfigMap| None,
         );
         Self {
@@ -213,7 +224,15 @@ impl Caches {
             settings,
             health,
             changes,
+            generation,
+            list_index: Arc::new(Mutex::new(None)),
         }
+    }
+
+    /// A number that changes whenever any cache changed; derived views compare it to know
+    /// whether they are current. Read it *before* reading the stores.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// Ok when `kind` is synced. Waits briefly for a first list; answers 503 at once while the
@@ -298,6 +317,7 @@ fn spawn_watch<K, F>(
     config: watcher::Config,
     health: Arc<HashMap<Kind, HealthCell>>,
     changes: broadcast::Sender<Change>,
+    generation: Arc<AtomicU64>,
     change_of: F,
 ) -> Store<K>
 where
@@ -345,10 +365,12 @@ where
             let Some(event) = event else { break };
             match event {
                 Ok(Event::InitDone) => {
+                    generation.fetch_add(1, Ordering::Release);
                     cell.set(Health::Synced);
                     let _ = changes.send(Change::Reset);
                 }
                 Ok(Event::Apply(obj) | Event::Delete(obj)) => {
+                    generation.fetch_add(1, Ordering::Release);
                     cell.set(Health::Synced);
                     if let Some(change) = change_of(&obj) {
                         let _ = changes.send(change);

@@ -80,43 +80,51 @@ pub(crate) async fn list(
     caches.ready(Kind::Deployments).await?;
     caches.ready(Kind::Pods).await?;
 
-    let all = caches.deployments.state();
-    let mut items: Vec<Arc<ModelDeployment>> = match query.namespace.as_deref() {
+    let index = super::index::current(caches);
+    let filtered: Vec<Arc<ModelDeployment>>;
+    let items: &[Arc<ModelDeployment>] = match query.namespace.as_deref() {
         Some(ns) => {
             caller
                 .require("list", Resource::DEPLOYMENTS, Some(ns))
                 .await?;
-            all.into_iter()
+            filtered = index
+                .deployments
+                .iter()
                 .filter(|md| md.metadata.namespace.as_deref() == Some(ns))
-                .collect()
+                .cloned()
+                .collect();
+            &filtered
         }
         None => {
             let visible = caller
                 .visible(
                     Resource::DEPLOYMENTS,
-                    all.iter().filter_map(|md| md.metadata.namespace.as_deref()),
+                    index
+                        .deployments
+                        .iter()
+                        .filter_map(|md| md.metadata.namespace.as_deref()),
                 )
                 .await;
             match visible {
-                Visible::All => all,
-                only => all
-                    .into_iter()
-                    .filter(|md| status::is_visible(&only, md))
-                    .collect(),
+                Visible::All => &index.deployments,
+                only => {
+                    filtered = index
+                        .deployments
+                        .iter()
+                        .filter(|md| status::is_visible(&only, md))
+                        .cloned()
+                        .collect();
+                    &filtered
+                }
             }
         }
     };
+    // Already newest first: the index is sorted.
     let total = items.len();
     let start = offset.unwrap_or(0).min(total);
     let end = limit.map_or(total, |l| start.saturating_add(l).min(total));
-    sort_prefix(&mut items, end);
     let page = &items[start..end];
-    let pods = if page.is_empty() {
-        Vec::new()
-    } else {
-        caches.pods.state()
-    };
-    let deployments = status::statuses(&caller, page, &pods).await;
+    let deployments = status::statuses_indexed(&caller, page, &index).await;
     let body = DeploymentList {
         pagination: Pagination {
             total,
@@ -127,21 +135,6 @@ pub(crate) async fn list(
         deployments,
     };
     Ok(json_response(StatusCode::OK, &body))
-}
-
-/// Orders the first `end` items newest first (what a page up to `end` needs) without sorting
-/// the rest: O(n + end·log end) instead of O(n·log n).
-pub(crate) fn sort_prefix(items: &mut [Arc<ModelDeployment>], end: usize) {
-    let by_age = |a: &Arc<ModelDeployment>, b: &Arc<ModelDeployment>| status::newest_first(a, b);
-    if end == 0 {
-        return;
-    }
-    if end < items.len() {
-        items.select_nth_unstable_by(end - 1, by_age);
-    }
-    if let Some(prefix) = items.get_mut(..end) {
-        prefix.sort_unstable_by(by_age);
-    }
 }
 
 /// Parses an optional integer query parameter within `min..=max` (an empty value counts as
@@ -193,93 +186,6 @@ pub(crate) fn json_response<T: Serialize>(status: StatusCode, body: &T) -> Respo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use k8s_openapi::api::core::v1::Pod;
-    use serde_json::json;
-
-    /// `n` deployments over four namespaces, created over the seconds of a day (a few share a
-    /// second), each with a status like the controller writes, and one pod each.
-    fn fixtures(n: usize) -> (Vec<Arc<ModelDeployment>>, Vec<Arc<Pod>>) {
-        let mut mds = Vec::new();
-        let mut pods = Vec::new();
-        for i in 0..n {
-            let ns = format!("bench-{}", i % 4);
-            let name = format!("model-{i:04}");
-            let second = (i * 7919) % 86_000 / 2;
-            let md: ModelDeployment = serde_json::from_value(json!({
-                "apiVersion": "kubeairunway.ai/v1alpha1", "kind": "ModelDeployment",
-                "metadata": { "name": name, "namespace": ns,
-                    "creationTimestamp": format!("2026-01-01T{:02}:{:02}:{:02}Z", second / 3600, second / 60 % 60, second % 60) },
-                "spec": { "model": { "id": "Qwen/Qwen3-0.6B" }, "engine": { "type": "vllm" } },
-                "status": { "phase": "Running", "provider": { "name": "kubernetes" },
-                    "replicas": { "desired": 1, "ready": 1, "available": 1 },
-                    "endpoint": { "service": name, "port": 8000 },
-                    "conditions": [
-                        { "type": "Ready", "status": "True", "reason": "Ready", "message": "1/1 replicas ready", "lastTransitionTime": "2026-01-01T00:00:00Z" },
-                        { "type": "ProviderSelected", "status": "True", "reason": "Explicit", "message": "kubernetes", "lastTransitionTime": "2026-01-01T00:00:00Z" },
-                    ] },
-            }))
-            .expect("md");
-            mds.push(Arc::new(md));
-            let pod: Pod = serde_json::from_value(json!({
-                "metadata": { "name": format!("{name}-abc"), "namespace": ns,
-                    "labels": { "kubeairunway.ai/deployment": name, "app.kubernetes.io/managed-by": "kubeairunway" } },
-                "spec": { "nodeName": "node-1", "containers": [{ "name": "server", "image": "x" }] },
-                "status": { "phase": "Running", "containerStatuses": [{ "name": "server", "ready": true, "restartCount": 0, "image": "x", "imageID": "" }] },
-            }))
-            .expect("pod");
-            pods.push(Arc::new(pod));
-        }
-        (mds, pods)
-    }
-
-    #[test]
-    fn a_sorted_prefix_equals_the_prefix_of_a_full_sort() {
-        let (mds, _) = fixtures(300);
-        let mut full = mds.clone();
-        full.sort_by(|a, b| status::newest_first(a, b));
-        for end in [0, 1, 2, 50, 299, 300] {
-            let mut partial = mds.clone();
-            sort_prefix(&mut partial, end);
-            let names = |v: &[Arc<ModelDeployment>]| -> Vec<Option<String>> {
-                v.iter().map(|m| m.metadata.name.clone()).collect()
-            };
-            assert_eq!(names(&partial[..end]), names(&full[..end]), "end {end}");
-        }
-    }
-
-    /// In-process cost of one list request at 1,000 deployments (sort, statuses, JSON), for
-    /// orientation; `make bench` measures the server. Run with `--ignored --nocapture` in release.
-    #[test]
-    #[ignore = "timing report, not a check"]
-    fn list_cost_at_one_thousand() {
-        let (mds, pods) = fixtures(1000);
-        for (label, limit) in [("page of 50", Some(50)), ("all 1000", None)] {
-            let rounds = 200;
-            let started = std::time::Instant::now();
-            let mut bytes = 0;
-            for _ in 0..rounds {
-                let mut items = mds.clone();
-                let end = limit.unwrap_or(items.len());
-                sort_prefix(&mut items, end);
-                let page = &items[..end];
-                let deployments = status::statuses_with(page, &pods, &Visible::All);
-                let body = DeploymentList {
-                    pagination: Pagination {
-                        total: items.len(),
-                        limit: end,
-                        offset: 0,
-                        has_more: false,
-                    },
-                    deployments,
-                };
-                bytes = serde_json::to_vec(&body).map(|b| b.len()).unwrap_or(0);
-            }
-            println!(
-                "{label}: {:?} per request, {bytes} bytes",
-                started.elapsed() / rounds
-            );
-        }
-    }
 
     #[test]
     fn numbers_are_checked() {

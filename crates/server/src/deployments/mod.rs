@@ -7,6 +7,7 @@
 
 mod create;
 mod get;
+pub(crate) mod index;
 mod list;
 mod live;
 mod logs;

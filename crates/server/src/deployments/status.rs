@@ -192,6 +192,38 @@ pub async fn statuses<'a>(
     statuses_with(page, pods, &pod_access)
 }
 
+/// The statuses of `page` with their pods from `index`. Pods are left out for namespaces in
+/// which the caller may not list pods.
+pub async fn statuses_indexed<'a>(
+    caller: &Caller,
+    page: &'a [Arc<ModelDeployment>],
+    index: &super::index::ListIndex,
+) -> Vec<DeploymentStatus<'a>> {
+    let pod_access = caller
+        .visible(
+            Resource::PODS,
+            page.iter()
+                .filter_map(|md| md.metadata.namespace.as_deref()),
+        )
+        .await;
+    page.iter()
+        .map(|md| {
+            let namespace = md.metadata.namespace.as_deref().unwrap_or_default();
+            let name = md.metadata.name.as_deref().unwrap_or_default();
+            let pods = if pod_access.contains(namespace) {
+                index
+                    .pods_of(namespace, name)
+                    .iter()
+                    .map(|p| PodStatus::of(p))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            DeploymentStatus::of(md, pods)
+        })
+        .collect()
+}
+
 /// [`statuses`] once the namespaces whose pods may be shown are known.
 pub fn statuses_with<'a>(
     page: &'a [Arc<ModelDeployment>],
