@@ -175,6 +175,17 @@ pub fn newest_first(a: &ModelDeployment, b: &ModelDeployment) -> std::cmp::Order
     .then_with(|| a.metadata.name.cmp(&b.metadata.name))
 }
 
+/// The namespaces of `page` in which the caller may list pods.
+async fn pod_access(caller: &Caller, page: &[Arc<ModelDeployment>]) -> Visible {
+    caller
+        .visible(
+            Resource::PODS,
+            page.iter()
+                .filter_map(|md| md.metadata.namespace.as_deref()),
+        )
+        .await
+}
+
 /// Builds the statuses of `page` with their pods, in one pass over the cached `pods`. Pods are
 /// left out for namespaces in which the caller may not list pods.
 pub async fn statuses<'a>(
@@ -182,13 +193,7 @@ pub async fn statuses<'a>(
     page: &'a [Arc<ModelDeployment>],
     pods: &[Arc<Pod>],
 ) -> Vec<DeploymentStatus<'a>> {
-    let pod_access = caller
-        .visible(
-            Resource::PODS,
-            page.iter()
-                .filter_map(|md| md.metadata.namespace.as_deref()),
-        )
-        .await;
+    let pod_access = pod_access(caller, page).await;
     statuses_with(page, pods, &pod_access)
 }
 
@@ -199,13 +204,7 @@ pub async fn statuses_indexed<'a>(
     page: &'a [Arc<ModelDeployment>],
     index: &super::index::ListIndex,
 ) -> Vec<DeploymentStatus<'a>> {
-    let pod_access = caller
-        .visible(
-            Resource::PODS,
-            page.iter()
-                .filter_map(|md| md.metadata.namespace.as_deref()),
-        )
-        .await;
+    let pod_access = pod_access(caller, page).await;
     page.iter()
         .map(|md| {
             let namespace = md.metadata.namespace.as_deref().unwrap_or_default();
