@@ -242,6 +242,25 @@ async fn kubectl_logs_and_follow_serve_the_namespace_log_file() {
         );
         String::from_utf8(out.stdout).expect("utf-8")
     };
+    // KWOK picks up the namespace's ClusterLogs object asynchronously: until then the API
+    // server answers "no logs found" even for a running pod.
+    wait_until(
+        "KWOK to serve the pod's logs",
+        Duration::from_secs(30),
+        || async {
+            let out = cp
+                .kubectl(User::Admin)
+                .args(["-n", &ns, "logs", "talker"])
+                .output()
+                .map_err(|e| Error::State(e.to_string()))?;
+            Ok((
+                out.status.success().then_some(()),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            ))
+        },
+    )
+    .await
+    .expect("logs become available");
     assert_eq!(kubectl(&[]), "first line\nsecond line\nthird line\n");
     assert_eq!(kubectl(&["--tail=1"]), "third line\n");
     assert_eq!(
