@@ -15,10 +15,15 @@
 //! [`simulators`] holds SIMULATED stand-ins for the KAITO, Dynamo and KubeRay operators (with
 //! test-only CRDs, [`install_upstream_crds`]) so the product's providers can be exercised end to
 //! end. They are test and demo fixtures, never part of the product.
+//!
+//! [`hf_hub`] is a local HuggingFace Hub ([`HubServer`]) answering with the Hub's real paths,
+//! response shapes and errors, for tests of the model search, GGUF listing, gated repos and the
+//! HuggingFace sign-in, which cannot reach <https://huggingface.co>.
 
 mod bins;
 mod cluster;
 mod error;
+pub mod hf_hub;
 mod kubeconfig;
 mod nodes;
 mod pki;
@@ -32,6 +37,7 @@ mod wait;
 pub use bins::{BUILD_SCRIPT, Binaries};
 pub use cluster::{ClusterInfo, ControlPlane, Lifetime, Options, stop_detached};
 pub use error::Error;
+pub use hf_hub::HubServer;
 pub use nodes::{GpuSpec, NodePool, NodePools};
 pub use pod_logs::PodLogs;
 pub use shared::{TestNamespace, private_control_plane, shared};
