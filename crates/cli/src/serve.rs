@@ -1,7 +1,8 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
 
 use clap::Args;
-use kubeairunway_server::{BuildInfo, Config};
+use kubeairunway_server::{BuildInfo, Config, HubConfig};
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
@@ -26,6 +27,23 @@ pub struct ServeArgs {
     /// work); requests for any other Host are refused to stop DNS rebinding.
     #[arg(long = "allowed-host", env = "ALLOWED_HOSTS", value_delimiter = ',')]
     allowed_hosts: Vec<String>,
+    /// Base URL of the HuggingFace Hub (a mirror, or a local server in tests).
+    #[arg(long = "hf-endpoint", env = "HF_ENDPOINT", default_value = kubeairunway_server::hf::hub::DEFAULT_ENDPOINT)]
+    hf_endpoint: String,
+    /// Client id of a HuggingFace OAuth app; enables "Sign in with HuggingFace".
+    #[arg(long = "hf-client-id", env = "HF_CLIENT_ID")]
+    hf_client_id: Option<String>,
+    /// Seconds to wait for each HuggingFace Hub request.
+    #[arg(long = "hf-timeout", env = "HF_TIMEOUT", default_value_t = 10)]
+    hf_timeout: u64,
+    /// Origins (comma-separated) besides this server's that HuggingFace sign-in may redirect to
+    /// (for example a Headlamp plugin's).
+    #[arg(
+        long = "hf-oauth-redirect-origin",
+        env = "HF_OAUTH_REDIRECT_ORIGINS",
+        value_delimiter = ','
+    )]
+    hf_oauth_redirect_origins: Vec<String>,
 }
 
 fn parse_flag(value: &str) -> Result<bool, String> {
@@ -66,7 +84,21 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             .filter(|o| !o.is_empty() && o != "*")
             .collect(),
         allowed_hosts: args.allowed_hosts,
+        huggingface: HubConfig {
+            endpoint: args.hf_endpoint,
+            client_id: args.hf_client_id.filter(|c| !c.is_empty()),
+            timeout: Duration::from_secs(args.hf_timeout.clamp(1, 300)),
+            oauth_redirect_origins: args
+                .hf_oauth_redirect_origins
+                .into_iter()
+                .filter(|o| !o.is_empty())
+                .collect(),
+            ..HubConfig::default()
+        },
     };
+    // Refuse a bad HF_ENDPOINT at start rather than on the first search.
+    kubeairunway_server::hf::Hub::new(config.huggingface.clone())
+        .map_err(|e| anyhow::anyhow!(e))?;
     if !args.auth_enabled && !args.host.is_loopback() {
         tracing::warn!(host = %args.host, "authentication is off and the server listens beyond loopback; anyone who can reach it acts with the backend's Kubernetes identity");
     }

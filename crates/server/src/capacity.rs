@@ -22,9 +22,9 @@ use crate::{AppState, Caller};
 /// The extended resource NVIDIA's device plugin advertises.
 pub(crate) const GPU_RESOURCE: &str = "nvidia.com/gpu";
 /// GPU Feature Discovery label: memory per GPU in MiB.
-const GPU_MEMORY_LABEL: &str = "nvidia.com/gpu.memory";
+pub(crate) const GPU_MEMORY_LABEL: &str = "nvidia.com/gpu.memory";
 /// GPU Feature Discovery label: the GPU product name.
-const GPU_PRODUCT_LABEL: &str = "nvidia.com/gpu.product";
+pub(crate) const GPU_PRODUCT_LABEL: &str = "nvidia.com/gpu.product";
 /// Node labels naming the node pool, in order of preference (AKS, AKS, GKE, EKS).
 const POOL_LABELS: [&str; 4] = [
     "agentpool",
@@ -32,7 +32,7 @@ const POOL_LABELS: [&str; 4] = [
     "cloud.google.com/gke-nodepool",
     "eks.amazonaws.com/nodegroup",
 ];
-const INSTANCE_TYPE_LABELS: [&str; 2] = [
+pub(crate) const INSTANCE_TYPE_LABELS: [&str; 2] = [
     "node.kubernetes.io/instance-type",
     "beta.kubernetes.io/instance-type",
 ];
@@ -330,7 +330,7 @@ fn gpu_memory_gb(node: &Node) -> Option<i64> {
 }
 
 /// Memory per GPU in GB guessed from a product name (api.md §8.3 table, first hit).
-fn memory_from_product(product: &str) -> Option<i64> {
+pub(crate) fn memory_from_product(product: &str) -> Option<i64> {
     let p = product.to_ascii_lowercase();
     let has = |s: &str| p.contains(s);
     let gb = if has("a100") && has("80") {

@@ -11,6 +11,8 @@ pub mod error;
 pub mod extract;
 mod guard;
 mod health;
+pub mod hf;
+mod models;
 mod openapi;
 pub mod pods;
 mod runtimes;
@@ -34,6 +36,7 @@ use utoipa_axum::router::OpenApiRouter;
 pub use auth::{Auth, Caller};
 pub use cache::Caches;
 pub use error::{ApiError, ApiResult};
+pub use hf::HubConfig;
 
 /// Largest request body accepted (JSON bodies are small; anything bigger is a mistake or abuse).
 pub const BODY_LIMIT: usize = 1 << 20;
@@ -66,6 +69,8 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// Host names besides loopback this server may be addressed as when auth is off.
     pub allowed_hosts: Vec<String>,
+    /// How to reach the HuggingFace Hub (`HF_ENDPOINT`, `HF_CLIENT_ID`, timeouts).
+    pub huggingface: HubConfig,
 }
 
 impl Config {
@@ -78,6 +83,7 @@ impl Config {
             auth_enabled: false,
             cors_origins: Vec::new(),
             allowed_hosts: Vec::new(),
+            huggingface: HubConfig::default(),
         }
     }
 }
@@ -93,6 +99,8 @@ struct Inner {
     kube: Option<KubeAccess>,
     caches: Option<Caches>,
     auth: Auth,
+    hub: Result<hf::Hub, String>,
+    oauth: hf::oauth::Sessions,
 }
 
 /// The backend's Kubernetes access: its own client, the configuration it came from (to build
@@ -141,12 +149,16 @@ impl AppState {
     pub fn new(config: Config, kube: Option<KubeAccess>) -> Self {
         let caches = kube.as_ref().map(|k| Caches::start(&k.client));
         let auth = Auth::new(config.auth_enabled);
+        let hub = hf::Hub::new(config.huggingface.clone());
+        let oauth = hf::oauth::Sessions::new(config.huggingface.oauth_state_ttl);
         Self {
             inner: Arc::new(Inner {
                 config,
                 kube,
                 caches,
                 auth,
+                hub,
+                oauth,
             }),
         }
     }
@@ -164,6 +176,19 @@ impl AppState {
     /// The backend's Kubernetes access, or 503 when there is none.
     pub fn kube(&self) -> Result<&KubeAccess, ApiError> {
         self.inner.kube.as_ref().ok_or_else(no_cluster)
+    }
+
+    /// The HuggingFace Hub client, or 503 when `HF_ENDPOINT` is not a usable URL.
+    pub fn hub(&self) -> Result<&hf::Hub, ApiError> {
+        self.inner
+            .hub
+            .as_ref()
+            .map_err(|e| ApiError::unavailable(e.clone()))
+    }
+
+    /// Pending HuggingFace sign-ins.
+    pub(crate) fn oauth(&self) -> &hf::oauth::Sessions {
+        &self.inner.oauth
     }
 
     /// The watch caches, or 503 when there is no cluster configuration.
@@ -200,6 +225,9 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(deployments::routes())
         .merge(runtimes::routes())
         .merge(capacity::routes())
+        .merge(models::routes())
+        .merge(hf::oauth::routes())
+        .merge(hf::secrets::routes())
         .routes(utoipa_axum::routes!(auth::whoami))
 }
 

@@ -47,6 +47,21 @@ fn the_document_is_openapi_3_1_and_names_the_error_envelope() {
     }
 }
 
+#[test]
+fn operation_ids_are_unique_so_generated_clients_can_name_them() {
+    let doc: serde_json::Value = serde_json::from_str(&rendered()).expect("JSON");
+    let mut seen = std::collections::BTreeMap::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("path item") {
+            let id = op["operationId"].as_str().expect("operationId").to_string();
+            if let Some(other) = seen.insert(id.clone(), format!("{method} {path}")) {
+                panic!("operationId {id} is used by {other} and {method} {path}");
+            }
+        }
+    }
+    assert!(seen.contains_key("search_models") && seen.contains_key("plan_model"));
+}
+
 #[tokio::test]
 async fn the_server_serves_the_same_document() {
     let state = AppState::new(

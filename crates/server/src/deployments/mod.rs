@@ -13,7 +13,7 @@ mod live;
 mod logs;
 mod manifest;
 mod pending;
-mod plan;
+pub(crate) mod plan;
 mod scale;
 pub(crate) mod status;
 

@@ -14,7 +14,7 @@ use kubeairunway_api::{
     ModelDeploymentSpec, ModelSource, ModelSpec, ProviderSpec, ResourceSpec, ScalingSpec,
     SecretsSpec, ServingMode, ServingSpec,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
@@ -29,7 +29,7 @@ const AIKIT_IMAGES: &str = "ghcr.io/kaito-project/aikit";
 const MAX_ENGINE_ARGS: usize = 64;
 
 /// Inference engine.
-#[derive(Clone, Copy, Debug, Deserialize, ToSchema, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum Engine {
     /// vLLM.
@@ -49,6 +49,17 @@ impl From<Engine> for EngineType {
             Engine::Sglang => EngineType::Sglang,
             Engine::Trtllm => EngineType::Trtllm,
             Engine::Llamacpp => EngineType::Llamacpp,
+        }
+    }
+}
+
+impl From<EngineType> for Engine {
+    fn from(e: EngineType) -> Self {
+        match e {
+            EngineType::Vllm => Engine::Vllm,
+            EngineType::Sglang => Engine::Sglang,
+            EngineType::Trtllm => Engine::Trtllm,
+            EngineType::Llamacpp => Engine::Llamacpp,
         }
     }
 }
