@@ -12,7 +12,6 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::Client;
 use kube::api::{Api, PostParams};
 use kubeairunway_api::ModelDeployment;
-use kubeairunway_server::Config;
 use kubeairunway_testenv::hf_hub::{HubServer, OAUTH_CLIENT_ID, TOKEN_NO_GATED_ACCESS, TOKEN_READ};
 use kubeairunway_testenv::{User, shared};
 use reqwest::{Method, StatusCode};
@@ -25,20 +24,9 @@ fn hub() -> &'static HubServer {
     HUB.get_or_init(|| HubServer::start().expect("local HuggingFace Hub"))
 }
 
-/// A server pointed at `hub_url`, with HuggingFace sign-in configured.
-fn start_server(hub_url: String, mode: AuthMode) -> support::Server {
-    let mut config = Config::local("127.0.0.1:0".parse().expect("addr"), support::build_info());
-    config.auth_enabled = mode == AuthMode::On;
-    config.huggingface.endpoint = hub_url;
-    config.huggingface.client_id = Some(OAUTH_CLIENT_ID.into());
-    config.huggingface.timeout = Duration::from_secs(5);
-    // Small Hub pages, so a search follows several `Link` pages.
-    config.huggingface.search_page_size = 10;
-    let backend = match mode {
-        AuthMode::On => User::Backend,
-        AuthMode::Off => User::Admin,
-    };
-    support::start(config, backend)
+/// A server on `hub_url` with small Hub pages, so a search follows several `Link` pages.
+fn start_server(hub_url: String, mode: AuthMode) -> Server {
+    support::start_with_hub(hub_url, mode, |c| c.huggingface.search_page_size = 10)
 }
 
 /// The binary's server on the shared local Hub, with an HTTP client of this test's own.
@@ -434,6 +422,76 @@ async fn gguf_files_are_listed_with_sizes_and_hub_errors_map_to_their_status() {
     );
 }
 
+/// `POST start` for `redirect`: (state, session key, authorization URL).
+async fn start_sign_in(s: &Server, redirect: &str) -> (String, String, String) {
+    let started = s
+        .call(
+            Method::POST,
+            "/api/oauth/huggingface/start",
+            None,
+            Some(&json!({ "redirectUri": redirect })),
+        )
+        .await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.body);
+    let field = |k: &str| started.body[k].as_str().expect(k).to_string();
+    (
+        field("state"),
+        field("sessionKey"),
+        field("authorizationUrl"),
+    )
+}
+
+/// The browser at the Hub: signs in and follows the redirect back; (code, state).
+async fn authorize_at_hub(authorization_url: &str, redirect: &str) -> (String, String) {
+    let browser = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let at_hub = browser
+        .get(authorization_url)
+        .send()
+        .await
+        .expect("authorize");
+    assert_eq!(at_hub.status(), StatusCode::FOUND);
+    let location = at_hub.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_string();
+    assert!(location.starts_with(redirect), "{location}");
+    let back = url::Url::parse(&location).expect("redirect URL");
+    let param = |name: &str| {
+        back.query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.to_string())
+            .unwrap_or_else(|| panic!("{name} missing in {location}"))
+    };
+    (param("code"), param("state"))
+}
+
+/// `GET verifier/{state}` with `key` as the session key.
+async fn fetch_verifier(s: &Server, state: &str, key: Option<&str>) -> reqwest::Response {
+    let mut req = s.request(
+        Method::GET,
+        &format!("/api/oauth/huggingface/verifier/{state}"),
+        None,
+    );
+    if let Some(key) = key {
+        req = req.header("X-OAuth-Session-Key", key);
+    }
+    req.send().await.expect("verifier")
+}
+
+async fn exchange(s: &Server, body: &Value) -> Reply {
+    s.call(
+        Method::POST,
+        "/api/oauth/huggingface/token",
+        None,
+        Some(body),
+    )
+    .await
+}
+
 #[tokio::test]
 async fn oauth_round_trip_with_pkce_bound_to_the_starting_client() {
     let s = server(AuthMode::Off);
@@ -462,91 +520,29 @@ async fn oauth_round_trip_with_pkce_bound_to_the_starting_client() {
     assert_eq!(foreign.status, StatusCode::BAD_REQUEST, "{}", foreign.body);
     assert!(foreign.message().contains("redirectUri"));
 
-    let started = s
-        .call(
-            Method::POST,
-            "/api/oauth/huggingface/start",
-            None,
-            Some(&json!({ "redirectUri": redirect })),
-        )
-        .await;
-    assert_eq!(started.status, StatusCode::OK, "{}", started.body);
-    let state = started.body["state"].as_str().expect("state").to_string();
-    let key = started.body["sessionKey"]
-        .as_str()
-        .expect("key")
-        .to_string();
-    let authorization_url = started.body["authorizationUrl"].as_str().expect("url");
+    let (state, key, authorization_url) = start_sign_in(&s, &redirect).await;
     assert!(authorization_url.starts_with(&format!("{}/oauth/authorize?", hub().url())));
-
-    // The browser signs in at the Hub and is redirected back with a code.
-    let browser = reqwest::Client::builder()
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let at_hub = browser
-        .get(authorization_url)
-        .send()
-        .await
-        .expect("authorize");
-    assert_eq!(at_hub.status(), StatusCode::FOUND);
-    let location = at_hub.headers()["location"]
-        .to_str()
-        .expect("location")
-        .to_string();
-    let back = url::Url::parse(&location).expect("redirect URL");
-    assert!(location.starts_with(&redirect), "{location}");
-    let param = |name: &str| {
-        back.query_pairs()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.to_string())
-            .unwrap_or_else(|| panic!("{name} missing in {location}"))
-    };
-    assert_eq!(param("state"), state);
-    let code = param("code");
+    let (code, state_back) = authorize_at_hub(&authorization_url, &redirect).await;
+    assert_eq!(state_back, state);
 
     // Only the client holding the session key gets the verifier, and only once.
-    let path = format!("/api/oauth/huggingface/verifier/{state}");
-    let no_key = s.get(&path, None).await;
-    assert_eq!(no_key.status, StatusCode::BAD_REQUEST);
-    let wrong = s
-        .request(Method::GET, &path, None)
-        .header("X-OAuth-Session-Key", "not-the-key")
-        .send()
-        .await
-        .expect("verifier");
+    let no_key = fetch_verifier(&s, &state, None).await;
+    assert_eq!(no_key.status(), StatusCode::BAD_REQUEST);
+    let wrong = fetch_verifier(&s, &state, Some("not-the-key")).await;
     assert_eq!(wrong.status(), StatusCode::NOT_FOUND);
-    let verifier = s
-        .request(Method::GET, &path, None)
-        .header("X-OAuth-Session-Key", &key)
-        .send()
-        .await
-        .expect("verifier");
+    let verifier = fetch_verifier(&s, &state, Some(&key)).await;
     assert_eq!(verifier.status(), StatusCode::OK);
     let verifier: Value = verifier.json().await.expect("json");
     assert_eq!(verifier["redirectUri"], redirect);
-    let code_verifier = verifier["codeVerifier"]
-        .as_str()
-        .expect("verifier")
-        .to_string();
-    let again = s
-        .request(Method::GET, &path, None)
-        .header("X-OAuth-Session-Key", &key)
-        .send()
-        .await
-        .expect("verifier");
+    let again = fetch_verifier(&s, &state, Some(&key)).await;
     assert_eq!(again.status(), StatusCode::NOT_FOUND, "one-time read");
 
-    // A wrong verifier is refused by the Hub (PKCE), the right one yields a token and its user.
-    let wrong_verifier = s
-        .call(
-            Method::POST,
-            "/api/oauth/huggingface/token",
-            None,
-            Some(&json!({ "code": code, "codeVerifier": "x".repeat(43), "redirectUri": redirect })),
-        )
-        .await;
+    // A wrong verifier is refused by the Hub (PKCE)...
+    let wrong_verifier = exchange(
+        &s,
+        &json!({ "code": code, "codeVerifier": "x".repeat(43), "redirectUri": redirect }),
+    )
+    .await;
     assert_eq!(
         wrong_verifier.status,
         StatusCode::BAD_REQUEST,
@@ -559,60 +555,24 @@ async fn oauth_round_trip_with_pkce_bound_to_the_starting_client() {
             .starts_with("Failed to exchange authorization code")
     );
 
-    let started = s
-        .call(
-            Method::POST,
-            "/api/oauth/huggingface/start",
-            None,
-            Some(&json!({ "redirectUri": redirect })),
-        )
-        .await;
-    let state = started.body["state"].as_str().expect("state").to_string();
-    let key = started.body["sessionKey"]
-        .as_str()
-        .expect("key")
-        .to_string();
-    let at_hub = browser
-        .get(started.body["authorizationUrl"].as_str().expect("url"))
-        .send()
+    // ...the right one yields a token and its user.
+    let (state, key, authorization_url) = start_sign_in(&s, &redirect).await;
+    let (code, _) = authorize_at_hub(&authorization_url, &redirect).await;
+    let verifier: Value = fetch_verifier(&s, &state, Some(&key))
         .await
-        .expect("authorize");
-    let back =
-        url::Url::parse(at_hub.headers()["location"].to_str().expect("location")).expect("url");
-    let code = back
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .map(|(_, v)| v.to_string())
-        .expect("code");
-    let verifier: Value = s
-        .request(
-            Method::GET,
-            &format!("/api/oauth/huggingface/verifier/{state}"),
-            None,
-        )
-        .header("X-OAuth-Session-Key", &key)
-        .send()
-        .await
-        .expect("verifier")
         .json()
         .await
         .expect("json");
     let body =
         json!({ "code": code, "codeVerifier": verifier["codeVerifier"], "redirectUri": redirect });
-    let token = s
-        .call(
-            Method::POST,
-            "/api/oauth/huggingface/token",
-            None,
-            Some(&body),
-        )
-        .await;
+    let token = exchange(&s, &body).await;
     assert_eq!(token.status, StatusCode::OK, "{}", token.body);
     assert_eq!(token.body["tokenType"], "Bearer");
     assert_eq!(token.body["user"]["name"], "test-user");
     let access = token.body["accessToken"].as_str().expect("token");
     // The issued token works at the Hub.
-    let who = browser
+    let who = s
+        .http
         .get(format!("{}/api/whoami-v2", hub().url()))
         .bearer_auth(access)
         .send()
@@ -620,16 +580,8 @@ async fn oauth_round_trip_with_pkce_bound_to_the_starting_client() {
         .expect("whoami");
     assert_eq!(who.status(), StatusCode::OK);
     // Codes are single-use.
-    let replay = s
-        .call(
-            Method::POST,
-            "/api/oauth/huggingface/token",
-            None,
-            Some(&body),
-        )
-        .await;
+    let replay = exchange(&s, &body).await;
     assert_eq!(replay.status, StatusCode::BAD_REQUEST, "{}", replay.body);
-    let _ = code_verifier;
 
     for bad in [
         json!({ "code": "", "codeVerifier": "x".repeat(43), "redirectUri": redirect }),
@@ -637,14 +589,7 @@ async fn oauth_round_trip_with_pkce_bound_to_the_starting_client() {
         json!({ "code": "c", "codeVerifier": "x".repeat(43), "redirectUri": "http://evil.example/" }),
         json!({ "code": "c", "codeVerifier": "x".repeat(43) }),
     ] {
-        let reply = s
-            .call(
-                Method::POST,
-                "/api/oauth/huggingface/token",
-                None,
-                Some(&bad),
-            )
-            .await;
+        let reply = exchange(&s, &bad).await;
         assert_eq!(
             reply.status,
             StatusCode::BAD_REQUEST,

@@ -6,20 +6,16 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use kubeairunway_server::Config;
-use kubeairunway_testenv::User;
-use kubeairunway_testenv::hf_hub::{Fault, HubServer, OAUTH_CLIENT_ID, TOKEN_READ};
+use kubeairunway_testenv::hf_hub::{Fault, HubServer, TOKEN_READ};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use support::{Reply, Server};
 
 fn server_for(hub_url: String, state_ttl: Duration) -> Server {
-    let mut config = Config::local("127.0.0.1:0".parse().expect("addr"), support::build_info());
-    config.huggingface.endpoint = hub_url;
-    config.huggingface.client_id = Some(OAUTH_CLIENT_ID.into());
-    config.huggingface.timeout = Duration::from_secs(1);
-    config.huggingface.oauth_state_ttl = state_ttl;
-    support::start(config, User::Admin)
+    support::start_with_hub(hub_url, support::AuthMode::Off, |c| {
+        c.huggingface.timeout = Duration::from_secs(1);
+        c.huggingface.oauth_state_ttl = state_ttl;
+    })
 }
 
 /// The routes that call the Hub, each with a fresh cache key.

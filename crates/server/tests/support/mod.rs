@@ -57,6 +57,23 @@ pub fn server(mode: AuthMode) -> &'static Server {
     })
 }
 
+/// Starts a server whose HuggingFace Hub is `hub_url` (a `kubeairunway_testenv::hf_hub`
+/// server, sign-in configured with its client id), acting as `mode`'s backend user, with
+/// `adjust` applied to the configuration.
+pub fn start_with_hub(hub_url: String, mode: AuthMode, adjust: impl FnOnce(&mut Config)) -> Server {
+    let mut config = Config::local("127.0.0.1:0".parse().expect("addr"), build_info());
+    config.auth_enabled = mode == AuthMode::On;
+    config.huggingface.endpoint = hub_url;
+    config.huggingface.client_id = Some(kubeairunway_testenv::hf_hub::OAUTH_CLIENT_ID.into());
+    config.huggingface.timeout = Duration::from_secs(5);
+    adjust(&mut config);
+    let backend = match mode {
+        AuthMode::On => User::Backend,
+        AuthMode::Off => User::Admin,
+    };
+    start(config, backend)
+}
+
 /// Starts a server with `config`, acting as `backend` towards the cluster, on its own thread.
 /// The CRDs are installed first.
 pub fn start(config: Config, backend: User) -> Server {
