@@ -44,6 +44,9 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     hf_oauth_redirect_origins: Vec<String>,
+    /// The Helm binary used to install runtimes (a name is looked up on `PATH`).
+    #[arg(long = "helm-path", env = "HELM_PATH", default_value = "helm")]
+    helm_path: std::path::PathBuf,
 }
 
 fn parse_flag(value: &str) -> Result<bool, String> {
@@ -95,6 +98,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
                 .collect(),
             ..HubConfig::default()
         },
+        helm_path: args.helm_path,
     };
     // Refuse a bad HF_ENDPOINT at start rather than on the first search.
     kubeairunway_server::hf::Hub::new(config.huggingface.clone())

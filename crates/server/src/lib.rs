@@ -12,6 +12,7 @@ pub mod extract;
 mod guard;
 mod health;
 pub mod hf;
+mod installation;
 mod models;
 mod openapi;
 pub mod pods;
@@ -71,6 +72,8 @@ pub struct Config {
     pub allowed_hosts: Vec<String>,
     /// How to reach the HuggingFace Hub (`HF_ENDPOINT`, `HF_CLIENT_ID`, timeouts).
     pub huggingface: HubConfig,
+    /// `HELM_PATH`: the Helm binary runtime installation runs (a name is looked up on `PATH`).
+    pub helm_path: std::path::PathBuf,
 }
 
 impl Config {
@@ -84,6 +87,7 @@ impl Config {
             cors_origins: Vec::new(),
             allowed_hosts: Vec::new(),
             huggingface: HubConfig::default(),
+            helm_path: "helm".into(),
         }
     }
 }
@@ -228,6 +232,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(models::routes())
         .merge(hf::oauth::routes())
         .merge(hf::secrets::routes())
+        .merge(installation::routes())
         .routes(utoipa_axum::routes!(auth::whoami))
 }
 

@@ -19,8 +19,12 @@
 //! [`hf_hub`] is a local HuggingFace Hub ([`HubServer`]) answering with the Hub's real paths,
 //! response shapes and errors, for tests of the model search, GGUF listing, gated repos and the
 //! HuggingFace sign-in, which cannot reach <https://huggingface.co>.
+//!
+//! [`chart_repo`] serves Helm charts a test describes ([`ChartRepo`]), packaged and indexed with
+//! the real `helm`, for tests of runtime installation.
 
 mod bins;
+pub mod chart_repo;
 mod cluster;
 mod error;
 pub mod hf_hub;
@@ -35,6 +39,7 @@ mod users;
 mod wait;
 
 pub use bins::{BUILD_SCRIPT, Binaries};
+pub use chart_repo::{ChartRepo, ChartSource};
 pub use cluster::{ClusterInfo, ControlPlane, Lifetime, Options, stop_detached};
 pub use error::Error;
 pub use hf_hub::HubServer;

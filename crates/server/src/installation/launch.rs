@@ -1,0 +1,370 @@
+//! Starting a job for a POST endpoint and answering it: synchronously (the reference's shape,
+//! with every step's output) or, with `?async=true`, at once with `202 {jobId, …}`.
+//!
+//! Jobs run on their own task: a client that disconnects does not kill Helm half-way (which would
+//! leave a release pending). The synchronous form waits at most [`SYNC_WAIT`], below the
+//! server's request timeout; a job still running then is answered like the asynchronous form,
+//! so a slow install never turns into a 408.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures::FutureExt;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::Installer;
+use super::jobs::{
+    Access, Finish, Job, JobKind, JobState, JobView, NewJob, PlannedStep, StepResult,
+};
+use super::kubeconfig::PrivateKubeconfig;
+use super::run::Run;
+use crate::error::{ApiError, ApiResult};
+use crate::{AppState, Caller};
+
+/// Longest a synchronous request waits for its job.
+pub(crate) const SYNC_WAIT: Duration = Duration::from_secs(crate::REQUEST_TIMEOUT.as_secs() - 5);
+/// Default timeout of each install, upgrade, rollback or uninstall command.
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+/// Largest `timeoutSeconds`.
+const MAX_TIMEOUT_SECONDS: u64 = 3600;
+
+/// Query of the POST endpoints that run Helm.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RunQuery {
+    /// `true` answers `202 {jobId, …}` at once; follow the job at `GET /api/jobs/{id}` or
+    /// `GET /api/jobs/{id}/events`. Otherwise the answer waits for the job (at most 25 s, then
+    /// 202 as well).
+    #[serde(rename = "async")]
+    #[param(rename = "async", value_type = Option<bool>)]
+    pub run_async: Option<String>,
+    /// Timeout of each Helm install, upgrade, rollback or uninstall command, 1–3600 seconds
+    /// (default 300); repository commands are limited to 120 s. A command that outlives it is
+    /// killed and its release cleaned up.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 3600)]
+    pub timeout_seconds: Option<String>,
+}
+
+impl RunQuery {
+    /// Whether to answer at once.
+    pub(crate) fn is_async(&self) -> ApiResult<bool> {
+        match self.run_async.as_deref() {
+            None | Some("" | "false") => Ok(false),
+            Some("true") => Ok(true),
+            Some(other) => Err(ApiError::bad_request(format!(
+                "Invalid async \"{}\": must be true or false",
+                crate::extract::truncate(other)
+            ))),
+        }
+    }
+
+    /// The per-command timeout.
+    pub(crate) fn timeout(&self) -> ApiResult<Duration> {
+        let Some(raw) = self.timeout_seconds.as_deref().filter(|v| !v.is_empty()) else {
+            return Ok(DEFAULT_TIMEOUT);
+        };
+        match raw.parse::<u64>() {
+            Ok(n) if (1..=MAX_TIMEOUT_SECONDS).contains(&n) => Ok(Duration::from_secs(n)),
+            _ => Err(ApiError::bad_request(format!(
+                "Invalid timeoutSeconds \"{}\": must be an integer from 1 to {MAX_TIMEOUT_SECONDS}",
+                crate::extract::truncate(raw)
+            ))),
+        }
+    }
+}
+
+/// `202` answer: the job was accepted (or is still running).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct JobAccepted {
+    /// Job id.
+    pub job_id: String,
+    /// What it does.
+    pub kind: JobKind,
+    /// The provider id or `gpu-operator`.
+    pub target: String,
+    /// `queued` or `running`.
+    pub state: JobState,
+    /// What to do next.
+    pub message: String,
+    /// `GET` this for the job's state and steps.
+    pub status_url: String,
+    /// `GET` this for the job's Server-Sent Events.
+    pub events_url: String,
+}
+
+/// The synchronous answer of a finished job: `200` on success; on failure `500` with the error
+/// envelope, so clients that only read `error.message` still see why.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct JobOutcome {
+    /// Present on failure: `{message, statusCode}` like every error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<crate::error::ErrorDetail>,
+    /// Every step succeeded.
+    pub success: bool,
+    /// Outcome in words.
+    pub message: String,
+    /// The first step that failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed_step: Option<String>,
+    /// Every step that ran, with its output: `{step, success, output, error}`.
+    pub results: Vec<StepResult>,
+    /// The job, for `GET /api/jobs/{id}`.
+    pub job_id: String,
+    /// Endpoint-specific fields (the GPU Operator's `status`).
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub details: serde_json::Map<String, serde_json::Value>,
+}
+
+/// `409`: another job of the same target is running.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ConflictBody {
+    /// The error, naming the running job.
+    pub error: ConflictDetail,
+}
+
+/// The error of a `409`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ConflictDetail {
+    /// What is running and where to follow it.
+    pub message: String,
+    /// `409`.
+    pub status_code: u16,
+    /// The running job.
+    pub job_id: String,
+}
+
+/// What a POST endpoint wants to run.
+pub(crate) struct Launch {
+    /// What the job does.
+    pub kind: JobKind,
+    /// Target of the one-job-per-target rule.
+    pub target: String,
+    /// Permissions required (checked before anything runs; also required to read the job).
+    pub access: Vec<Access>,
+    /// Steps expected to run.
+    pub plan: Vec<PlannedStep>,
+    /// Timeout of each long command.
+    pub timeout: Duration,
+}
+
+/// Checks the caller's permissions, registers the job (409 when its target is busy) and runs
+/// `work` on its own task with a private kubeconfig for the caller. The caller's token is read
+/// from the request by the handler and only ever written into that file.
+pub(crate) async fn start<F, Fut>(
+    state: &AppState,
+    installer: &Arc<Installer>,
+    caller: &Caller,
+    token: Option<String>,
+    launch: Launch,
+    work: F,
+) -> Result<Arc<Job>, Response>
+where
+    F: FnOnce(Run) -> Fut + Send + 'static,
+    Fut: Future<Output = Finish> + Send + 'static,
+{
+    for access in &launch.access {
+        caller
+            .require(access.verb, access.resource, access.namespace.as_deref())
+            .await
+            .map_err(IntoResponse::into_response)?;
+    }
+    let helm = installer
+        .helm(state)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    let status = helm.status().await;
+    if !status.available {
+        return Err(helm_unavailable(&status).into_response());
+    }
+    let kube = state.kube().map_err(IntoResponse::into_response)?;
+    let job = installer
+        .jobs
+        .create(NewJob {
+            kind: launch.kind,
+            target: launch.target.clone(),
+            user: caller.identity().map(|i| i.username.clone()),
+            access: launch.access,
+        })
+        .map_err(|running| conflict(&running))?;
+    job.plan(launch.plan);
+    let kubeconfig =
+        match PrivateKubeconfig::write(&helm.kubeconfig_dir(), &kube.config, token.as_deref()) {
+            Ok(k) => k,
+            Err(e) => {
+                let message = format!("Could not write the private kubeconfig for Helm: {e}");
+                installer.jobs.finish(
+                    &job,
+                    Finish {
+                        success: false,
+                        message: message.clone(),
+                        failed_step: None,
+                        details: serde_json::Map::new(),
+                    },
+                );
+                return Err(
+                    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, message).into_response()
+                );
+            }
+        };
+    let run = Run {
+        helm,
+        job: job.clone(),
+        kubeconfig,
+        timeout: launch.timeout,
+    };
+    let jobs_owner = installer.clone();
+    let task_job = job.clone();
+    tokio::spawn(async move {
+        task_job.begin();
+        let finish = match AssertUnwindSafe(work(run)).catch_unwind().await {
+            Ok(finish) => finish,
+            Err(_) => Finish {
+                success: false,
+                message: "The job failed unexpectedly (internal error); see the server log".into(),
+                failed_step: None,
+                details: serde_json::Map::new(),
+            },
+        };
+        jobs_owner.jobs.finish(&task_job, finish);
+    });
+    Ok(job)
+}
+
+/// The answer to a POST that started `job`: wait (sync) or not (async).
+pub(crate) async fn answer(job: &Arc<Job>, run_async: bool) -> Response {
+    if !run_async && job.wait(SYNC_WAIT).await {
+        return outcome_response(&job.view());
+    }
+    accepted(job, run_async)
+}
+
+fn accepted(job: &Job, run_async: bool) -> Response {
+    let view = job.view();
+    let status_url = format!("/api/jobs/{}", view.job_id);
+    let message = if run_async {
+        format!("Job accepted; follow it at {status_url} or {status_url}/events")
+    } else {
+        format!(
+            "Still running after {} s; follow it at {status_url} or {status_url}/events",
+            SYNC_WAIT.as_secs()
+        )
+    };
+    let body = JobAccepted {
+        job_id: view.job_id.clone(),
+        kind: view.kind,
+        target: view.target.clone(),
+        state: view.state,
+        message,
+        events_url: format!("{status_url}/events"),
+        status_url: status_url.clone(),
+    };
+    let mut response = (StatusCode::ACCEPTED, Json(body)).into_response();
+    if let Ok(location) = HeaderValue::from_str(&status_url) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
+/// `200` or `500` with the job's results.
+pub(crate) fn outcome_response(view: &JobView) -> Response {
+    let success = view.state == JobState::Succeeded;
+    let message = view.message.clone().unwrap_or_default();
+    let status = if success {
+        StatusCode::OK
+    } else {
+        StatusCode::INTERNAL_SERVER_ERROR
+    };
+    let body = JobOutcome {
+        error: (!success).then(|| crate::error::ErrorDetail {
+            message: message.clone(),
+            status_code: status.as_u16(),
+        }),
+        success,
+        message,
+        failed_step: view.failed_step.clone(),
+        results: view.results.clone(),
+        job_id: view.job_id.clone(),
+        details: view.details.clone(),
+    };
+    (status, Json(body)).into_response()
+}
+
+fn conflict(running: &Job) -> Response {
+    let body = ConflictBody {
+        error: ConflictDetail {
+            message: format!(
+                "Another job ({} {}) is already running for {}; follow it at /api/jobs/{} and retry when it has finished",
+                serde_json::to_value(running.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                running.id,
+                running.target,
+                running.id
+            ),
+            status_code: 409,
+            job_id: running.id.clone(),
+        },
+    };
+    (StatusCode::CONFLICT, Json(body)).into_response()
+}
+
+/// A failed job's `Finish` for `failure` (`<verb> failed at step "<step>": <error>`).
+pub(crate) fn failed_at(verb: &str, step: &str, error: &str) -> Finish {
+    Finish {
+        success: false,
+        message: format!("{verb} failed at step \"{step}\": {error}"),
+        failed_step: Some(step.to_string()),
+        details: serde_json::Map::new(),
+    }
+}
+
+/// A successful `Finish`.
+pub(crate) fn succeeded(message: String) -> Finish {
+    Finish {
+        success: true,
+        message,
+        failed_step: None,
+        details: serde_json::Map::new(),
+    }
+}
+
+/// The bearer token of the request when authentication is on (Helm then acts as the caller);
+/// `None` without authentication (Helm acts with the backend's credentials). An authenticated
+/// request always yields its token: falling back to the backend's identity would be an
+/// escalation.
+pub(crate) fn caller_token(
+    caller: &Caller,
+    headers: &axum::http::HeaderMap,
+) -> ApiResult<Option<String>> {
+    if caller.identity().is_none() {
+        return Ok(None);
+    }
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|t| Some(t.to_string()))
+        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "Authentication required"))
+}
+
+/// `400` when Helm cannot run (the reference's message).
+pub(crate) fn helm_unavailable(status: &super::helm::HelmStatus) -> ApiError {
+    ApiError::bad_request(format!(
+        "Helm CLI not available: {}. Please install Helm or use the manual installation commands.",
+        status.error.as_deref().unwrap_or("unknown error")
+    ))
+}
