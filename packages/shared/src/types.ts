@@ -1,0 +1,99 @@
+import type { components, paths } from "./schema";
+
+type Schemas = components["schemas"];
+
+/** A deployment as the API reports it (list items, details, live events). */
+export type DeploymentStatus = Schemas["DeploymentStatus"];
+/** One pod of a deployment. */
+export type PodStatus = Schemas["PodStatus"];
+/** Why a pod is not running. */
+export type PodFailureReason = Schemas["PodFailureReason"];
+/** `GET /api/cluster/status`. */
+export type ClusterStatus = Schemas["ClusterStatus"];
+/** `GET /api/settings`. */
+export type SettingsResponse = Schemas["SettingsResponse"];
+/** `GET /api/auth/whoami`. */
+export type WhoAmI = Schemas["WhoAmI"];
+/** `GET /api/deployments/{name}/manifest`. */
+export type ManifestResponse = Schemas["ManifestResponse"];
+/** One object of a manifest answer. */
+export type ManifestResource = Schemas["ManifestResource"];
+/** `GET /api/deployments/{name}/logs` without follow. */
+export type LogsResponse = Schemas["LogsResponse"];
+/** `GET /api/runtimes/status` item. */
+export type RuntimeStatus = Schemas["RuntimeStatus"];
+/** `POST /api/deployments` body. */
+export type CreateDeploymentRequest = Schemas["CreateDeploymentRequest"];
+/** `PATCH /api/deployments/{name}` body. */
+export type ScaleRequest = Schemas["ScaleRequest"];
+/** A curated catalog model (`GET /api/models`). */
+export type Model = Schemas["Model"];
+/** A HuggingFace search result (`GET /api/models/search`). */
+export type HfModelSearchResult = Schemas["HfModelSearchResult"];
+/** `GET /api/models/search`. */
+export type SearchResponse = Schemas["SearchResponse"];
+/** How a model fits each GPU type (`GET /api/models/{id}/plan`). */
+export type ModelPlan = Schemas["ModelPlan"];
+/** The plan for one GPU type. */
+export type GpuPlan = Schemas["GpuPlan"];
+/** `GET /api/installation/gpu-capacity`. */
+export type ClusterGpuCapacity = Schemas["ClusterGpuCapacity"];
+/** `POST /api/deployments` answer. */
+export type CreateResponse = Schemas["CreateResponse"];
+/** Inference engines. */
+export type Engine = Schemas["Engine"];
+
+/** Deployment phases (the schema types `phase` as a string). */
+export type DeploymentPhase = "Pending" | "Deploying" | "Running" | "Failed" | "Terminating";
+
+/**
+ * A standard Kubernetes condition (`metav1.Condition`). The OpenAPI document describes
+ * `conditions` as open objects, so fields are read defensively with {@link conditionsOf}.
+ */
+export interface Condition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: string;
+  observedGeneration?: number;
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}
+
+/** The conditions of a deployment, with unknown shapes dropped. */
+export function conditionsOf(deployment: Pick<DeploymentStatus, "conditions">): Condition[] {
+  const out: Condition[] = [];
+  for (const raw of deployment.conditions ?? []) {
+    const type = str(raw.type);
+    const status = str(raw.status);
+    if (type === undefined || status === undefined) continue;
+    const c: Condition = { type, status };
+    const reason = str(raw.reason);
+    const message = str(raw.message);
+    const at = str(raw.lastTransitionTime);
+    if (reason !== undefined) c.reason = reason;
+    if (message !== undefined) c.message = message;
+    if (at !== undefined) c.lastTransitionTime = at;
+    if (typeof raw.observedGeneration === "number") c.observedGeneration = raw.observedGeneration;
+    out.push(c);
+  }
+  return out;
+}
+
+/** Live deployment-list events (`GET /api/deployments/events`). */
+export type DeploymentEvent =
+  | { type: "snapshot"; deployments: DeploymentStatus[] }
+  | { type: "upsert"; deployment: DeploymentStatus }
+  | { type: "delete"; namespace: string; name: string };
+
+/** Events of a followed log (`GET /api/deployments/{name}/logs?follow=true`). */
+export type LogEvent =
+  | { type: "log"; line: string }
+  | { type: "end"; message: string }
+  | { type: "error"; message: string };
+
+/** Query of the log endpoint. */
+export type LogsQuery = NonNullable<paths["/api/deployments/{name}/logs"]["get"]["parameters"]["query"]>;
