@@ -1,0 +1,32 @@
+/** The environment the Rust harness (`crates/cli/tests/browser.rs`) sets for the specs. */
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) {
+    throw new Error(
+      `${name} is not set. The browser tests need the cluster, controller and servers the Rust harness starts: ` +
+        "run `cargo test -p kubeairunway --test browser -- --nocapture` from the repository root " +
+        "(or KAIR_E2E_SERVE=1 with it, then run `npx playwright test` here with the variables it prints).",
+    );
+  }
+  return value;
+}
+
+export const env = {
+  /** The server with auth off (it acts as the cluster admin). */
+  url: required("KAIR_URL"),
+  /** The server with auth on (every call acts as the signed-in user). */
+  authUrl: required("KAIR_AUTH_URL"),
+  /** Token of the cluster admin. */
+  adminToken: required("KAIR_ADMIN_TOKEN"),
+  /** Token of the cluster-wide read-only user. */
+  viewerToken: required("KAIR_VIEWER_TOKEN"),
+  /** A read token of the local HuggingFace Hub. */
+  hfToken: required("KAIR_HF_TOKEN"),
+  /** The namespace the specs deploy into; its pods print a log line every second. */
+  namespace: required("KAIR_NAMESPACE"),
+  /** Debian's Chromium. */
+  chromium: required("CHROMIUM_PATH"),
+  /** Where screenshots and failure traces go (`target/e2e`). */
+  artifacts: required("KAIR_ARTIFACTS"),
+};

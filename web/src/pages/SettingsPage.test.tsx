@@ -1,0 +1,63 @@
+import { screen } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it } from "vitest";
+
+import { connected, settings } from "../test/fixtures";
+import { apiError, json, mockFetch } from "../test/http";
+import { renderApp } from "../test/render";
+
+describe("SettingsPage", () => {
+  it("edits the default namespace, refusing invalid names before sending", async () => {
+    const user = userEvent.setup();
+    const { calls } = mockFetch({
+      "GET /api/settings": () => json(settings(false)),
+      "GET /api/cluster/status": () => json(connected),
+      "PUT /api/settings": () => json({ message: "Settings updated successfully", config: { defaultNamespace: "team-a" } }),
+    });
+    renderApp("/settings");
+    expect(await screen.findByText("kind-demo")).toBeInTheDocument();
+    const input = await screen.findByLabelText("Namespace used when a request names none");
+    expect(input).toHaveValue("default");
+    await user.clear(input);
+    await user.type(input, "Team_A");
+    expect(screen.getByRole("alert")).toHaveTextContent("“Team_A” is not a valid namespace name.");
+    expect(input).toHaveAttribute("aria-invalid", "true");
+    expect(screen.getByRole("button", { name: "Save" })).toBeDisabled();
+
+    await user.clear(input);
+    await user.type(input, "team-a");
+    await user.click(screen.getByRole("button", { name: "Save" }));
+    expect(await screen.findByText("Default namespace saved")).toBeInTheDocument();
+    const put = calls.find((c) => c.method === "PUT");
+    expect(await put?.json()).toEqual({ defaultNamespace: "team-a" });
+  });
+
+  it("explains that settings need the cluster when it is down", async () => {
+    mockFetch({
+      "GET /api/settings": () => apiError(503, "The Kubernetes API server is unreachable"),
+      "GET /api/auth/whoami": () => json({ authEnabled: false, authenticated: false, groups: [] }),
+      "GET /api/cluster/status": () => json({ connected: false, namespace: "x", error: "refused" }),
+    });
+    renderApp("/settings");
+    expect(await screen.findByText("Settings are unavailable while the cluster is unreachable")).toBeInTheDocument();
+  });
+
+  it("switches tabs with the arrow keys and mirrors the tab in the URL", async () => {
+    const user = userEvent.setup();
+    mockFetch({
+      "GET /api/settings": () => json(settings(false)),
+      "GET /api/cluster/status": () => json(connected),
+      "GET /api/runtimes/status": () =>
+        json({ runtimes: [{ id: "kubernetes", name: "Kubernetes", installed: true, healthy: true, message: "Provider ready", version: "0.1.0" }] }),
+    });
+    const { router } = renderApp("/settings");
+    const general = await screen.findByRole("tab", { name: "General" });
+    general.focus();
+    await user.keyboard("{ArrowRight}");
+    expect(screen.getByRole("tab", { name: "Runtimes" })).toHaveFocus();
+    expect(screen.getByRole("tab", { name: "Runtimes" })).toHaveAttribute("aria-selected", "true");
+    expect(router.state.location.search).toBe("?tab=runtimes");
+    expect(await screen.findByText("Kubernetes")).toBeInTheDocument();
+    expect(screen.getByText("Healthy")).toBeInTheDocument();
+  });
+});

@@ -1,0 +1,208 @@
+import { isApiError, type DeploymentStatus } from "@kubeairunway/shared";
+import { useState } from "react";
+import { Link, useNavigate, useParams, useSearchParams } from "react-router";
+
+import { useDeleteDeployment, useDeployment } from "../../api/hooks";
+import { ConfirmDialog } from "../../components/ConfirmDialog";
+import { PageHeader } from "../../components/PageHeader";
+import { Tabs, tabPanelProps, useTabsId } from "../../components/Tabs";
+import { useToast } from "../../components/Toasts";
+import { Button, Card, ErrorMessage, Loading, PhaseBadge } from "../../components/ui";
+import { actionFailure } from "../../lib/failure";
+import { age, dateTime, engineLabel, useNow } from "../../lib/format";
+import { AccessPanel } from "./AccessPanel";
+import { Conditions } from "./Conditions";
+import { LogsPanel } from "./LogsPanel";
+import { ManifestPanel } from "./ManifestPanel";
+import { PendingReasons } from "./PendingReasons";
+import { Pods } from "./Pods";
+import { ScaleForm } from "./ScaleForm";
+
+type Tab = "overview" | "logs" | "manifest";
+const TABS: { key: Tab; label: string }[] = [
+  { key: "overview", label: "Overview" },
+  { key: "logs", label: "Logs" },
+  { key: "manifest", label: "Manifest" },
+];
+
+/** One deployment: status, conditions, pods, pending reasons, access, logs, manifest, scale, delete. */
+export default function DeploymentDetailsPage() {
+  const { name = "" } = useParams();
+  const [params, setParams] = useSearchParams();
+  const namespace = params.get("namespace") ?? "";
+  const deployment = useDeployment(namespace, name);
+
+  if (!namespace) {
+    return (
+      <div>
+        <PageHeader title={name} />
+        <ErrorMessage title="Which namespace?">
+          <p className="mt-1">
+            Open this deployment from the <Link className="text-primary underline" to="/deployments">Deployments</Link>{" "}
+            list; its address names the namespace (<code>?namespace=…</code>).
+          </p>
+        </ErrorMessage>
+      </div>
+    );
+  }
+  if (deployment.isPending) return <Loading label={`Loading ${name}…`} />;
+  if (deployment.isError) {
+    const notFound = isApiError(deployment.error) && deployment.error.status === 404;
+    return (
+      <div>
+        <PageHeader title={name} subtitle={namespace} />
+        <ErrorMessage title={notFound ? "Deployment not found" : "Could not load the deployment"} error={deployment.error}>
+          <p className="mt-2">
+            <Link className="text-primary underline" to="/deployments">
+              Back to Deployments
+            </Link>
+          </p>
+        </ErrorMessage>
+      </div>
+    );
+  }
+  const tab: Tab = params.get("tab") === "logs" ? "logs" : params.get("tab") === "manifest" ? "manifest" : "overview";
+  return (
+    <Details
+      d={deployment.data}
+      tab={tab}
+      onTab={(t) => {
+        const next = new URLSearchParams(params);
+        if (t === "overview") next.delete("tab");
+        else next.set("tab", t);
+        setParams(next, { replace: true });
+      }}
+    />
+  );
+}
+
+function Details({ d, tab, onTab }: { d: DeploymentStatus; tab: Tab; onTab: (t: Tab) => void }) {
+  const now = useNow();
+  const idBase = useTabsId();
+  const [confirm, setConfirm] = useState(false);
+  const del = useDeleteDeployment();
+  const toast = useToast();
+  const navigate = useNavigate();
+  const pending = d.phase === "Pending" || d.pods.some((p) => p.phase === "Pending");
+
+  return (
+    <div>
+      <p className="mb-2 text-sm">
+        <Link className="text-primary underline" to="/deployments">
+          ← Deployments
+        </Link>
+      </p>
+      <PageHeader
+        title={d.name}
+        subtitle={
+          <>
+            Namespace <strong className="text-fg">{d.namespace}</strong> · created{" "}
+            <time dateTime={d.createdAt} title={dateTime(d.createdAt)}>
+              {age(d.createdAt, now)} ago
+            </time>
+          </>
+        }
+        actions={
+          <Button
+            variant="danger"
+            disabled={d.phase === "Terminating"}
+            onClick={() => {
+              setConfirm(true);
+            }}
+          >
+            Delete
+          </Button>
+        }
+      />
+
+      <section aria-label="Status" className="mb-4 grid grid-cols-2 gap-3 rounded-lg border border-line bg-surface p-4 text-sm sm:grid-cols-3 lg:grid-cols-6">
+        <Field label="Phase">
+          <span role="status" aria-live="polite">
+            <PhaseBadge phase={d.phase} />
+          </span>
+        </Field>
+        <Field label="Ready">
+          {d.replicas.ready}/{d.replicas.desired} replicas
+        </Field>
+        <Field label="Provider">{d.provider}</Field>
+        <Field label="Engine">{engineLabel(d.engine)}</Field>
+        <Field label="Mode">{d.mode}</Field>
+        <Field label="Model">
+          <span className="font-mono text-xs break-all">{d.modelId || "—"}</span>
+        </Field>
+      </section>
+
+      <Tabs label="Deployment sections" idBase={idBase} items={TABS} selected={tab} onSelect={onTab} />
+      <div {...tabPanelProps(idBase, tab)} className="mt-4 flex flex-col gap-4 outline-none">
+        {tab === "overview" ? (
+          <>
+            {pending ? <PendingReasons namespace={d.namespace} name={d.name} /> : null}
+            <div className="grid gap-4 lg:grid-cols-2">
+              <Card title="Conditions">
+                <Conditions d={d} now={now} />
+              </Card>
+              <div className="flex flex-col gap-4">
+                <Card title="Scale">
+                  <ScaleForm d={d} />
+                </Card>
+                <Card title="Access">
+                  <AccessPanel d={d} />
+                </Card>
+              </div>
+            </div>
+            <Card title={`Pods (${d.pods.length})`}>
+              <Pods pods={d.pods} />
+            </Card>
+          </>
+        ) : tab === "logs" ? (
+          <LogsPanel d={d} />
+        ) : (
+          <ManifestPanel d={d} />
+        )}
+      </div>
+
+      <ConfirmDialog
+        open={confirm}
+        title="Delete deployment?"
+        confirmLabel="Delete"
+        busyLabel="Deleting…"
+        danger
+        busy={del.isPending}
+        onCancel={() => {
+          setConfirm(false);
+        }}
+        onConfirm={() => {
+          del.mutate(
+            { namespace: d.namespace, name: d.name },
+            {
+              onSuccess: () => {
+                setConfirm(false);
+                toast.show("success", "Deployment deleted", `${d.namespace}/${d.name} is being removed.`);
+                void navigate("/deployments");
+              },
+              onError: (error) => {
+                setConfirm(false);
+                const failure = actionFailure("delete", d.name, d.namespace, error);
+                toast.show("error", failure.title, failure.message);
+              },
+            },
+          );
+        }}
+      >
+        <p>
+          <strong className="text-fg">{d.name}</strong> in namespace <strong className="text-fg">{d.namespace}</strong>{" "}
+          and everything it runs will be removed. This cannot be undone.
+        </p>
+      </ConfirmDialog>
+    </div>
+  );
+}
+
+function Field({ label, children }: { label: string; children: React.ReactNode }) {
+  return (
+    <div className="min-w-0">
+      <div className="text-xs text-muted">{label}</div>
+      <div className="mt-1">{children}</div>
+    </div>
+  );
+}
