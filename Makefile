@@ -6,8 +6,13 @@ BIN := target/debug/kubeairunway
 DEV_STATE ?= $(HOME)/.local/state/kubeairunway/dev
 PORT ?= 3001
 DEV_BIN ?= $(HOME)/.cache/kubeairunway/bin/current
+NPM ?= npm
+# Browser tests use Debian's Chromium; no browser is ever downloaded.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: all testbin build crds fmt-check lint test test-unit demo demo-down bench clean-testbin
+.PHONY: all testbin build crds fmt-check lint test test-unit demo demo-down bench clean-testbin \
+	web-deps web-check web-build chromium
 
 all: build
 
@@ -16,8 +21,33 @@ all: build
 testbin:
 	scripts/build-testbin.sh >/dev/null
 
-build:
+## The binary, with the web UI embedded.
+build: web-build
 	$(CARGO) build --locked -p kubeairunway
+
+## JavaScript dependencies of the web UI and the shared client (npm workspaces), installed
+## exactly as locked; reinstalled only when the lock file changes.
+node_modules/.package-lock.json: package-lock.json
+	$(NPM) ci --no-audit --no-fund
+
+web-deps: node_modules/.package-lock.json
+
+## Web UI checks: the generated API client matches crates/server/openapi.json, strict types,
+## lint, unit tests.
+web-check: web-deps
+	$(NPM) run check
+	$(NPM) run typecheck
+	$(NPM) run lint
+	$(NPM) test
+
+## The production UI in web/dist (embedded by the server), held to its size budget.
+web-build: web-deps
+	$(NPM) run build
+	$(NPM) run size
+
+## Headless Chromium for the browser tests: Debian's package.
+chromium:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
 
 ## Regenerate the committed CRD manifests (a test fails when they are stale).
 crds:
@@ -29,8 +59,9 @@ fmt-check:
 lint:
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 
-## Formatting, lints, unit tests and integration tests on a real local control plane.
-test: testbin fmt-check lint
+## Formatting, lints, unit tests, web UI checks, and integration and browser tests on a real
+## local control plane.
+test: testbin fmt-check web-check web-build chromium lint
 	$(CARGO) test --locked --workspace
 
 ## Build everything, start the local demo cluster (simulated GPU nodes, simulated KAITO/Dynamo/
@@ -39,7 +70,7 @@ demo: testbin build
 	KAIR_DEV_STATE_DIR=$(DEV_STATE) $(BIN) dev up --controller
 	KUBECONFIG=$(DEV_STATE)/kubeconfig $(DEV_BIN)/kubectl apply -f docs/examples/demo/
 	@echo
-	@echo "  KubeAIRunway: http://127.0.0.1:$(PORT)/api/cluster/status"
+	@echo "  KubeAIRunway: http://127.0.0.1:$(PORT)/"
 	@echo "  deployments:  KUBECONFIG=$(DEV_STATE)/kubeconfig $(DEV_BIN)/kubectl get md   (one per provider, reaching Running)"
 	@echo "  kubectl:      eval \"\$$($(BIN) dev env --state-dir $(DEV_STATE))\" && kubectl get nodes"
 	@echo "  stop:         Ctrl-C, then 'make demo-down'"

@@ -1,0 +1,289 @@
+//! Browser end-to-end tests: Playwright drives Debian's headless Chromium through the built web
+//! UI (`web/e2e/*.spec.ts`) against the real backend on the local control plane.
+//!
+//! This harness starts what a user's machine would have: the shared control plane with the
+//! CRDs, the controller (provider `kubernetes`) in-process, the local HuggingFace Hub, and two
+//! real servers (auth off acting as the admin, auth on acting as the backend's own identity) that
+//! serve the UI embedded from `web/dist`. It creates the namespace the specs deploy into, keeps
+//! container logs flowing there, then runs `npx playwright test` in `web/` and fails when
+//! Playwright does. Screenshots and failure traces land in `target/e2e/`.
+//!
+//! Nothing is skipped: a missing browser, `node_modules` or UI build fails the test with the
+//! command that fixes it. `KAIR_E2E_SERVE=1` starts everything, prints the environment for
+//! running `npx playwright test` by hand, and waits (for writing specs).
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use kubeairunway_server::{BuildInfo, Config, KubeAccess};
+use kubeairunway_testenv::hf_hub::{HubServer, OAUTH_CLIENT_ID, TOKEN_READ};
+use kubeairunway_testenv::{User, shared, wait_until};
+
+/// Debian's Chromium (`apt-get install -y chromium`); `CHROMIUM_PATH` overrides it.
+const DEFAULT_CHROMIUM: &str = "/usr/bin/chromium";
+/// How long the whole Playwright run may take before it is killed.
+const PLAYWRIGHT_DEADLINE: Duration = Duration::from_secs(20 * 60);
+
+/// The paths the run needs, checked before anything starts.
+struct Paths {
+    root: PathBuf,
+    web: PathBuf,
+    chromium: PathBuf,
+    artifacts: PathBuf,
+}
+
+/// Checks the preconditions and names the fix for each one that is missing.
+fn preconditions() -> Paths {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root");
+    let web = root.join("web");
+    let chromium = std::env::var_os("CHROMIUM_PATH")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_CHROMIUM));
+    let mut missing = Vec::new();
+    if !chromium.is_file() {
+        missing.push(format!(
+            "Chromium is not installed at {} (install Debian's package: `apt-get install -y chromium`, \
+             or point CHROMIUM_PATH at a Chromium binary; Playwright never downloads a browser here)",
+            chromium.display()
+        ));
+    }
+    // Resolved the way the specs will resolve them (hoisted to the root or kept in web/).
+    let resolve = std::process::Command::new("node")
+        .args([
+            "-e",
+            "for (const p of ['@playwright/test', '@axe-core/playwright']) require.resolve(p)",
+        ])
+        .current_dir(&web)
+        .output();
+    match resolve {
+        Err(e) => missing.push(format!(
+            "Node.js cannot be run ({e}): install Node ≥ 20.19 with npm"
+        )),
+        Ok(o) if !o.status.success() => missing.push(format!(
+            "the npm packages are not installed (run `npm ci` in {}): {}",
+            root.display(),
+            String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .next()
+                .unwrap_or_default()
+        )),
+        Ok(_) => {}
+    }
+    if !web.join("dist/index.html").is_file() {
+        missing.push(format!(
+            "the web UI is not built: {} is missing (run `npm ci && npm run build` in {})",
+            web.join("dist/index.html").display(),
+            root.display()
+        ));
+    }
+    assert!(
+        missing.is_empty(),
+        "the browser tests cannot run:\n  - {}",
+        missing.join("\n  - ")
+    );
+    let artifacts = root.join("target/e2e");
+    Paths {
+        root,
+        web,
+        chromium,
+        artifacts,
+    }
+}
+
+/// Starts the controller with the built-in `kubernetes` provider on this runtime.
+async fn start_controller() {
+    let client = shared().client(User::Admin).await.expect("admin client");
+    let options = kubeairunway_controller::Options {
+        providers: vec!["kubernetes".into()],
+        metrics_addr: None,
+        leader: None,
+        settings: kubeairunway_controller::Settings {
+            resync: Duration::from_secs(1),
+            finalizer_timeout: Duration::from_secs(8),
+            heartbeat: Duration::from_secs(60),
+        },
+        instance: format!("browser-test-{}", std::process::id()),
+    };
+    tokio::spawn(async move {
+        if let Err(e) = kubeairunway_controller::run(client, options, std::future::pending()).await
+        {
+            eprintln!("the controller stopped with an error: {e}");
+        }
+    });
+}
+
+/// Starts `serve` on an ephemeral loopback port and returns its base URL. With `auth` the server
+/// requires tokens and acts as [`User::Backend`]; without, it acts as [`User::Admin`].
+async fn start_server(hub_url: &str, auth: bool) -> String {
+    let build = BuildInfo {
+        version: env!("CARGO_PKG_VERSION").into(),
+        build_time: "e2e".into(),
+        git_commit: "e2e".into(),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a loopback port");
+    let addr = listener.local_addr().expect("local address");
+    let mut config = Config::local(addr, build);
+    config.auth_enabled = auth;
+    config.huggingface.endpoint = hub_url.to_string();
+    config.huggingface.client_id = Some(OAUTH_CLIENT_ID.into());
+    let identity = if auth { User::Backend } else { User::Admin };
+    let kube = KubeAccess::new(
+        shared().config(identity).await.expect("kube config"),
+        identity.context(),
+    )
+    .expect("kube access");
+    tokio::spawn(async move {
+        if let Err(e) =
+            kubeairunway_server::serve_on(listener, config, Some(kube), std::future::pending())
+                .await
+        {
+            eprintln!("the server on {addr} stopped with an error: {e}");
+        }
+    });
+    format!("http://{addr}")
+}
+
+/// Waits until `base` serves the built UI (not the placeholder page of an unbuilt UI) and the
+/// controller's `kubernetes` provider is registered and healthy (asked with `token` when given).
+async fn wait_ready(http: &reqwest::Client, base: &str, token: Option<&str>) {
+    let page = http
+        .get(format!("{base}/"))
+        .send()
+        .await
+        .expect("GET /")
+        .text()
+        .await
+        .expect("index.html");
+    assert!(
+        page.contains(r#"id="root""#),
+        "the server embeds the placeholder page instead of the built UI: rebuild the test after \
+         `npm run build` (cargo rebuilds the server when web/dist appears)"
+    );
+    wait_until(
+        "the kubernetes provider to report healthy",
+        Duration::from_secs(60),
+        || async {
+            let mut request = http.get(format!("{base}/api/runtimes/status"));
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            let reply = request
+                .send()
+                .await
+                .and_then(reqwest::Response::error_for_status);
+            let body = match reply {
+                Ok(r) => r.json::<serde_json::Value>().await.unwrap_or_default(),
+                Err(e) => return Ok((None, e.to_string())),
+            };
+            let healthy = body["runtimes"].as_array().is_some_and(|rs| {
+                rs.iter()
+                    .any(|r| r["id"] == "kubernetes" && r["healthy"] == true)
+            });
+            Ok((healthy.then_some(()), body.to_string()))
+        },
+    )
+    .await
+    .expect("provider registered");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_web_ui_works_in_chromium_against_the_real_backend() {
+    let paths = preconditions();
+    let cp = shared();
+    let admin = cp.client(User::Admin).await.expect("admin client");
+    kubeairunway_api::crds::install(&admin, Duration::from_secs(60))
+        .await
+        .expect("CRDs installed");
+    start_controller().await;
+    let hub = HubServer::start().expect("local HuggingFace Hub");
+    let url = start_server(&hub.url(), false).await;
+    let auth_url = start_server(&hub.url(), true).await;
+
+    // The namespace the specs deploy into; its pods print a line every second.
+    let namespace = cp.namespace("e2e").await.expect("namespace").name;
+    let logs = cp.pod_logs(&namespace).await.expect("pod logs");
+    tokio::spawn(async move {
+        let mut n = 0u64;
+        loop {
+            n += 1;
+            let _ = logs.append(&format!(
+                "INFO e2e log line {n}: vLLM API server is serving requests"
+            ));
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    });
+
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("http client");
+    let users = &cp.info().users;
+    wait_ready(&http, &url, None).await;
+    wait_ready(&http, &auth_url, Some(&users.admin)).await;
+
+    let env: Vec<(&str, String)> = vec![
+        ("KAIR_URL", url),
+        ("KAIR_AUTH_URL", auth_url),
+        ("KAIR_ADMIN_TOKEN", users.admin.clone()),
+        ("KAIR_VIEWER_TOKEN", users.viewer.clone()),
+        ("KAIR_HF_TOKEN", TOKEN_READ.into()),
+        ("KAIR_NAMESPACE", namespace),
+        ("CHROMIUM_PATH", paths.chromium.display().to_string()),
+        ("KAIR_ARTIFACTS", paths.artifacts.display().to_string()),
+    ];
+
+    if std::env::var_os("KAIR_E2E_SERVE").is_some() {
+        eprintln!("browser test environment is up; run the specs by hand with:");
+        eprintln!("  cd {}", paths.web.display());
+        for (k, v) in &env {
+            eprintln!("  export {k}='{v}'");
+        }
+        eprintln!("  npx --no-install playwright test");
+        std::future::pending::<()>().await;
+    }
+
+    // Fresh screenshots every run: a stale picture of a page that no longer renders misleads.
+    let _ = std::fs::remove_dir_all(paths.artifacts.join("screenshots"));
+    let started = std::time::Instant::now();
+    let mut child = tokio::process::Command::new("npx")
+        .args(["--no-install", "playwright", "test"])
+        .current_dir(&paths.web)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::inherit())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("npx runs (is Node.js installed?)");
+    let status = match tokio::time::timeout(PLAYWRIGHT_DEADLINE, child.wait()).await {
+        Ok(status) => status.expect("waiting for Playwright"),
+        Err(_) => {
+            let _ = child.kill().await;
+            panic!(
+                "Playwright did not finish within {} s (its output is above)",
+                PLAYWRIGHT_DEADLINE.as_secs()
+            );
+        }
+    };
+    eprintln!(
+        "Playwright finished in {:.0} s; screenshots in {}",
+        started.elapsed().as_secs_f64(),
+        paths.artifacts.join("screenshots").display()
+    );
+    assert!(
+        status.success(),
+        "Playwright failed ({status}); its report is above, traces of failed tests are under {} \
+         (open one with `npx playwright show-trace <trace.zip>` in {})",
+        paths.artifacts.join("test-results").display(),
+        paths.root.join("web").display()
+    );
+    drop(hub);
+}
