@@ -7,11 +7,9 @@
 //! `.tgz` files over HTTP, as any static chart repository does. Nothing is mocked: the server
 //! under test runs `helm repo add` and `helm upgrade --install` against it.
 
-use std::future::IntoFuture;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Path as UrlPath, State};
@@ -19,6 +17,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
+use crate::loopback::{Bound, Loopback};
 use crate::{Binaries, Error, Result};
 
 /// One chart to package: the files of its directory, relative to it.
@@ -51,28 +50,22 @@ impl ChartSource {
 
 /// A chart repository on `127.0.0.1`, served from a thread of its own. Dropping it stops the
 /// server and removes its files.
+/// Names the fixture in errors and logs.
+const WHAT: &str = "the chart repository";
+
 pub struct ChartRepo {
     url: String,
     dir: PathBuf,
     requests: Arc<Mutex<Vec<String>>>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    server: Option<Loopback>,
 }
 
 impl ChartRepo {
     /// Packages `charts` with the built `helm` ([`Binaries::from_env`]) and serves them.
     pub fn start(charts: &[ChartSource]) -> Result<ChartRepo> {
         let helm = Binaries::from_env().tool("helm")?;
-        let listener = std::net::TcpListener::bind(("127.0.0.1", 0))
-            .map_err(Error::io("binding the chart repository"))?;
-        listener
-            .set_nonblocking(true)
-            .map_err(Error::io("configuring the chart repository socket"))?;
-        let port = listener
-            .local_addr()
-            .map_err(Error::io("reading the chart repository address"))?
-            .port();
-        let url = format!("http://127.0.0.1:{port}");
+        let bound = Bound::new(WHAT)?;
+        let url = bound.url().to_string();
         remove_stale_repos();
         let dir = std::env::temp_dir().join(format!(
             "{DIR_PREFIX}{}-{}",
@@ -83,32 +76,20 @@ impl ChartRepo {
             url: url.clone(),
             dir: dir.clone(),
             requests: Arc::new(Mutex::new(Vec::new())),
-            stop: None,
-            thread: None,
+            server: None,
         };
         // `repo` removes the directory if packaging fails below.
         package_all(&helm, &dir, charts, &url)?;
-        repo.serve(listener)
+        repo.serve(bound)
     }
 
-    fn serve(mut self, listener: std::net::TcpListener) -> Result<ChartRepo> {
+    fn serve(mut self, bound: Bound) -> Result<ChartRepo> {
         let shared = Arc::new(Shared {
             files: self.dir.join("repo"),
             requests: self.requests.clone(),
         });
         let app = Router::new().route("/{file}", get(file)).with_state(shared);
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        let thread = std::thread::Builder::new()
-            .name("testenv-chart-repo".into())
-            .spawn(move || run(listener, app, stop_rx, ready_tx))
-            .map_err(Error::io("spawning the chart repository thread"))?;
-        let ready = ready_rx
-            .recv()
-            .unwrap_or_else(|_| Err(std::io::Error::other("the chart repository thread ended")));
-        ready.map_err(Error::io("starting the chart repository"))?;
-        self.stop = Some(stop_tx);
-        self.thread = Some(thread);
+        self.server = Some(bound.serve(WHAT, app)?);
         Ok(self)
     }
 
@@ -129,12 +110,8 @@ impl ChartRepo {
 
 impl Drop for ChartRepo {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        // Stop serving before the files go.
+        self.server.take();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
@@ -260,42 +237,4 @@ async fn file(State(shared): State<Arc<Shared>>, UrlPath(name): UrlPath<String>)
         Ok(bytes) => ([(header::CONTENT_TYPE, content_type)], bytes).into_response(),
         Err(_) => StatusCode::NOT_FOUND.into_response(),
     }
-}
-
-/// Serves until `stop` fires.
-fn run(
-    listener: std::net::TcpListener,
-    app: Router,
-    stop: tokio::sync::oneshot::Receiver<()>,
-    ready: std::sync::mpsc::Sender<std::io::Result<()>>,
-) {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            let _ = ready.send(Err(e));
-            return;
-        }
-    };
-    runtime.block_on(async move {
-        let listener = match tokio::net::TcpListener::from_std(listener) {
-            Ok(listener) => listener,
-            Err(e) => {
-                let _ = ready.send(Err(e));
-                return;
-            }
-        };
-        let _ = ready.send(Ok(()));
-        tokio::select! {
-            result = axum::serve(listener, app).into_future() => {
-                if let Err(e) = result {
-                    tracing::warn!("the chart repository stopped serving: {e}");
-                }
-            }
-            _ = stop => {}
-        }
-    });
-    runtime.shutdown_timeout(Duration::from_secs(1));
 }

@@ -24,7 +24,6 @@ mod api;
 mod catalogue;
 mod oauth;
 
-use std::future::IntoFuture;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -37,6 +36,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
+use crate::loopback::{Bound, Loopback};
 use crate::{Error, Result};
 
 /// A read token of user `test-user`, who has been granted access to every gated repository.
@@ -69,11 +69,13 @@ pub enum Fault {
 ///
 /// Tests that set a [`Fault`] or [`HubServer::stop`] it should start their own server, since a
 /// fault applies to every request until it is reset.
+/// Names the fixture in errors and logs.
+const WHAT: &str = "the local HuggingFace Hub";
+
 pub struct HubServer {
     url: String,
     shared: Arc<Shared>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _server: Loopback,
 }
 
 impl HubServer {
@@ -83,16 +85,8 @@ impl HubServer {
             what: "parsing the local HuggingFace Hub fixtures (hf-hub/models.json)".into(),
             source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
         })?;
-        let listener = std::net::TcpListener::bind(("127.0.0.1", 0))
-            .map_err(Error::io("binding the local HuggingFace Hub"))?;
-        listener
-            .set_nonblocking(true)
-            .map_err(Error::io("configuring the local HuggingFace Hub socket"))?;
-        let port = listener
-            .local_addr()
-            .map_err(Error::io("reading the local HuggingFace Hub address"))?
-            .port();
-        let url = format!("http://127.0.0.1:{port}");
+        let bound = Bound::new(WHAT)?;
+        let url = bound.url().to_string();
         let shared = Arc::new(Shared {
             base_url: url.clone(),
             catalogue,
@@ -100,24 +94,11 @@ impl HubServer {
             requests: Mutex::new(Vec::new()),
             oauth: oauth::OAuthState::default(),
         });
-        let app = router(shared.clone());
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        let thread = std::thread::Builder::new()
-            .name("testenv-hf-hub".into())
-            .spawn(move || serve(listener, app, stop_rx, ready_tx))
-            .map_err(Error::io("spawning the local HuggingFace Hub thread"))?;
-        let ready = ready_rx.recv().unwrap_or_else(|_| {
-            Err(std::io::Error::other(
-                "the local HuggingFace Hub thread ended",
-            ))
-        });
-        ready.map_err(Error::io("starting the local HuggingFace Hub"))?;
+        let server = bound.serve(WHAT, router(shared.clone()))?;
         Ok(HubServer {
             url,
             shared,
-            stop: Some(stop_tx),
-            thread: Some(thread),
+            _server: server,
         })
     }
 
@@ -145,55 +126,6 @@ impl HubServer {
     pub fn stop(self) {
         drop(self);
     }
-}
-
-impl Drop for HubServer {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-/// Runs the server until `stop` fires, then drops the listener and every connection.
-fn serve(
-    listener: std::net::TcpListener,
-    app: Router,
-    stop: tokio::sync::oneshot::Receiver<()>,
-    ready: std::sync::mpsc::Sender<std::io::Result<()>>,
-) {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            let _ = ready.send(Err(e));
-            return;
-        }
-    };
-    runtime.block_on(async move {
-        let listener = match tokio::net::TcpListener::from_std(listener) {
-            Ok(listener) => listener,
-            Err(e) => {
-                let _ = ready.send(Err(e));
-                return;
-            }
-        };
-        let _ = ready.send(Ok(()));
-        tokio::select! {
-            result = axum::serve(listener, app).into_future() => {
-                if let Err(e) = result {
-                    tracing::warn!("the local HuggingFace Hub stopped serving: {e}");
-                }
-            }
-            _ = stop => {}
-        }
-    });
-    runtime.shutdown_timeout(Duration::from_secs(1));
 }
 
 fn router(shared: Arc<Shared>) -> Router {

@@ -29,6 +29,7 @@ mod cluster;
 mod error;
 pub mod hf_hub;
 mod kubeconfig;
+mod loopback;
 mod nodes;
 mod pki;
 mod pod_logs;
