@@ -3,7 +3,7 @@ import createClient, { type Client, type Middleware } from "openapi-fetch";
 import { ApiError, errorFromNetwork, errorFromResponse, isAbort } from "./errors";
 import type { paths } from "./schema";
 import { readEventStream, type SseMessage } from "./sse";
-import type { DeploymentEvent, DeploymentStatus, LogEvent, LogsQuery } from "./types";
+import type { DeploymentEvent, DeploymentStatus, JobEvent, JobView, LogEvent, LogsQuery } from "./types";
 
 /** How a client finds the server and the caller's token. */
 export interface ApiClientOptions {
@@ -48,6 +48,8 @@ export interface ApiClient {
     query: Omit<LogsQuery, "follow">,
     handlers: StreamHandlers<LogEvent>,
   ): Promise<void>;
+  /** Follows an installation job (`GET /api/jobs/{id}/events`) until the server closes the stream after `end`. */
+  jobEvents(id: string, handlers: StreamHandlers<JobEvent>): Promise<void>;
 }
 
 function defaultBaseUrl(): string {
@@ -88,6 +90,58 @@ function deploymentEvent(message: SseMessage): DeploymentEvent | undefined {
     case "delete":
       return typeof d.namespace === "string" && typeof d.name === "string"
         ? { type: "delete", namespace: d.namespace, name: d.name }
+        : undefined;
+    default:
+      return undefined;
+  }
+}
+
+function num(value: unknown): number | null {
+  return typeof value === "number" ? value : null;
+}
+
+function isJobView(value: unknown): value is JobView {
+  if (typeof value !== "object" || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.jobId === "string" && typeof v.state === "string" && Array.isArray(v.steps);
+}
+
+function jobEvent(message: SseMessage): JobEvent | undefined {
+  const data = parseJson(message);
+  if (typeof data !== "object" || data === null) return undefined;
+  const d = data as Record<string, unknown>;
+  switch (message.event) {
+    case "snapshot":
+    case "end":
+      return isJobView(d) ? { type: message.event, job: d } : undefined;
+    case "state":
+      return typeof d.state === "string" ? { type: "state", state: d.state as JobView["state"] } : undefined;
+    case "step-start":
+      return typeof d.index === "number" && typeof d.step === "string"
+        ? {
+            type: "step-start",
+            index: d.index,
+            step: d.step,
+            title: typeof d.title === "string" ? d.title : d.step,
+            command: typeof d.command === "string" ? d.command : "",
+          }
+        : undefined;
+    case "output":
+      return typeof d.index === "number" && typeof d.step === "string" && typeof d.line === "string"
+        ? { type: "output", index: d.index, step: d.step, stream: d.stream === "stderr" ? "stderr" : "stdout", line: d.line }
+        : undefined;
+    case "step-end":
+      return typeof d.index === "number" && typeof d.step === "string" && typeof d.state === "string"
+        ? {
+            type: "step-end",
+            index: d.index,
+            step: d.step,
+            state: d.state as JobView["steps"][number]["state"],
+            success: d.success === true,
+            exitCode: num(d.exitCode),
+            timedOut: d.timedOut === true,
+            durationMs: num(d.durationMs),
+          }
         : undefined;
     default:
       return undefined;
@@ -190,6 +244,9 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
         logEvent,
         handlers,
       );
+    },
+    jobEvents(id, handlers) {
+      return stream(`/api/jobs/${encodeURIComponent(id)}/events`, jobEvent, handlers);
     },
   };
 }

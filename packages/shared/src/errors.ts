@@ -10,10 +10,13 @@ export interface ErrorEnvelope {
 export class ApiError extends Error {
   override readonly name = "ApiError";
   readonly status: number;
+  /** The running job a `409` of an installation endpoint names (`error.jobId`). */
+  readonly jobId: string | undefined;
 
-  constructor(status: number, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(status: number, message: string, options?: { cause?: unknown; jobId?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.status = status;
+    this.jobId = options?.jobId;
   }
 
   /** 401: no token, or the token was rejected. */
@@ -40,6 +43,14 @@ export class ApiError extends Error {
 /** Whether `value` is an `ApiError` (works across bundles, unlike `instanceof` alone). */
 export function isApiError(value: unknown): value is ApiError {
   return value instanceof ApiError || (value instanceof Error && value.name === "ApiError" && "status" in value);
+}
+
+function jobIdFromBody(body: unknown): string | undefined {
+  if (typeof body !== "object" || body === null) return undefined;
+  const inner = (body as Record<string, unknown>).error;
+  if (typeof inner !== "object" || inner === null) return undefined;
+  const jobId = (inner as Record<string, unknown>).jobId;
+  return typeof jobId === "string" && jobId !== "" ? jobId : undefined;
 }
 
 function messageFromBody(body: unknown): string | undefined {
@@ -76,7 +87,8 @@ export async function errorFromResponse(response: Response): Promise<ApiError> {
     (response.statusText
       ? `Request failed with status ${String(response.status)}: ${response.statusText}`
       : `Request failed with status ${String(response.status)}`);
-  return new ApiError(response.status, message);
+  const jobId = jobIdFromBody(body);
+  return new ApiError(response.status, message, jobId === undefined ? undefined : { jobId });
 }
 
 /** The `ApiError` for a request that never got an answer. */

@@ -40,6 +40,32 @@ export type GpuPlan = Schemas["GpuPlan"];
 export type ClusterGpuCapacity = Schemas["ClusterGpuCapacity"];
 /** `POST /api/deployments` answer. */
 export type CreateResponse = Schemas["CreateResponse"];
+/** `GET /api/installation/helm/status`. */
+export type HelmStatus = Schemas["HelmStatus"];
+/** `GET /api/installation/providers/{id}/status`. */
+export type ProviderInstallStatus = Schemas["ProviderInstallStatus"];
+/** `GET /api/installation/providers/{id}/commands`. */
+export type ProviderCommands = Schemas["ProviderCommands"];
+/** `GET /api/installation/gpu-operator/status`. */
+export type GpuOperatorStatus = Schemas["GpuOperatorStatus"];
+/** A chart of a provider's installation with its release. */
+export type ChartStatus = Schemas["ChartStatus"];
+/** The job running for a provider or the GPU Operator. */
+export type ActiveJob = Schemas["ActiveJob"];
+/** `GET /api/jobs/{id}`: a job with its steps. */
+export type JobView = Schemas["JobView"];
+/** A started step of a job. */
+export type StepView = Schemas["StepView"];
+/** A step still to run. */
+export type PlannedStep = Schemas["PlannedStep"];
+/** Where a job is. */
+export type JobState = Schemas["JobState"];
+/** Where a step is. */
+export type StepState = Schemas["StepState"];
+/** What a job does. */
+export type JobKind = Schemas["JobKind"];
+/** `202` answer of an installation endpoint. */
+export type JobAccepted = Schemas["JobAccepted"];
 /** Inference engines. */
 export type Engine = Schemas["Engine"];
 
@@ -97,3 +123,24 @@ export type LogEvent =
 
 /** Query of the log endpoint. */
 export type LogsQuery = NonNullable<paths["/api/deployments/{name}/logs"]["get"]["parameters"]["query"]>;
+
+/** The output stream a job's line came from. */
+export type JobStream = "stdout" | "stderr";
+
+/** Events of a job (`GET /api/jobs/{id}/events`). */
+export type JobEvent =
+  | { type: "snapshot"; job: JobView }
+  | { type: "state"; state: JobState }
+  | { type: "step-start"; index: number; step: string; title: string; command: string }
+  | { type: "output"; index: number; step: string; stream: JobStream; line: string }
+  | {
+      type: "step-end";
+      index: number;
+      step: string;
+      state: StepState;
+      success: boolean;
+      exitCode: number | null;
+      timedOut: boolean;
+      durationMs: number | null;
+    }
+  | { type: "end"; job: JobView };

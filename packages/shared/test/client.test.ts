@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 
-import { ApiError, createApiClient, data, type DeploymentEvent, type LogEvent } from "../src/index";
+import { ApiError, createApiClient, data, type DeploymentEvent, type JobEvent, type LogEvent } from "../src/index";
 
 const BASE = "http://kair.test";
 
@@ -203,5 +203,34 @@ describe("streams", () => {
       { type: "log", line: "line two" },
       { type: "end", message: "The log stream ended" },
     ]);
+  });
+
+  it("follows a job's events and keeps the running job of a 409", async () => {
+    const view = { jobId: "j1", kind: "install-provider", target: "kaito", state: "running", createdAt: "t", steps: [], pending: [], results: [] };
+    const { fetch, seen } = mockFetch((request) =>
+      request.url.endsWith("/events")
+        ? sse([
+            `event: snapshot\ndata: ${JSON.stringify(view)}\n\n`,
+            'event: step-start\ndata: {"index":0,"step":"repo-update","title":"Update","command":"helm repo update"}\n\n',
+            'event: output\ndata: {"index":0,"step":"repo-update","stream":"stderr","line":"warn"}\n\n',
+            'event: step-end\ndata: {"index":0,"step":"repo-update","state":"failed","success":false,"exitCode":1,"timedOut":false,"durationMs":5}\n\n',
+            "event: bogus\ndata: {}\n\n",
+          ])
+        : json({ error: { message: "already running", statusCode: 409, jobId: "j0" } }, 409),
+    );
+    const client = createApiClient({ baseUrl: BASE, fetch });
+    const events: JobEvent[] = [];
+    await client.jobEvents("j1", { onEvent: (e) => events.push(e) });
+    expect(seen[0]?.url).toBe(`${BASE}/api/jobs/j1/events`);
+    expect(events.map((e) => e.type)).toEqual(["snapshot", "step-start", "output", "step-end"]);
+    expect(events[2]).toEqual({ type: "output", index: 0, step: "repo-update", stream: "stderr", line: "warn" });
+    expect(events[3]).toMatchObject({ type: "step-end", exitCode: 1, timedOut: false, success: false });
+
+    const refused = await client.api
+      .POST("/api/installation/providers/{id}/install", { params: { path: { id: "kaito" }, query: { async: true } } })
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ApiError);
+    expect((refused as ApiError).status).toBe(409);
+    expect((refused as ApiError).jobId).toBe("j0");
   });
 });

@@ -14,6 +14,7 @@ export function ConfirmDialog({
   busyLabel,
   busy = false,
   danger = false,
+  confirmDisabled = false,
   onConfirm,
   onCancel,
 }: {
@@ -24,6 +25,8 @@ export function ConfirmDialog({
   busyLabel?: string;
   busy?: boolean;
   danger?: boolean;
+  /** Keeps the confirm button disabled (e.g. until the user typed the name of what is deleted). */
+  confirmDisabled?: boolean;
   onConfirm: () => void;
   onCancel: () => void;
 }) {
@@ -71,6 +74,7 @@ export function ConfirmDialog({
         <Button
           variant={danger ? "danger" : "primary"}
           onClick={onConfirm}
+          disabled={confirmDisabled}
           loading={busy}
           {...(busyLabel ? { loadingText: busyLabel } : {})}
         >

@@ -49,6 +49,9 @@ describe("SettingsPage", () => {
       "GET /api/cluster/status": () => json(connected),
       "GET /api/runtimes/status": () =>
         json({ runtimes: [{ id: "kubernetes", name: "Kubernetes", installed: true, healthy: true, message: "Provider ready", version: "0.1.0" }] }),
+      "GET /api/installation/helm/status": () => json({ available: false, error: "helm not found on PATH" }),
+      "GET /api/installation/providers/kubernetes/status": () =>
+        json({ providerId: "kubernetes", providerName: "Kubernetes", installed: true, operatorRunning: true, crdFound: true, message: "Kubernetes is installed and running", helmCommands: [], installationSteps: [], charts: [] }),
     });
     const { router } = renderApp("/settings");
     const general = await screen.findByRole("tab", { name: "General" });
@@ -57,7 +60,10 @@ describe("SettingsPage", () => {
     expect(screen.getByRole("tab", { name: "Runtimes" })).toHaveFocus();
     expect(screen.getByRole("tab", { name: "Runtimes" })).toHaveAttribute("aria-selected", "true");
     expect(router.state.location.search).toBe("?tab=runtimes");
-    expect(await screen.findByText("Kubernetes")).toBeInTheDocument();
+    expect(await screen.findByRole("cell", { name: "Kubernetes" })).toBeInTheDocument();
     expect(screen.getByText("Healthy")).toBeInTheDocument();
+    expect(await screen.findByText("Ready")).toBeInTheDocument();
+    expect(await screen.findByText("helm not found on PATH")).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Install Kubernetes" })).toBeDisabled();
   });
 });

@@ -2,12 +2,14 @@ import { isApiError } from "@kubeairunway/shared";
 import { useId, useState, type SubmitEvent } from "react";
 import { useSearchParams } from "react-router";
 
-import { useClusterStatus, useRuntimes, useSettings, useUpdateSettings } from "../api/hooks";
+import { useClusterStatus, useSettings, useUpdateSettings } from "../api/hooks";
 import { PageHeader } from "../components/PageHeader";
 import { Tabs, tabPanelProps, useTabsId } from "../components/Tabs";
 import { useToast } from "../components/Toasts";
 import { Badge, Button, Card, ErrorMessage, Loading } from "../components/ui";
+import { GpuOperator } from "./settings/GpuOperator";
 import { Integrations } from "./settings/Integrations";
+import { Runtimes } from "./settings/Runtimes";
 
 type Tab = "general" | "runtimes" | "integrations";
 const TABS: { key: Tab; label: string }[] = [
@@ -38,7 +40,16 @@ export default function SettingsPage() {
         }}
       />
       <div {...tabPanelProps(idBase, tab)} className="mt-4 flex flex-col gap-4 outline-none">
-        {tab === "general" ? <General /> : tab === "runtimes" ? <Runtimes /> : <Integrations />}
+        {tab === "general" ? (
+          <General />
+        ) : tab === "runtimes" ? (
+          <Runtimes />
+        ) : (
+          <>
+            <GpuOperator />
+            <Integrations />
+          </>
+        )}
       </div>
     </div>
   );
@@ -150,55 +161,6 @@ function DefaultNamespace() {
             </p>
           ) : null}
         </form>
-      )}
-    </Card>
-  );
-}
-
-function Runtimes() {
-  const runtimes = useRuntimes();
-  return (
-    <Card title="Runtimes">
-      {runtimes.isPending ? (
-        <Loading label="Loading runtimes…" />
-      ) : runtimes.isError ? (
-        <ErrorMessage title="Could not load the runtimes" error={runtimes.error} />
-      ) : runtimes.data.runtimes.length === 0 ? (
-        <p className="text-sm text-muted">
-          No provider is registered. Start the controller (<code>kubeairunway controller</code>) to register the
-          built-in providers.
-        </p>
-      ) : (
-        <table className="w-full text-left text-sm">
-          <thead className="text-muted">
-            <tr>
-              <th scope="col" className="py-2 pr-4 font-medium">
-                Provider
-              </th>
-              <th scope="col" className="py-2 pr-4 font-medium">
-                Status
-              </th>
-              <th scope="col" className="py-2 pr-4 font-medium">
-                Version
-              </th>
-              <th scope="col" className="py-2 font-medium">
-                Message
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {runtimes.data.runtimes.map((r) => (
-              <tr key={r.id} className="border-t border-line">
-                <td className="py-2 pr-4 font-medium">{r.name}</td>
-                <td className="py-2 pr-4">
-                  {r.healthy ? <Badge tone="ok">Healthy</Badge> : <Badge tone="warn">Unhealthy</Badge>}
-                </td>
-                <td className="py-2 pr-4 font-mono">{r.version ?? "—"}</td>
-                <td className="py-2 text-muted">{r.message}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
       )}
     </Card>
   );
