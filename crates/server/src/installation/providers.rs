@@ -535,6 +535,35 @@ fn helm_access(plan: &Plan, verb: &'static str) -> Vec<Access> {
     access
 }
 
+/// What every provider job starts from: the run options, the caller's token for Helm, and the
+/// provider's plan with `values` applied.
+struct Prepared {
+    run_async: bool,
+    timeout: std::time::Duration,
+    token: Option<String>,
+    plan: Plan,
+}
+
+async fn prepare(
+    caller: &Caller,
+    id: &str,
+    query: &RunQuery,
+    headers: &HeaderMap,
+    values: &BTreeMap<String, BTreeMap<String, serde_json::Value>>,
+) -> ApiResult<Prepared> {
+    let run_async = query.is_async()?;
+    let timeout = query.timeout()?;
+    let token = launch::caller_token(caller, headers)?;
+    let provider = fresh(caller, id).await?;
+    let plan = plan_of(id, provider.spec.installation.as_ref(), values)?;
+    Ok(Prepared {
+        run_async,
+        timeout,
+        token,
+        plan,
+    })
+}
+
 /// Installs the provider's charts (`helm upgrade --install`, after adding its repositories).
 /// Synchronous by default (`200 {success, message, results, jobId}`, or `500` naming the
 /// failing step with every step's output); `?async=true` answers `202 {jobId, …}` at once.
@@ -560,12 +589,15 @@ pub(crate) async fn install(
     body: Bytes,
 ) -> Result<Response, Response> {
     let api = |e: ApiError| axum::response::IntoResponse::into_response(e);
-    let run_async = query.is_async().map_err(api)?;
-    let timeout = query.timeout().map_err(api)?;
     let body = parse_body(&body).map_err(api)?;
-    let token = launch::caller_token(&caller, &headers).map_err(api)?;
-    let provider = fresh(&caller, &id).await.map_err(api)?;
-    let plan = plan_of(&id, provider.spec.installation.as_ref(), &body.values).map_err(api)?;
+    let Prepared {
+        run_async,
+        timeout,
+        token,
+        plan,
+    } = prepare(&caller, &id, &query, &headers, &body.values)
+        .await
+        .map_err(api)?;
     if plan.charts.is_empty() {
         return Err(api(ApiError::bad_request(format!(
             "Provider {id} has no Helm charts to install; follow its manual installation steps"
@@ -619,11 +651,14 @@ pub(crate) async fn uninstall(
     headers: HeaderMap,
 ) -> Result<Response, Response> {
     let api = |e: ApiError| axum::response::IntoResponse::into_response(e);
-    let run_async = query.is_async().map_err(api)?;
-    let timeout = query.timeout().map_err(api)?;
-    let token = launch::caller_token(&caller, &headers).map_err(api)?;
-    let provider = fresh(&caller, &id).await.map_err(api)?;
-    let plan = plan_of(&id, provider.spec.installation.as_ref(), &BTreeMap::new()).map_err(api)?;
+    let Prepared {
+        run_async,
+        timeout,
+        token,
+        plan,
+    } = prepare(&caller, &id, &query, &headers, &BTreeMap::new())
+        .await
+        .map_err(api)?;
     if plan.charts.is_empty() {
         return Err(api(ApiError::bad_request(format!(
             "Provider {id} has no Helm charts to uninstall"
@@ -682,11 +717,14 @@ pub(crate) async fn uninstall_crds(
     headers: HeaderMap,
 ) -> Result<Response, Response> {
     let api = |e: ApiError| axum::response::IntoResponse::into_response(e);
-    let run_async = query.is_async().map_err(api)?;
-    let timeout = query.timeout().map_err(api)?;
-    let token = launch::caller_token(&caller, &headers).map_err(api)?;
-    let provider = fresh(&caller, &id).await.map_err(api)?;
-    let plan = plan_of(&id, provider.spec.installation.as_ref(), &BTreeMap::new()).map_err(api)?;
+    let Prepared {
+        run_async,
+        timeout,
+        token,
+        plan,
+    } = prepare(&caller, &id, &query, &headers, &BTreeMap::new())
+        .await
+        .map_err(api)?;
     let mut access = vec![Access {
         verb: "delete",
         resource: Resource::PROVIDERS,
