@@ -377,12 +377,9 @@ async fn crd_installed(ctx: &Context, name: &str) -> Result<bool> {
         what: format!("looking up CRD {name}"),
         source,
     })?;
-    let present = crd.is_some_and(|c| {
-        c.status.and_then(|s| s.conditions).is_some_and(|cs| {
-            cs.iter()
-                .any(|c| c.type_ == "Established" && c.status == "True")
-        })
-    });
+    let present = crd
+        .as_ref()
+        .is_some_and(crate::registration::is_established);
     if let Ok(mut cache) = ctx.crd_presence.lock() {
         cache.insert(name.to_string(), (present, std::time::Instant::now()));
     }

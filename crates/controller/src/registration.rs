@@ -3,16 +3,20 @@
 //! others set are kept and an unchanged spec causes no write; a provider whose upstream CRD is
 //! missing reports `ready: false` with a condition saying so.
 
+use std::collections::{BTreeMap, BTreeSet};
+
+use futures::StreamExt;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, Patch, PatchParams};
-use kube::{Client, Resource};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Client, Resource, ResourceExt};
 use kubeairunway_api::InferenceProviderConfig;
 use kubeairunway_api::labels::{MANAGED_BY, MANAGED_BY_VALUE};
 use serde_json::json;
 
 use crate::conditions::{self, Want};
-use crate::provider_controller::field_manager;
+use crate::provider_controller::{Registry, field_manager};
 use crate::providers::Provider;
 use crate::{Error, Result};
 
@@ -41,8 +45,80 @@ pub async fn register(client: &Client, provider: &dyn Provider) -> Result<()> {
     Ok(())
 }
 
+/// Whether a CRD serves its kind: the API server has Established it (a CRD just created is not
+/// yet, and objects of its kind cannot be created until it is).
+pub fn is_established(crd: &CustomResourceDefinition) -> bool {
+    crd.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|cs| {
+            cs.iter()
+                .any(|c| c.type_ == "Established" && c.status == "True")
+        })
+}
+
+/// Heartbeats a provider as soon as its upstream CRD appears, becomes Established or goes, so
+/// `ready` follows an operator's installation within a second rather than a heartbeat period.
+/// Runs until dropped; a failed watch is retried with back-off.
+pub async fn follow_upstream_crds(client: &Client, registry: &Registry) {
+    let providers: BTreeMap<String, _> = registry
+        .all()
+        .filter_map(|p| p.upstream().map(|u| (u.crd_name(), p.clone())))
+        .collect();
+    if providers.is_empty() {
+        return std::future::pending().await;
+    }
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    let mut events = std::pin::pin!(watcher(crds, watcher::Config::default()).default_backoff());
+    // The last state seen of each upstream CRD (present ⇒ Established or not), and the names a
+    // re-list has shown so far, to notice deletions missed while the watch was down.
+    let mut known: BTreeMap<String, bool> = BTreeMap::new();
+    let mut relisted: BTreeSet<String> = BTreeSet::new();
+    while let Some(event) = events.next().await {
+        let mut changed = Vec::new();
+        match event {
+            Ok(watcher::Event::Apply(crd) | watcher::Event::InitApply(crd)) => {
+                let name = crd.name_any();
+                if providers.contains_key(&name) {
+                    relisted.insert(name.clone());
+                    let established = is_established(&crd);
+                    if known.insert(name.clone(), established) != Some(established) {
+                        changed.push(name);
+                    }
+                }
+            }
+            Ok(watcher::Event::Delete(crd)) => {
+                let name = crd.name_any();
+                if known.remove(&name).is_some() {
+                    changed.push(name);
+                }
+            }
+            Ok(watcher::Event::Init) => relisted.clear(),
+            Ok(watcher::Event::InitDone) => {
+                let gone: Vec<String> = known
+                    .keys()
+                    .filter(|n| !relisted.contains(*n))
+                    .cloned()
+                    .collect();
+                for name in gone {
+                    known.remove(&name);
+                    changed.push(name);
+                }
+            }
+            Err(e) => tracing::debug!(error = %e, "watching upstream CRDs"),
+        }
+        for name in changed {
+            if let Some(provider) = providers.get(&name)
+                && let Err(e) = heartbeat(client, provider.as_ref(), false).await
+            {
+                tracing::warn!(provider = provider.name(), error = %e, "heartbeat failed");
+            }
+        }
+    }
+}
+
 /// Writes the provider's liveness: `ready` (false when stopping or when its upstream CRD is
-/// missing), version, heartbeat time and the upstream CRD condition.
+/// missing or not yet Established), version, heartbeat time and the upstream CRD condition.
 pub async fn heartbeat(client: &Client, provider: &dyn Provider, stopping: bool) -> Result<()> {
     let api: Api<InferenceProviderConfig> = Api::all(client.clone());
     let now = Timestamp::now();
@@ -75,7 +151,7 @@ pub async fn heartbeat(client: &Client, provider: &dyn Provider, stopping: bool)
                     what: format!("looking up CRD {}", u.crd_name()),
                     source,
                 })?
-                .is_some();
+                .is_some_and(|crd| is_established(&crd));
             if found {
                 (
                     true,
@@ -92,7 +168,7 @@ pub async fn heartbeat(client: &Client, provider: &dyn Provider, stopping: bool)
                         UPSTREAM_CRD_INSTALLED,
                         "NotFound",
                         format!(
-                            "CRD {} ({} {}) is not installed; install the provider's operator",
+                            "CRD {} ({} {}) is not installed (or not yet Established); install the provider's operator",
                             u.crd_name(),
                             u.api_version(),
                             u.kind

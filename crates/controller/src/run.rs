@@ -315,6 +315,9 @@ fn waiting_for_provider(md: &ModelDeployment) -> bool {
             == Some(kubeairunway_api::DeploymentPhase::Pending)
 }
 
+/// Heartbeats every provider each `every`, and a provider at once when its upstream CRD is
+/// created, becomes Established or is deleted, so installing or removing an operator shows in
+/// `ready` within a second instead of a heartbeat period.
 async fn heartbeat_loop(
     client: Client,
     registry: Registry,
@@ -333,6 +336,7 @@ async fn heartbeat_loop(
     };
     tokio::select! {
         () = beat => {},
+        () = registration::follow_upstream_crds(&client, &registry) => {},
         () = shutdown => {
             for p in registry.all() {
                 let _ = registration::heartbeat(&client, p.as_ref(), true).await;
