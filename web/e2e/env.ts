@@ -25,6 +25,10 @@ export const env = {
   hfToken: required("KAIR_HF_TOKEN"),
   /** The namespace the specs deploy into; its pods print a log line every second. */
   namespace: required("KAIR_NAMESPACE"),
+  /** The provider whose operator the install flow installs from the UI (`kaito`). */
+  installProvider: required("KAIR_INSTALL_PROVIDER"),
+  /** The Helm chart repository on loopback that serves that provider's charts. */
+  chartRepo: required("KAIR_CHART_REPO"),
   /** Debian's Chromium. */
   chromium: required("CHROMIUM_PATH"),
   /** Where screenshots and failure traces go (`target/e2e`). */

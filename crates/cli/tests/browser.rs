@@ -2,11 +2,17 @@
 //! UI (`web/e2e/*.spec.ts`) against the real backend on the local control plane.
 //!
 //! This harness starts what a user's machine would have: the shared control plane with the
-//! CRDs, the controller (provider `kubernetes`) in-process, the local HuggingFace Hub, and two
-//! real servers (auth off acting as the admin, auth on acting as the backend's own identity) that
-//! serve the UI embedded from `web/dist`. It creates the namespace the specs deploy into, keeps
-//! container logs flowing there, then runs `npx playwright test` in `web/` and fails when
-//! Playwright does. Screenshots and failure traces land in `target/e2e/`.
+//! CRDs, the controller (providers `kubernetes` and `kaito`) in-process, the local HuggingFace
+//! Hub, a Helm chart repository on loopback, and two real servers (auth off acting as the admin,
+//! auth on acting as the backend's own identity) running the built `helm` and serving the UI
+//! embedded from `web/dist`. It creates the namespace the specs deploy into, keeps container
+//! logs flowing there, then runs `npx playwright test` in `web/` and fails when Playwright does.
+//! Screenshots and failure traces land in `target/e2e/`.
+//!
+//! KAITO's operator is not installed at the start. The chart repository serves a chart under
+//! the name and version KAITO's registration names, carrying KAITO's Workspace CRD; the harness
+//! points KAITO's `spec.installation` repository at it, so the install flow of the UI runs real
+//! Helm against a real cluster and the provider becomes ready when the CRD lands.
 //!
 //! Nothing is skipped: a missing browser, `node_modules` or UI build fails the test with the
 //! command that fixes it. `KAIR_E2E_SERVE=1` starts everything, prints the environment for
@@ -16,9 +22,12 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
+use kube::api::{Api, Patch, PatchParams};
+use kubeairunway_api::InferenceProviderConfig;
 use kubeairunway_server::{BuildInfo, Config, KubeAccess};
 use kubeairunway_testenv::hf_hub::{HubServer, OAUTH_CLIENT_ID, TOKEN_READ};
-use kubeairunway_testenv::{User, shared, wait_until};
+use kubeairunway_testenv::simulators::upstream_crd_yaml;
+use kubeairunway_testenv::{Binaries, ChartRepo, ChartSource, Upstream, User, shared, wait_until};
 
 /// Debian's Chromium (`apt-get install -y chromium`); `CHROMIUM_PATH` overrides it.
 const DEFAULT_CHROMIUM: &str = "/usr/bin/chromium";
@@ -94,11 +103,16 @@ fn preconditions() -> Paths {
     }
 }
 
-/// Starts the controller with the built-in `kubernetes` provider on this runtime.
+/// The provider whose installation the specs run from the UI.
+const INSTALLED_PROVIDER: &str = "kaito";
+/// The Helm repository name KAITO's installation adds.
+const INSTALLED_REPO: &str = "kaito";
+
+/// Starts the controller with the built-in `kubernetes` provider and KAITO on this runtime.
 async fn start_controller() {
     let client = shared().client(User::Admin).await.expect("admin client");
     let options = kubeairunway_controller::Options {
-        providers: vec!["kubernetes".into()],
+        providers: vec!["kubernetes".into(), INSTALLED_PROVIDER.into()],
         metrics_addr: None,
         leader: None,
         settings: kubeairunway_controller::Settings {
@@ -116,6 +130,87 @@ async fn start_controller() {
     });
 }
 
+/// Serves KAITO's charts from loopback and points its registration at them: waits for the
+/// controller to register KAITO, packages each chart of its installation under the name and
+/// version it names (with KAITO's Workspace CRD in `crds/` and a ConfigMap standing in for the
+/// operator), and re-points the `kaito` repository at the local one. The controller applies its
+/// spec only at start, so this apply (with a field manager of its own) holds for the run.
+async fn serve_provider_charts() -> ChartRepo {
+    let client = shared().client(User::Admin).await.expect("admin client");
+    let ipcs: Api<InferenceProviderConfig> = Api::all(client);
+    let installation = wait_until(
+        "KAITO to register its installation",
+        Duration::from_secs(60),
+        || {
+            let ipcs = ipcs.clone();
+            async move {
+                let ipc = ipcs.get_opt(INSTALLED_PROVIDER).await.map_err(|e| {
+                    kubeairunway_testenv::Error::State(format!("reading {INSTALLED_PROVIDER}: {e}"))
+                })?;
+                Ok((ipc.and_then(|i| i.spec.installation), String::new()))
+            }
+        },
+    )
+    .await
+    .expect("KAITO registered");
+    let charts: Vec<ChartSource> = installation
+        .helm_charts
+        .iter()
+        .flatten()
+        .map(|c| {
+            let name = c
+                .chart
+                .strip_prefix(&format!("{INSTALLED_REPO}/"))
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{} is not a chart of the {INSTALLED_REPO} repository",
+                        c.chart
+                    )
+                });
+            let version = c.version.as_deref().unwrap_or("0.1.0");
+            ChartSource::new(name, version)
+                .file(
+                    "crds/workspaces.kaito.sh.yaml",
+                    upstream_crd_yaml(Upstream::Workspace),
+                )
+                .file("templates/operator.yaml", OPERATOR_STAND_IN)
+        })
+        .collect();
+    assert!(!charts.is_empty(), "KAITO's installation names no chart");
+    let repo = ChartRepo::start(&charts).expect("chart repository");
+    let mut installation = installation;
+    for r in installation.helm_repos.iter_mut().flatten() {
+        if r.name == INSTALLED_REPO {
+            r.url = repo.url();
+        }
+    }
+    let body = serde_json::json!({
+        "apiVersion": "kubeairunway.ai/v1alpha1",
+        "kind": "InferenceProviderConfig",
+        "metadata": { "name": INSTALLED_PROVIDER },
+        "spec": { "installation": installation },
+    });
+    ipcs.patch(
+        INSTALLED_PROVIDER,
+        &PatchParams::apply("kubeairunway-browser-test").force(),
+        &Patch::Apply(&body),
+    )
+    .await
+    .expect("point KAITO's installation at the local chart repository");
+    repo
+}
+
+/// What the test chart installs besides the CRD: a ConfigMap named after the release, so the
+/// release owns a resource that `helm uninstall` removes.
+const OPERATOR_STAND_IN: &str = r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .Release.Name }}-operator
+  namespace: {{ .Release.Namespace }}
+data:
+  role: "stands in for the KAITO workspace operator in the browser tests"
+"#;
+
 /// Starts `serve` on an ephemeral loopback port and returns its base URL. With `auth` the server
 /// requires tokens and acts as [`User::Backend`]; without, it acts as [`User::Admin`].
 async fn start_server(hub_url: &str, auth: bool) -> String {
@@ -132,6 +227,7 @@ async fn start_server(hub_url: &str, auth: bool) -> String {
     config.auth_enabled = auth;
     config.huggingface.endpoint = hub_url.to_string();
     config.huggingface.client_id = Some(OAUTH_CLIENT_ID.into());
+    config.helm_path = Binaries::from_env().tool("helm").expect("helm built");
     let identity = if auth { User::Backend } else { User::Admin };
     let kube = KubeAccess::new(
         shared().config(identity).await.expect("kube config"),
@@ -201,6 +297,7 @@ async fn the_web_ui_works_in_chromium_against_the_real_backend() {
         .await
         .expect("CRDs installed");
     start_controller().await;
+    let charts = serve_provider_charts().await;
     let hub = HubServer::start().expect("local HuggingFace Hub");
     let url = start_server(&hub.url(), false).await;
     let auth_url = start_server(&hub.url(), true).await;
@@ -235,6 +332,8 @@ async fn the_web_ui_works_in_chromium_against_the_real_backend() {
         ("KAIR_VIEWER_TOKEN", users.viewer.clone()),
         ("KAIR_HF_TOKEN", TOKEN_READ.into()),
         ("KAIR_NAMESPACE", namespace),
+        ("KAIR_INSTALL_PROVIDER", INSTALLED_PROVIDER.into()),
+        ("KAIR_CHART_REPO", charts.url()),
         ("CHROMIUM_PATH", paths.chromium.display().to_string()),
         ("KAIR_ARTIFACTS", paths.artifacts.display().to_string()),
     ];
@@ -286,4 +385,5 @@ async fn the_web_ui_works_in_chromium_against_the_real_backend() {
         paths.root.join("web").display()
     );
     drop(hub);
+    drop(charts);
 }

@@ -129,8 +129,8 @@ fn runtime_status(ipc: &InferenceProviderConfig, now: Timestamp) -> RuntimeStatu
     }
 }
 
-/// The id with its first letter upper-cased (`kaito` → `Kaito`).
-fn display_name(id: &str) -> String {
+/// The id with its first letter upper-cased (`kaito` → `Kaito`), the provider's name in the UI.
+pub(crate) fn display_name(id: &str) -> String {
     let mut chars = id.chars();
     chars.next().map_or_else(String::new, |first| {
         first.to_uppercase().chain(chars).collect()

@@ -1,4 +1,4 @@
-import { data, isApiError, type ApiError } from "@kubeairunway/shared";
+import { data, isApiError, type ApiError, type ProviderInstallStatus } from "@kubeairunway/shared";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback, useState } from "react";
 
@@ -22,14 +22,31 @@ export function useHelmStatus() {
   });
 }
 
-/** `GET /api/installation/providers/{id}/status`, every 30 s (every 5 s while a job runs). */
+/**
+ * `GET /api/installation/providers/{id}/status`, every 30 s; every 5 s while a job runs, and every
+ * 2 s while its charts are deployed but the provider has not reported ready yet (just installed).
+ */
 export function useProviderStatus(id: string) {
   return useQuery({
     queryKey: installKeys.provider(id),
     queryFn: ({ signal }) =>
       data(api.GET("/api/installation/providers/{id}/status", { params: { path: { id } }, signal })),
-    refetchInterval: (query) => (query.state.data?.activeJob ? 5_000 : 30_000),
+    refetchInterval: (query) => {
+      const status = query.state.data;
+      if (status?.activeJob) return 5_000;
+      if (status && awaitingReady(status)) return 2_000;
+      return 30_000;
+    },
   });
+}
+
+/** Every chart is deployed but the provider is not ready yet: its operator is still starting. */
+export function awaitingReady(status: ProviderInstallStatus): boolean {
+  return (
+    !status.installed &&
+    status.charts.length > 0 &&
+    status.charts.every((c) => c.release?.status === "deployed")
+  );
 }
 
 /** `GET /api/installation/providers/{id}/commands` (asked for when the manual steps are opened). */

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 
 import { connected, settings } from "../test/fixtures";
 import { apiError, json, mockFetch } from "../test/http";
+import { providerStatus } from "../test/jobs";
 import { renderApp } from "../test/render";
 
 describe("SettingsPage", () => {
@@ -48,10 +49,16 @@ describe("SettingsPage", () => {
       "GET /api/settings": () => json(settings(false)),
       "GET /api/cluster/status": () => json(connected),
       "GET /api/runtimes/status": () =>
-        json({ runtimes: [{ id: "kubernetes", name: "Kubernetes", installed: true, healthy: true, message: "Provider ready", version: "0.1.0" }] }),
+        json({
+          runtimes: [
+            { id: "kubernetes", name: "Kubernetes", installed: true, healthy: true, message: "Provider ready", version: "0.1.0" },
+            { id: "kaito", name: "Kaito", installed: true, healthy: false, message: "Provider not ready" },
+          ],
+        }),
       "GET /api/installation/helm/status": () => json({ available: false, error: "helm not found on PATH" }),
       "GET /api/installation/providers/kubernetes/status": () =>
         json({ providerId: "kubernetes", providerName: "Kubernetes", installed: true, operatorRunning: true, crdFound: true, message: "Kubernetes is installed and running", helmCommands: [], installationSteps: [], charts: [] }),
+      "GET /api/installation/providers/kaito/status": () => json(providerStatus()),
     });
     const { router } = renderApp("/settings");
     const general = await screen.findByRole("tab", { name: "General" });
@@ -64,6 +71,8 @@ describe("SettingsPage", () => {
     expect(screen.getByText("Healthy")).toBeInTheDocument();
     expect(await screen.findByText("Ready")).toBeInTheDocument();
     expect(await screen.findByText("helm not found on PATH")).toBeInTheDocument();
-    expect(screen.getByRole("button", { name: "Install Kubernetes" })).toBeDisabled();
+    // Only a provider with charts offers Helm actions, disabled without Helm.
+    expect(await screen.findByRole("button", { name: "Install Kaito" })).toBeDisabled();
+    expect(screen.queryByRole("button", { name: "Install Kubernetes" })).toBeNull();
   });
 });

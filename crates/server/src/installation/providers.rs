@@ -33,6 +33,7 @@ use crate::auth::Resource;
 use crate::cache::Kind;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiQuery, truncate};
+use crate::runtimes::display_name;
 use crate::{AppState, Caller};
 
 /// Core `secrets`: Helm keeps each release in Secrets of its namespace.
@@ -220,14 +221,6 @@ impl<S: Send + Sync> FromRequestParts<S> for ProviderId {
             )))
         }
     }
-}
-
-/// `kaito` → `Kaito`.
-fn display_name(id: &str) -> String {
-    let mut chars = id.chars();
-    chars.next().map_or_else(String::new, |first| {
-        first.to_uppercase().chain(chars).collect()
-    })
 }
 
 fn not_found(id: &str) -> ApiError {

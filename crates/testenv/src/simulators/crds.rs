@@ -45,6 +45,11 @@ pub(crate) fn crd_yaml(upstream: Upstream) -> (&'static str, &'static str) {
     }
 }
 
+/// The embedded CRD of `upstream` as YAML, e.g. for a test chart that ships it in `crds/`.
+pub fn upstream_crd_yaml(upstream: Upstream) -> &'static str {
+    crd_yaml(upstream).1
+}
+
 /// Parses the embedded CRD of `upstream`.
 pub fn upstream_crd(upstream: Upstream) -> Result<CustomResourceDefinition> {
     let (file, yaml) = crd_yaml(upstream);

@@ -46,7 +46,10 @@ use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
 use serde_json::{Value, json};
 
-pub use crds::{UPSTREAM_CRD_NAMES, install_upstream_crds, uninstall_upstream_crd, upstream_crd};
+pub use crds::{
+    UPSTREAM_CRD_NAMES, install_upstream_crds, uninstall_upstream_crd, upstream_crd,
+    upstream_crd_yaml,
+};
 pub use pods::{
     ANNOTATION_SPEC_HASH, GPU_RESOURCE, LABEL_COMPONENT, LABEL_DEPLOYMENT, LABEL_OWNER,
     LABEL_SIMULATOR, SIMULATED_IMAGE,

@@ -189,4 +189,27 @@ describe("Settings → Runtimes", () => {
       "/api/installation/providers/kaito/uninstall-crds",
     ]);
   });
+
+  it("offers no Helm actions for a built-in provider that has nothing to install", async () => {
+    mockFetch({
+      ...routes({
+        "GET /api/installation/providers/kubernetes/status": () =>
+          json(
+            providerStatus({
+              providerId: "kubernetes",
+              providerName: "Kubernetes",
+              installed: true,
+              message: "Kubernetes is installed and running",
+              charts: [],
+            }),
+          ),
+      }),
+      "GET /api/runtimes/status": () =>
+        json({ runtimes: [{ id: "kubernetes", name: "Kubernetes", installed: true, healthy: true, message: "Provider ready" }] }),
+    });
+    renderApp("/settings?tab=runtimes");
+    const card = await screen.findByRole("region", { name: "Kubernetes" }, SLOW);
+    expect(await within(card).findByText("Kubernetes is installed and running")).toBeInTheDocument();
+    expect(within(card).queryByRole("button", { name: /Install|Uninstall|Remove CRDs/ })).toBeNull();
+  });
 });

@@ -2,7 +2,7 @@ import type { ActiveJob, ApiError, ChartStatus, RuntimeStatus } from "@kubeairun
 import { useCallback, useId, useState } from "react";
 
 import { keys, useClusterStatus, useRuntimes } from "../../api/hooks";
-import { installKeys, useHelmStatus, useJobLauncher, useProviderCommands, useProviderStatus } from "../../api/installation";
+import { awaitingReady, installKeys, useHelmStatus, useJobLauncher, useProviderCommands, useProviderStatus } from "../../api/installation";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { CopyButton } from "../../components/CopyButton";
 import { useToast } from "../../components/Toasts";
@@ -205,41 +205,43 @@ function ProviderCard({ runtime, helmAvailable }: { runtime: RuntimeStatus; helm
           ) : null}
           {status.data?.version ? <span className="font-mono text-xs text-muted">{status.data.version}</span> : null}
         </h3>
-        <div className="flex flex-wrap gap-2">
-          <Button
-            variant="primary"
-            disabled={!helmAvailable || busy}
-            loading={launcher.starting.isPending && launcher.starting.variables.kind === "install"}
-            loadingText="Starting…"
-            onClick={() => {
-              launcher.start({ kind: "install", providerId: id });
-            }}
-          >
-            Install {runtime.name}
-          </Button>
-          <Button
-            variant="danger"
-            disabled={!helmAvailable || busy}
-            onClick={() => {
-              setConfirm("uninstall");
-            }}
-          >
-            Uninstall
-          </Button>
-          <Button
-            variant="ghost"
-            className="text-bad"
-            disabled={busy}
-            onClick={() => {
-              setTyped("");
-              setConfirm("uninstall-crds");
-            }}
-          >
-            Remove CRDs
-          </Button>
-        </div>
+        {s && s.charts.length === 0 ? null : (
+          <div className="flex flex-wrap gap-2">
+            <Button
+              variant="primary"
+              disabled={!helmAvailable || busy}
+              loading={launcher.starting.isPending && launcher.starting.variables.kind === "install"}
+              loadingText="Starting…"
+              onClick={() => {
+                launcher.start({ kind: "install", providerId: id });
+              }}
+            >
+              Install {runtime.name}
+            </Button>
+            <Button
+              variant="danger"
+              disabled={!helmAvailable || busy}
+              onClick={() => {
+                setConfirm("uninstall");
+              }}
+            >
+              Uninstall
+            </Button>
+            <Button
+              variant="ghost"
+              className="text-bad"
+              disabled={busy}
+              onClick={() => {
+                setTyped("");
+                setConfirm("uninstall-crds");
+              }}
+            >
+              Remove CRDs
+            </Button>
+          </div>
+        )}
       </div>
-      {!helmAvailable ? (
+      {!helmAvailable && s?.charts.length !== 0 ? (
         <p className="mt-2 text-sm text-warn">Helm is not available: use the manual installation steps below.</p>
       ) : null}
 
@@ -250,6 +252,11 @@ function ProviderCard({ runtime, helmAvailable }: { runtime: RuntimeStatus; helm
       ) : (
         <>
           <p className="mt-2 text-sm">{status.data.message}</p>
+          {awaitingReady(status.data) ? (
+            <p className="text-sm text-muted" role="status">
+              The charts are deployed; waiting for {runtime.name} to report ready…
+            </p>
+          ) : null}
           {status.data.description ? <p className="text-sm text-muted">{status.data.description}</p> : null}
           {status.data.charts.length > 0 ? (
             <table className="mt-2 w-full text-left text-sm">
