@@ -9,6 +9,7 @@ use futures::StreamExt;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, Patch, PatchParams};
+use kube::runtime::wait::Condition;
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, Resource, ResourceExt};
 use kubeairunway_api::InferenceProviderConfig;
@@ -48,13 +49,7 @@ pub async fn register(client: &Client, provider: &dyn Provider) -> Result<()> {
 /// Whether a CRD serves its kind: the API server has Established it (a CRD just created is not
 /// yet, and objects of its kind cannot be created until it is).
 pub fn is_established(crd: &CustomResourceDefinition) -> bool {
-    crd.status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .is_some_and(|cs| {
-            cs.iter()
-                .any(|c| c.type_ == "Established" && c.status == "True")
-        })
+    kube::runtime::wait::conditions::is_crd_established().matches_object(Some(crd))
 }
 
 /// Heartbeats a provider as soon as its upstream CRD appears, becomes Established or goes, so

@@ -10,6 +10,8 @@ use std::time::Duration;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::Client;
 use kube::api::{Api, DeleteParams, Patch, PatchParams};
+use kube::runtime::wait::Condition;
+use kube::runtime::wait::conditions::is_crd_established;
 
 use super::Upstream;
 use crate::wait::wait_until;
@@ -134,13 +136,7 @@ pub async fn uninstall_upstream_crd(client: &Client, crd_name: &str) -> Result<(
 }
 
 fn is_established(crd: &CustomResourceDefinition) -> bool {
-    crd.status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .is_some_and(|cs| {
-            cs.iter()
-                .any(|c| c.type_ == "Established" && c.status == "True")
-        })
+    is_crd_established().matches_object(Some(crd))
 }
 
 #[cfg(test)]
