@@ -1042,7 +1042,10 @@ export interface components {
             name: string;
             /** @description Its namespace. */
             namespace: string;
-            /** @description GPU-fit and provider warnings (omitted when none); they never block creation. */
+            /**
+             * @description GPU-fit, provider and HuggingFace token Secret warnings (omitted when none); they never
+             *     block creation.
+             */
             warnings?: string[];
         };
         /** @description Result of `delete`. */

@@ -1,6 +1,7 @@
 //! `POST /api/deployments` (create, or a server-side dry run with `?dryRun=true`) and
-//! `POST /api/deployments/preview`, with the GPU-fit warnings of api.md §5 step 1. The body and
-//! its mapping onto a ModelDeployment are in [`super::plan`].
+//! `POST /api/deployments/preview`, with the GPU-fit warnings of api.md §5 step 1, and the copy
+//! of the HuggingFace token Secret into the deployment's namespace (api.md §19.12). The body
+//! and its mapping onto a ModelDeployment are in [`super::plan`].
 
 use axum::Json;
 use axum::extract::State;
@@ -20,6 +21,7 @@ use crate::auth::Resource;
 use crate::cache::{Caches, Kind};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, truncate};
+use crate::hf::secrets::{self, TokenCopy};
 use crate::{AppState, Caller};
 
 /// `?dryRun=` of `POST /api/deployments`.
@@ -42,7 +44,8 @@ pub struct CreateResponse {
     pub name: String,
     /// Its namespace.
     pub namespace: String,
-    /// GPU-fit and provider warnings (omitted when none); they never block creation.
+    /// GPU-fit, provider and HuggingFace token Secret warnings (omitted when none); they never
+    /// block creation.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
 }
@@ -82,7 +85,7 @@ pub(crate) async fn create(
     }
     let namespace = resolve_namespace(&state, body.namespace.as_deref())?;
     let plan = Plan::from_request(&body, &namespace)?;
-    let warnings = warnings(&state, &caller, &plan).await;
+    let mut warnings = warnings(&state, &caller, &plan).await;
     let api: Api<ModelDeployment> = Api::namespaced(caller.client().clone(), &namespace);
     let params = PostParams {
         dry_run: false,
@@ -91,6 +94,8 @@ pub(crate) async fn create(
     api.create(&params, &plan.deployment)
         .await
         .map_err(|e| ApiError::kube("Failed to create deployment", e))?;
+    // After the create: a refused create leaves no Secret behind.
+    warnings.extend(token_secret_warning(&state, &caller, &plan, &namespace, false).await);
     Ok((
         StatusCode::CREATED,
         Json(CreateResponse {
@@ -144,6 +149,9 @@ async fn dry_run_create(
     stored.metadata.managed_fields = None;
     let mut response = ManifestResponse::for_deployment(body.name, to_value(&stored)?);
     response.warnings = warnings;
+    response
+        .warnings
+        .extend(token_secret_warning(state, caller, &plan, &namespace, true).await);
     Ok(Json(response))
 }
 
@@ -177,6 +185,41 @@ async fn warnings(state: &AppState, caller: &Caller, plan: &Plan) -> Vec<String>
         ));
     }
     out
+}
+
+/// Copies the HuggingFace token Secret into `namespace` when the deployment references the
+/// managed `hf-token-secret` and the namespace lacks it (`dry_run`: only checks that the copy
+/// would succeed). A copy that is impossible never blocks the deployment: the answer is a
+/// warning saying why and how to fix it (docs/models.md, "The token Secret").
+async fn token_secret_warning(
+    state: &AppState,
+    caller: &Caller,
+    plan: &Plan,
+    namespace: &str,
+    dry_run: bool,
+) -> Option<String> {
+    let referenced = plan
+        .deployment
+        .spec
+        .secrets
+        .as_ref()
+        .and_then(|s| s.hugging_face_token.as_deref());
+    if referenced != Some(secrets::SECRET_NAME) {
+        return None;
+    }
+    match secrets::copy_to_namespace(state, caller.client(), namespace, dry_run).await {
+        Ok(TokenCopy::Present) => None,
+        Ok(TokenCopy::Copied { from }) => {
+            if !dry_run {
+                tracing::info!(%namespace, %from, "copied the HuggingFace token Secret");
+            }
+            None
+        }
+        Err(e) => Some(format!(
+            "⚠️ HuggingFace token missing: the deployment references Secret \"{}\", which could not be copied into \"{namespace}\": {e}. Gated models cannot be downloaded until it exists there; save the token again (Settings → HuggingFace) as a user who may write Secrets in \"{namespace}\"",
+            secrets::SECRET_NAME
+        )),
+    }
 }
 
 fn provider_known(caches: &Caches, provider: &str) -> bool {

@@ -3,7 +3,8 @@
 //! is written where deployments run — the default namespace, every namespace holding
 //! ModelDeployments, and the providers' namespaces — the token is checked with the Hub before
 //! it is stored, no endpoint returns it, and the status reads only Secret metadata (the user is
-//! recorded in an annotation at save time, so polling never calls the Hub).
+//! recorded in an annotation at save time, so polling never calls the Hub). A namespace's first
+//! deployment after the save gets a copy ([`copy_to_namespace`], called by the create).
 
 use std::collections::BTreeSet;
 
@@ -11,7 +12,7 @@ use axum::Json;
 use axum::extract::State;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::{Namespace, Secret};
-use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client, ResourceExt};
 use kubeairunway_api::labels;
 use serde::{Deserialize, Serialize};
@@ -330,6 +331,23 @@ async fn write_secret(
     user: &HfUserInfo,
 ) -> Result<(), kube::Error> {
     ensure_namespace(client, ns).await?;
+    let mut value = serde_json::to_value(managed_secret(ns, token, Some(user)))
+        .map_err(kube::Error::SerdeError)?;
+    value["apiVersion"] = "v1".into();
+    value["kind"] = "Secret".into();
+    let api: Api<Secret> = Api::namespaced(client.clone(), ns);
+    api.patch(
+        SECRET_NAME,
+        &PatchParams::apply(MANAGER).force(),
+        &Patch::Apply(value),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The token Secret as every writer stores it: name, type, key, labels, and the token's user
+/// (without e-mail) in an annotation so `status` never needs the token.
+fn managed_secret(ns: &str, token: &HfToken, user: Option<&HfUserInfo>) -> Secret {
     let mut secret = Secret {
         type_: Some("Opaque".into()),
         data: Some(
@@ -353,28 +371,194 @@ async fn write_secret(
         ]
         .into(),
     );
-    let who = HfUserInfo {
-        email: None,
-        ..user.clone()
-    };
-    secret.metadata.annotations = Some(
+    secret.metadata.annotations = user.map(|user| {
+        let who = HfUserInfo {
+            email: None,
+            ..user.clone()
+        };
         [(
             USER_ANNOTATION.to_string(),
             serde_json::to_string(&who).unwrap_or_default(),
         )]
-        .into(),
-    );
-    let mut value = serde_json::to_value(&secret).map_err(kube::Error::SerdeError)?;
-    value["apiVersion"] = "v1".into();
-    value["kind"] = "Secret".into();
+        .into()
+    });
+    secret
+}
+
+/// What [`copy_to_namespace`] found or did.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum TokenCopy {
+    /// The namespace already has a Secret of that name (never overwritten).
+    Present,
+    /// Copied from this namespace (in a dry run: would be; the API server accepted a dry-run
+    /// create).
+    Copied {
+        /// Where the saved token was read.
+        from: String,
+    },
+}
+
+/// Why the token Secret could not be put into a deployment's namespace. The deployment is
+/// created anyway (docs/models.md, "The token Secret"); the create answers this as a warning.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum CopyError {
+    /// No managed token Secret exists anywhere the caller could look.
+    #[error("no HuggingFace token is saved (no Secret \"{SECRET_NAME}\" in {searched})")]
+    NotSaved {
+        /// Where it was looked for.
+        searched: String,
+    },
+    /// The caller may not read the namespaces the token is saved in.
+    #[error("you may not read Secrets in {namespaces}, where a saved token would be")]
+    Unreadable {
+        /// Namespaces whose Secrets the caller may not read.
+        namespaces: String,
+    },
+    /// The saved Secret holds no usable token.
+    #[error("the Secret \"{SECRET_NAME}\" in \"{from}\" holds no valid {SECRET_KEY}")]
+    Unusable {
+        /// Namespace of that Secret.
+        from: String,
+    },
+    /// The API server refused the copy (typically 403: the caller may not create Secrets).
+    #[error("creating it in \"{namespace}\" failed: {reason}")]
+    Write {
+        /// Target namespace.
+        namespace: String,
+        /// The API server's answer.
+        reason: String,
+    },
+    /// The cluster could not be asked.
+    #[error("{0}")]
+    Cluster(String),
+}
+
+/// Makes sure `ns` has the token Secret a new deployment references (api.md §19.12: a
+/// namespace's first deployment after the token was saved would otherwise reference a missing
+/// Secret). Copies the managed Secret from the settings' default namespace or wherever it is
+/// saved, acting with `client` (the caller's own: this never escalates to the server's
+/// identity). Creates rather than applies, so an existing Secret of that name — possibly the
+/// user's own — is never overwritten. `dry_run`: the create is a server-side dry run (the API
+/// server checks permission and existence, nothing is stored).
+pub(crate) async fn copy_to_namespace(
+    state: &AppState,
+    client: &Client,
+    ns: &str,
+    dry_run: bool,
+) -> Result<TokenCopy, CopyError> {
     let api: Api<Secret> = Api::namespaced(client.clone(), ns);
-    api.patch(
-        SECRET_NAME,
-        &PatchParams::apply(MANAGER).force(),
-        &Patch::Apply(value),
-    )
-    .await?;
-    Ok(())
+    match api.get_metadata_opt(SECRET_NAME).await {
+        Ok(Some(_)) => return Ok(TokenCopy::Present),
+        Ok(None) => {}
+        // Unknown whether it exists: the create below refuses (403) or finds it (409).
+        Err(kube::Error::Api(s)) if s.code == 403 => {}
+        Err(e) => return Err(CopyError::Cluster(describe_kube_error(&e).1)),
+    }
+    let (from, source) = find_saved(state, client, ns).await?;
+    let token = source
+        .data
+        .as_ref()
+        .and_then(|d| d.get(SECRET_KEY))
+        .and_then(|b| std::str::from_utf8(&b.0).ok())
+        .and_then(|t| HfToken::parse(t).ok())
+        .ok_or_else(|| CopyError::Unusable { from: from.clone() })?;
+    let user = source
+        .annotations()
+        .get(USER_ANNOTATION)
+        .and_then(|a| serde_json::from_str::<HfUserInfo>(a).ok());
+    let params = PostParams {
+        dry_run,
+        field_manager: Some(MANAGER.into()),
+    };
+    match api
+        .create(&params, &managed_secret(ns, &token, user.as_ref()))
+        .await
+    {
+        Ok(_) => Ok(TokenCopy::Copied { from }),
+        Err(kube::Error::Api(s)) if s.code == 409 => Ok(TokenCopy::Present),
+        Err(e) => Err(CopyError::Write {
+            namespace: ns.to_string(),
+            reason: describe_kube_error(&e).1,
+        }),
+    }
+}
+
+/// The saved token Secret, read as the caller, outside `except`: the settings' default
+/// namespace first, then any namespace (one label-selected list, when the caller may list
+/// Secrets cluster-wide), else each namespace the token is saved into. Only Secrets carrying
+/// our label count, so a foreign Secret that happens to share the name is never spread.
+async fn find_saved(
+    state: &AppState,
+    client: &Client,
+    except: &str,
+) -> Result<(String, Secret), CopyError> {
+    let default = crate::settings::default_namespace(state);
+    let mut forbidden = Vec::new();
+    if default != except {
+        match read_managed(client, &default).await {
+            Ok(Some(secret)) => return Ok((default, secret)),
+            Ok(None) => {}
+            Err(kube::Error::Api(s)) if s.code == 403 => forbidden.push(default.clone()),
+            Err(e) => return Err(CopyError::Cluster(describe_kube_error(&e).1)),
+        }
+    }
+    let all: Api<Secret> = Api::all(client.clone());
+    let params = ListParams::default()
+        .labels(&format!("{SECRET_TYPE_LABEL}={SECRET_TYPE}"))
+        .fields(&format!("metadata.name={SECRET_NAME}"));
+    match all.list(&params).await {
+        Ok(list) => {
+            return list
+                .items
+                .into_iter()
+                .find_map(|s| s.namespace().filter(|ns| ns != except).map(|ns| (ns, s)))
+                .ok_or_else(|| CopyError::NotSaved {
+                    searched: "any namespace".into(),
+                });
+        }
+        Err(e) if transport(&e) => return Err(CopyError::Cluster(describe_kube_error(&e).1)),
+        // Not allowed cluster-wide: look where the token is saved, one namespace at a time.
+        Err(_) => {}
+    }
+    let targets = target_namespaces(state)
+        .await
+        .map_err(|e| CopyError::Cluster(e.message))?;
+    let mut searched = vec![default.clone()];
+    for ns in targets {
+        if ns == except || ns == default {
+            continue;
+        }
+        match read_managed(client, &ns).await {
+            Ok(Some(secret)) => return Ok((ns, secret)),
+            Ok(None) => searched.push(ns),
+            Err(kube::Error::Api(s)) if s.code == 403 => forbidden.push(ns),
+            Err(e) => return Err(CopyError::Cluster(describe_kube_error(&e).1)),
+        }
+    }
+    let quoted = |list: &[String]| {
+        list.iter()
+            .map(|ns| format!("\"{ns}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if forbidden.is_empty() {
+        Err(CopyError::NotSaved {
+            searched: quoted(&searched),
+        })
+    } else {
+        Err(CopyError::Unreadable {
+            namespaces: quoted(&forbidden),
+        })
+    }
+}
+
+/// The token Secret in `ns` if it exists and is ours.
+async fn read_managed(client: &Client, ns: &str) -> Result<Option<Secret>, kube::Error> {
+    let api: Api<Secret> = Api::namespaced(client.clone(), ns);
+    Ok(api
+        .get_opt(SECRET_NAME)
+        .await?
+        .filter(|s| s.labels().get(SECRET_TYPE_LABEL).map(String::as_str) == Some(SECRET_TYPE)))
 }
 
 async fn ensure_namespace(client: &Client, ns: &str) -> Result<(), kube::Error> {
@@ -398,4 +582,49 @@ async fn ensure_namespace(client: &Client, ns: &str) -> Result<(), kube::Error> 
 /// The API server itself could not be reached (as opposed to refusing one namespace).
 fn transport(e: &kube::Error) -> bool {
     !matches!(e, kube::Error::Api(_))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saved_and_copied_secrets_have_one_shape_without_the_email() {
+        let token = HfToken::parse("hf_abc").expect("token");
+        let user = HfUserInfo {
+            id: "1".into(),
+            name: "u".into(),
+            fullname: "U".into(),
+            email: Some("u@example.com".into()),
+            avatar_url: None,
+        };
+        let secret = managed_secret("ns", &token, Some(&user));
+        assert_eq!(secret.metadata.name.as_deref(), Some(SECRET_NAME));
+        assert_eq!(secret.metadata.namespace.as_deref(), Some("ns"));
+        assert_eq!(secret.type_.as_deref(), Some("Opaque"));
+        assert_eq!(
+            secret
+                .data
+                .as_ref()
+                .and_then(|d| d.get(SECRET_KEY))
+                .map(|b| b.0.as_slice()),
+            Some(b"hf_abc".as_slice())
+        );
+        assert_eq!(secret.labels()[SECRET_TYPE_LABEL], SECRET_TYPE);
+        assert_eq!(
+            secret.labels()[labels::MANAGED_BY],
+            labels::MANAGED_BY_VALUE
+        );
+        let who = &secret.annotations()[USER_ANNOTATION];
+        assert!(
+            who.contains("\"name\":\"u\"") && !who.contains("example.com"),
+            "{who}"
+        );
+        assert!(
+            managed_secret("ns", &token, None)
+                .metadata
+                .annotations
+                .is_none()
+        );
+    }
 }
