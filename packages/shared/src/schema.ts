@@ -1075,6 +1075,12 @@ export interface components {
             createdAt: string;
             decodeReplicas?: components["schemas"]["ComponentReplicas"] | null;
             /**
+             * Format: int32
+             * @description Port of that Service: `status.endpoint.port`, absent until the controller reports one
+             *     (api.md §19 bug 14: clients must not assume 8000).
+             */
+            endpointPort?: number | null;
+            /**
              * @description The engine: `spec.engine.type`, else the one the controller selected (`status.engine`).
              *     Absent until one is known.
              */

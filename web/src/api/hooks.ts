@@ -109,13 +109,22 @@ export function useRuntimes() {
   });
 }
 
-/** One deployment, refreshed every 5 s (its pods are part of the answer). */
-export function useDeployment(namespace: string, name: string) {
+/** How often a deployment is re-read while its live stream is down. */
+export const FALLBACK_POLL_MS = 10_000;
+
+/**
+ * One deployment (its pods are part of the answer). The live stream keeps it current
+ * (`useLiveDeployment`); `poll` re-reads it every {@link FALLBACK_POLL_MS} while the stream
+ * cannot. A 404 stops the polling.
+ */
+export function useDeployment(namespace: string, name: string, { poll = true, enabled = true } = {}) {
   return useQuery({
     queryKey: keys.deployment(namespace, name),
     queryFn: ({ signal }) =>
       data(api.GET("/api/deployments/{name}", { params: { path: { name }, query: { namespace } }, signal })),
-    refetchInterval: (query) => (query.state.error instanceof ApiError && query.state.error.status === 404 ? false : 5_000),
+    enabled,
+    refetchInterval: (query) =>
+      !poll || (query.state.error instanceof ApiError && query.state.error.status === 404) ? false : FALLBACK_POLL_MS,
   });
 }
 
@@ -135,12 +144,13 @@ export function usePendingReasons(namespace: string, name: string, enabled: bool
   });
 }
 
-/** A deployment's objects as manifests. */
-export function useManifest(namespace: string, name: string) {
+/** A deployment's objects as manifests (`enabled` false: not fetched). */
+export function useManifest(namespace: string, name: string, enabled = true) {
   return useQuery({
     queryKey: keys.manifest(namespace, name),
     queryFn: ({ signal }) =>
       data(api.GET("/api/deployments/{name}/manifest", { params: { path: { name }, query: { namespace } }, signal })),
+    enabled,
     staleTime: 30_000,
   });
 }

@@ -1,4 +1,4 @@
-import { isAbort, isApiError, type ApiError } from "@kubeairunway/shared";
+import { isAbort, isApiError, type ApiError, type DeploymentEvent } from "@kubeairunway/shared";
 import { useEffect, useState } from "react";
 
 import { applyEvent, type DeploymentMap } from "../lib/live";
@@ -23,26 +23,76 @@ export function backoff(attempt: number): number {
   return Math.min(MAX_BACKOFF_MS, 1_000 * 2 ** Math.max(0, attempt - 1));
 }
 
+/** What {@link followDeploymentEvents} reports to. */
+export interface FollowHandlers {
+  /** Every event, in order; each (re)connection starts with a `snapshot`. */
+  onEvent: (event: DeploymentEvent) => void;
+  /** Connection changes; `error` is the cause of a drop when known (else `null`). */
+  onStatus: (status: LiveStatus, error: ApiError | null) => void;
+}
+
+/**
+ * Follows `GET /api/deployments/events` (only `namespace` when given: the server filters) until
+ * the returned function is called. A dropped stream reconnects with backoff and starts again
+ * from a fresh snapshot; a 401 or 403 stops (the 401 has already sent the user to the login
+ * page). Shared by the list and the details page so both reconnect the same way.
+ */
+export function followDeploymentEvents(namespace: string | undefined, handlers: FollowHandlers): () => void {
+  const controller = new AbortController();
+  const { signal } = controller;
+  let attempt = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  const connect = async (): Promise<void> => {
+    try {
+      await client.deploymentEvents(namespace ? { namespace } : {}, {
+        signal,
+        onOpen: () => {
+          attempt = 0;
+          handlers.onStatus("live", null);
+        },
+        onEvent: handlers.onEvent,
+      });
+      if (signal.aborted) return;
+      retry(null);
+    } catch (error) {
+      if (signal.aborted || isAbort(error)) return;
+      if (isApiError(error) && (error.status === 401 || error.status === 403)) {
+        handlers.onStatus("failed", error);
+        return;
+      }
+      retry(isApiError(error) ? error : null);
+    }
+  };
+
+  const retry = (error: ApiError | null) => {
+    attempt += 1;
+    handlers.onStatus("reconnecting", error);
+    timer = setTimeout(() => void connect(), backoff(attempt));
+  };
+
+  void connect();
+  return () => {
+    controller.abort();
+    if (timer !== undefined) clearTimeout(timer);
+  };
+}
+
 /**
  * The deployments of every namespace the user may see, kept current over the server's event
- * stream (`snapshot`, then `upsert`/`delete`). A dropped stream reconnects with backoff and
- * starts again from a fresh snapshot; the last list stays visible meanwhile. A 401 or 403 stops
- * (the 401 has already sent the user to the login page).
+ * stream (`snapshot`, then `upsert`/`delete`). The last list stays visible while reconnecting.
  */
 export function useLiveDeployments(): LiveDeployments {
   const [state, setState] = useState<LiveDeployments>({ deployments: null, status: "connecting", error: null });
 
   useEffect(() => {
-    const controller = new AbortController();
-    const { signal } = controller;
-    let attempt = 0;
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let stopped = false;
     // Events are applied to a local map and flushed to React at most once per frame.
     let current: DeploymentMap | null = null;
     let flushScheduled = false;
     const flush = () => {
       flushScheduled = false;
-      if (signal.aborted) return;
+      if (stopped) return;
       const snapshot = current;
       setState((s) => ({ ...s, deployments: snapshot }));
     };
@@ -52,45 +102,18 @@ export function useLiveDeployments(): LiveDeployments {
       if (typeof requestAnimationFrame === "function") requestAnimationFrame(flush);
       else setTimeout(flush, 16);
     };
-
-    const connect = async (): Promise<void> => {
-      try {
-        await client.deploymentEvents(
-          {},
-          {
-            signal,
-            onOpen: () => {
-              attempt = 0;
-              setState((s) => ({ ...s, status: "live", error: null }));
-            },
-            onEvent: (event) => {
-              current = applyEvent(current ?? new Map(), event);
-              scheduleFlush();
-            },
-          },
-        );
-        if (signal.aborted) return;
-        retry(null);
-      } catch (error) {
-        if (signal.aborted || isAbort(error)) return;
-        if (isApiError(error) && (error.status === 401 || error.status === 403)) {
-          setState((s) => ({ ...s, status: "failed", error }));
-          return;
-        }
-        retry(isApiError(error) ? error : null);
-      }
-    };
-
-    const retry = (error: ApiError | null) => {
-      attempt += 1;
-      setState((s) => ({ ...s, status: "reconnecting", error: error ?? s.error }));
-      timer = setTimeout(() => void connect(), backoff(attempt));
-    };
-
-    void connect();
+    const stop = followDeploymentEvents(undefined, {
+      onEvent: (event) => {
+        current = applyEvent(current ?? new Map(), event);
+        scheduleFlush();
+      },
+      onStatus: (status, error) => {
+        setState((s) => ({ ...s, status, error: status === "live" ? null : (error ?? s.error) }));
+      },
+    });
     return () => {
-      controller.abort();
-      if (timer !== undefined) clearTimeout(timer);
+      stopped = true;
+      stop();
     };
   }, []);
 

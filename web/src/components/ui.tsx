@@ -5,13 +5,20 @@ export function cx(...parts: (string | false | null | undefined)[]): string {
   return parts.filter(Boolean).join(" ");
 }
 
-type Variant = "primary" | "secondary" | "danger" | "ghost";
+type Variant = "primary" | "secondary" | "danger" | "ghost" | "danger-ghost";
 
+/**
+ * Each variant sets its own text colour. A `className` cannot recolour a variant: Tailwind
+ * orders utilities in the stylesheet, not by their order in `class`, so `text-fg text-bad`
+ * shows whichever comes later in the CSS. A colour a button needs is a variant here.
+ */
 const VARIANTS: Record<Variant, string> = {
   primary: "bg-primary text-primary-fg hover:opacity-90",
   secondary: "border border-line bg-surface text-fg hover:bg-surface-2",
   danger: "bg-bad text-bad-fg hover:opacity-90",
   ghost: "text-fg hover:bg-surface-2",
+  // A destructive action that should not shout (one per row of a list).
+  "danger-ghost": "text-bad hover:bg-bad-soft",
 };
 
 /** A button; `loading` disables it and shows a spinner with `loadingText`. */

@@ -53,6 +53,11 @@ describe("DeploymentsPage", () => {
       stream.push("snapshot", { deployments: [dep("qwen"), dep("llama")] });
     });
     expect(await screen.findByText("2 deployments")).toBeInTheDocument();
+    // The row's Delete is red: the danger colour is its only text colour (a second one,
+    // e.g. the ghost variant's text-fg, would win or lose by stylesheet order).
+    const remove = screen.getByRole("button", { name: "Delete qwen in default" });
+    expect(remove).toHaveClass("text-bad");
+    expect(remove).not.toHaveClass("text-fg");
     act(() => {
       stream.push("upsert", { deployment: dep("qwen", "default", { phase: "Failed" }) });
       stream.push("upsert", { deployment: dep("mistral", "team-x") });

@@ -386,8 +386,7 @@ function Row({
       </td>
       <td className="px-3">
         <Button
-          variant="ghost"
-          className="text-bad"
+          variant="danger-ghost"
           aria-label={`Delete ${d.name} in ${d.namespace}`}
           disabled={d.phase === "Terminating"}
           onClick={() => {

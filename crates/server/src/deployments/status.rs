@@ -55,6 +55,11 @@ pub struct DeploymentStatus<'a> {
     pub created_at: Time,
     /// Service that serves the model: `status.endpoint.service`, else the deployment name.
     pub frontend_service: &'a str,
+    /// Port of that Service: `status.endpoint.port`, absent until the controller reports one
+    /// (api.md §19 bug 14: clients must not assume 8000).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 65535)]
+    pub endpoint_port: Option<i32>,
     /// Prefill workers requested (disaggregated mode only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prefill_replicas: Option<ComponentReplicas>,
@@ -140,6 +145,11 @@ impl<'a> DeploymentStatus<'a> {
                 .and_then(|e| e.service.as_deref())
                 .filter(|s| !s.is_empty())
                 .unwrap_or(name),
+            // A port outside 1–65535 is no port a client could connect to.
+            endpoint_port: status
+                .and_then(|s| s.endpoint.as_ref())
+                .and_then(|e| e.port)
+                .filter(|p| (1..=65535).contains(p)),
             prefill_replicas: disaggregated
                 .then(|| component(&spec.scaling.prefill))
                 .flatten(),
@@ -356,6 +366,34 @@ mod tests {
         assert_eq!(value["provider"], "dynamo");
         assert_eq!(value["engine"], "sglang");
         assert_eq!(value["frontendService"], "pd");
+        assert!(value.get("endpointPort").is_none(), "{value}");
+    }
+
+    #[test]
+    fn the_endpoint_port_comes_from_the_status() {
+        let with_endpoint = |endpoint: serde_json::Value| {
+            md(json!({
+                "apiVersion": "kubeairunway.ai/v1alpha1", "kind": "ModelDeployment",
+                "metadata": { "name": "qwen", "namespace": "ns" },
+                "spec": { "model": { "id": "a/b" } },
+                "status": { "endpoint": endpoint },
+            }))
+        };
+        let md = with_endpoint(json!({ "service": "qwen-svc", "port": 8080 }));
+        let value = serde_json::to_value(DeploymentStatus::of(&md, Vec::new())).expect("json");
+        assert_eq!(value["endpointPort"], 8080);
+        assert_eq!(value["frontendService"], "qwen-svc");
+        // A service without a port yet: the field is left out, not guessed.
+        let md = with_endpoint(json!({ "service": "qwen-svc" }));
+        assert_eq!(DeploymentStatus::of(&md, Vec::new()).endpoint_port, None);
+        for bad in [0, -1, 70000] {
+            let md = with_endpoint(json!({ "service": "qwen-svc", "port": bad }));
+            assert_eq!(
+                DeploymentStatus::of(&md, Vec::new()).endpoint_port,
+                None,
+                "port {bad}"
+            );
+        }
     }
 
     #[test]

@@ -15,8 +15,11 @@ function endpointPort(manifest: Record<string, unknown> | undefined): number | n
 
 /** The in-cluster endpoint and a port-forward command, with copy buttons. */
 export function AccessPanel({ d }: { d: DeploymentStatus }) {
-  const manifest = useManifest(d.namespace, d.name);
-  const port = endpointPort(manifest.data?.resources[0]?.manifest) ?? 8000;
+  // The server reports the port (`endpointPort`); servers without that field leave the
+  // manifest's `status.endpoint.port`, which is read only then.
+  const reported = d.endpointPort ?? null;
+  const manifest = useManifest(d.namespace, d.name, reported === null);
+  const port = reported ?? endpointPort(manifest.data?.resources[0]?.manifest) ?? 8000;
   const service = d.frontendService;
   const inCluster = `http://${service}.${d.namespace}.svc.cluster.local:${port}/v1`;
   const forward = `kubectl port-forward svc/${service} 8000:${port} -n ${d.namespace}`;

@@ -1,9 +1,9 @@
 import { act, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 
 import { connected, dep, settings } from "../../test/fixtures";
-import { apiError, json, liveStream, mockFetch } from "../../test/http";
+import { apiError, json, liveStream, mockFetch, sse } from "../../test/http";
 import { renderApp } from "../../test/render";
 
 const pending = dep("big", "team-a", {
@@ -36,6 +36,9 @@ const manifest = {
 const routes = {
   "GET /api/settings": () => json(settings(false)),
   "GET /api/cluster/status": () => json(connected),
+  // The live stream of the namespace: a snapshot, then open until the page leaves.
+  "GET /api/deployments/events": (req: Request) =>
+    sse([{ event: "snapshot", data: { deployments: [pending, dep("other", "team-a")] } }], { signal: req.signal }),
   "GET /api/deployments/big": () => json(pending),
   "GET /api/deployments/big/manifest": () => json(manifest),
   "GET /api/deployments/big/pending-reasons": () =>
@@ -51,6 +54,10 @@ const routes = {
       ],
     }),
 };
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe("DeploymentDetailsPage", () => {
   it("shows status, conditions as a timeline, pods, pending advice and access commands", async () => {
@@ -69,6 +76,107 @@ describe("DeploymentDetailsPage", () => {
     expect(screen.getByText("big-0")).toBeInTheDocument();
     expect(await screen.findByText("kubectl port-forward svc/big 8000:8080 -n team-a")).toBeInTheDocument();
     expect(screen.getByText("http://big.team-a.svc.cluster.local:8080/v1")).toBeInTheDocument();
+  });
+
+  it("takes the port from endpointPort without reading the manifest", async () => {
+    const withPort = { ...pending, frontendService: "big-svc", endpointPort: 9000 };
+    const { calls } = mockFetch({
+      ...routes,
+      "GET /api/deployments/events": (req) =>
+        sse([{ event: "snapshot", data: { deployments: [withPort] } }], { signal: req.signal }),
+      "GET /api/deployments/big": () => json(withPort),
+    });
+    renderApp("/deployments/big?namespace=team-a");
+    expect(await screen.findByText("kubectl port-forward svc/big-svc 8000:9000 -n team-a")).toBeInTheDocument();
+    expect(screen.getByText("http://big-svc.team-a.svc.cluster.local:9000/v1")).toBeInTheDocument();
+    expect(calls.some((c) => new URL(c.url).pathname.endsWith("/manifest"))).toBe(false);
+  });
+
+  it("follows the namespace's live stream: phase, replicas and pods change without re-reading", async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true, toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval"] });
+    const stream = liveStream();
+    const { calls } = mockFetch({ ...routes, "GET /api/deployments/events": () => stream.response() });
+    renderApp("/deployments/big?namespace=team-a");
+    const status = await screen.findByRole("region", { name: "Status" });
+    expect(within(status).getByText("Pending")).toBeInTheDocument();
+    act(() => {
+      stream.push("snapshot", { deployments: [pending] });
+      // Another deployment of the namespace changes nothing here.
+      stream.push("upsert", { deployment: dep("other", "team-a", { phase: "Failed" }) });
+      stream.push("upsert", {
+        deployment: {
+          ...pending,
+          phase: "Running",
+          replicas: { desired: 2, ready: 2, available: 2 },
+          pods: [
+            { name: "big-0", phase: "Running", ready: true, restarts: 0 },
+            { name: "big-1", phase: "Running", ready: true, restarts: 1 },
+          ],
+        },
+      });
+    });
+    await waitFor(() => {
+      expect(within(status).getByText("Running")).toBeInTheDocument();
+    });
+    expect(within(status).getByText("2/2 replicas")).toBeInTheDocument();
+    expect(screen.getByRole("heading", { name: "Pods (2)" })).toBeInTheDocument();
+    expect(screen.getByText("big-1")).toBeInTheDocument();
+    expect(screen.queryByText("Failed")).not.toBeInTheDocument();
+    // The server filters the stream by namespace; while it is live the deployment is read
+    // once, never polled.
+    await act(() => vi.advanceTimersByTimeAsync(30_000));
+    const events = calls.filter((c) => new URL(c.url).pathname === "/api/deployments/events");
+    expect(events.map((c) => new URL(c.url).searchParams.get("namespace"))).toEqual(["team-a"]);
+    expect(calls.filter((c) => new URL(c.url).pathname === "/api/deployments/big")).toHaveLength(1);
+  });
+
+  it("says the deployment was deleted when the stream reports it gone", async () => {
+    const stream = liveStream();
+    mockFetch({ ...routes, "GET /api/deployments/events": () => stream.response() });
+    renderApp("/deployments/big?namespace=team-a");
+    const status = await screen.findByRole("region", { name: "Status" });
+    act(() => {
+      stream.push("snapshot", { deployments: [pending] });
+      stream.push("upsert", { deployment: { ...pending, phase: "Terminating" } });
+    });
+    await waitFor(() => {
+      expect(within(status).getByText("Terminating")).toBeInTheDocument();
+    });
+    act(() => {
+      stream.push("delete", { namespace: "team-a", name: "big" });
+    });
+    expect(await screen.findByText("This deployment was deleted")).toBeInTheDocument();
+    expect(screen.getByText(/no\s+longer exists/)).toBeInTheDocument();
+    expect(screen.getByRole("link", { name: "Back to Deployments" })).toHaveAttribute("href", "/deployments");
+    expect(screen.queryByText(/Loading/)).not.toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Delete" })).not.toBeInTheDocument();
+  });
+
+  it("polls while the stream is refused, and says so when a re-read finds it deleted", async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true, toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval"] });
+    let gone = false;
+    const { calls } = mockFetch({
+      ...routes,
+      // May read the deployment but not list the namespace: no stream.
+      "GET /api/deployments/events": () => apiError(403, "cannot list modeldeployments in team-a"),
+      "GET /api/deployments/big": () =>
+        gone ? apiError(404, "Deployment 'big' not found in namespace 'team-a'") : json(pending),
+    });
+    renderApp("/deployments/big?namespace=team-a");
+    expect(await screen.findByText("Live updates are unavailable; refreshing every 10 s.")).toBeInTheDocument();
+    const reads = () => calls.filter((c) => new URL(c.url).pathname === "/api/deployments/big").length;
+    expect(reads()).toBe(1);
+    await act(() => vi.advanceTimersByTimeAsync(10_000));
+    await waitFor(() => {
+      expect(reads()).toBe(2);
+    });
+    gone = true;
+    await act(() => vi.advanceTimersByTimeAsync(10_000));
+    expect(await screen.findByText("This deployment was deleted")).toBeInTheDocument();
+    // A 404 ends the polling.
+    const after = reads();
+    await act(() => vi.advanceTimersByTimeAsync(30_000));
+    expect(reads()).toBe(after);
   });
 
   it("scales with PATCH and shows the new desired count", async () => {
@@ -91,10 +199,14 @@ describe("DeploymentDetailsPage", () => {
   it("says so when the deployment does not exist", async () => {
     mockFetch({
       ...routes,
+      "GET /api/deployments/events": (req) =>
+        sse([{ event: "snapshot", data: { deployments: [dep("other", "team-a")] } }], { signal: req.signal }),
       "GET /api/deployments/big": () => apiError(404, "Deployment 'big' not found in namespace 'team-a'"),
     });
     renderApp("/deployments/big?namespace=team-a");
     expect(await screen.findByText("Deployment not found")).toBeInTheDocument();
+    // Never seen, so not "deleted".
+    expect(screen.queryByText("This deployment was deleted")).not.toBeInTheDocument();
     expect(screen.getByText("Deployment 'big' not found in namespace 'team-a'")).toBeInTheDocument();
   });
 
@@ -116,6 +228,8 @@ describe("DeploymentDetailsPage", () => {
       "GET /api/settings": () => json(settings(false)),
       "GET /api/cluster/status": () => json(connected),
       "GET /api/deployments/qwen": () => json(running),
+      "GET /api/deployments/events": (req) =>
+        sse([{ event: "snapshot", data: { deployments: [running] } }], { signal: req.signal }),
       "GET /api/deployments/qwen/logs": (_req, url) =>
         url.searchParams.get("follow") === "true"
           ? stream.response()

@@ -2,12 +2,14 @@ import { isApiError, type DeploymentStatus } from "@kubeairunway/shared";
 import { useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 
-import { useDeleteDeployment, useDeployment } from "../../api/hooks";
+import { FALLBACK_POLL_MS, useDeleteDeployment } from "../../api/hooks";
+import { useLiveDeployment } from "../../api/useLiveDeployment";
+import type { LiveStatus } from "../../api/useLiveDeployments";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { PageHeader } from "../../components/PageHeader";
 import { Tabs, tabPanelProps, useTabsId } from "../../components/Tabs";
 import { useToast } from "../../components/Toasts";
-import { Button, Card, ErrorMessage, Loading, PhaseBadge } from "../../components/ui";
+import { Button, Card, EmptyState, ErrorMessage, Loading, PhaseBadge } from "../../components/ui";
 import { actionFailure } from "../../lib/failure";
 import { age, dateTime, engineLabel, useNow } from "../../lib/format";
 import { AccessPanel } from "./AccessPanel";
@@ -30,7 +32,8 @@ export default function DeploymentDetailsPage() {
   const { name = "" } = useParams();
   const [params, setParams] = useSearchParams();
   const namespace = params.get("namespace") ?? "";
-  const deployment = useDeployment(namespace, name);
+  const live = useLiveDeployment(namespace, name);
+  const deployment = live.query;
 
   if (!namespace) {
     return (
@@ -45,9 +48,30 @@ export default function DeploymentDetailsPage() {
       </div>
     );
   }
+  const notFound = deployment.isError && isApiError(deployment.error) && deployment.error.status === 404;
+  // Gone while viewed: the stream said so, or a re-read found nothing where there was something.
+  if (live.deleted || (notFound && deployment.data !== undefined)) {
+    return (
+      <div>
+        <PageHeader title={name} subtitle={namespace} />
+        <div role="status">
+          <EmptyState title="This deployment was deleted">
+            <p>
+              <strong className="text-fg">{name}</strong> in namespace <strong className="text-fg">{namespace}</strong> no
+              longer exists.
+            </p>
+            <p className="mt-2">
+              <Link className="text-primary underline" to="/deployments">
+                Back to Deployments
+              </Link>
+            </p>
+          </EmptyState>
+        </div>
+      </div>
+    );
+  }
   if (deployment.isPending) return <Loading label={`Loading ${name}…`} />;
   if (deployment.isError) {
-    const notFound = isApiError(deployment.error) && deployment.error.status === 404;
     return (
       <div>
         <PageHeader title={name} subtitle={namespace} />
@@ -65,6 +89,7 @@ export default function DeploymentDetailsPage() {
   return (
     <Details
       d={deployment.data}
+      live={live.status}
       tab={tab}
       onTab={(t) => {
         const next = new URLSearchParams(params);
@@ -76,7 +101,7 @@ export default function DeploymentDetailsPage() {
   );
 }
 
-function Details({ d, tab, onTab }: { d: DeploymentStatus; tab: Tab; onTab: (t: Tab) => void }) {
+function Details({ d, live, tab, onTab }: { d: DeploymentStatus; live: LiveStatus; tab: Tab; onTab: (t: Tab) => void }) {
   const now = useNow();
   const idBase = useTabsId();
   const [confirm, setConfirm] = useState(false);
@@ -131,6 +156,12 @@ function Details({ d, tab, onTab }: { d: DeploymentStatus; tab: Tab; onTab: (t: 
           <span className="font-mono text-xs break-all">{d.modelId || "—"}</span>
         </Field>
       </section>
+
+      {live === "reconnecting" || live === "failed" ? (
+        <p className="-mt-2 mb-4 text-xs text-muted">
+          Live updates are unavailable; refreshing every {FALLBACK_POLL_MS / 1000} s.
+        </p>
+      ) : null}
 
       <Tabs label="Deployment sections" idBase={idBase} items={TABS} selected={tab} onSelect={onTab} />
       <div {...tabPanelProps(idBase, tab)} className="mt-4 flex flex-col gap-4 outline-none">

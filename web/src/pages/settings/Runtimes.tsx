@@ -228,8 +228,7 @@ function ProviderCard({ runtime, helmAvailable }: { runtime: RuntimeStatus; helm
               Uninstall
             </Button>
             <Button
-              variant="ghost"
-              className="text-bad"
+              variant="danger-ghost"
               disabled={busy}
               onClick={() => {
                 setTyped("");
