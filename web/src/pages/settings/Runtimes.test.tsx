@@ -106,6 +106,9 @@ describe("Settings → Runtimes", () => {
     expect(await within(card).findByText("deployed (revision 1)")).toBeInTheDocument();
     expect(statusCalls).toBeGreaterThan(before);
     expect(live).toHaveTextContent("Kaito installed");
+    // Installed: running it again upgrades the releases.
+    expect(within(card).getByRole("button", { name: "Upgrade Kaito" })).toBeEnabled();
+    expect(within(card).queryByRole("button", { name: "Install Kaito" })).toBeNull();
   });
 
   it("offers to follow the running job on a 409 and shows the failing step with its stderr", async () => {

@@ -216,7 +216,7 @@ function ProviderCard({ runtime, helmAvailable }: { runtime: RuntimeStatus; helm
                 launcher.start({ kind: "install", providerId: id });
               }}
             >
-              Install {runtime.name}
+              {s && s.charts.every((c) => c.release?.status === "deployed") ? `Upgrade ${runtime.name}` : `Install ${runtime.name}`}
             </Button>
             <Button
               variant="danger"
