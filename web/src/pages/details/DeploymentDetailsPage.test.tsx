@@ -179,6 +179,30 @@ describe("DeploymentDetailsPage", () => {
     expect(reads()).toBe(after);
   });
 
+  it("keeps the last known state when a re-read fails, and says so until one succeeds", async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true, toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval"] });
+    let down = false;
+    mockFetch({
+      ...routes,
+      "GET /api/deployments/events": () => apiError(403, "cannot list modeldeployments in team-a"),
+      "GET /api/deployments/big": () => (down ? apiError(503, "Kubernetes API unreachable") : json(pending)),
+    });
+    renderApp("/deployments/big?namespace=team-a");
+    expect(await screen.findByRole("heading", { level: 1, name: "big" })).toBeInTheDocument();
+    down = true;
+    await act(() => vi.advanceTimersByTimeAsync(10_000));
+    const alert = await screen.findByText("Could not refresh the deployment; showing its last known state");
+    expect(alert.parentElement).toHaveTextContent("Kubernetes API unreachable");
+    expect(screen.getByRole("heading", { level: 1, name: "big" })).toBeInTheDocument();
+    expect(screen.queryByText("Could not load the deployment")).toBeNull();
+    expect(screen.getByRole("tab", { name: "Overview" })).toBeInTheDocument();
+    down = false;
+    await act(() => vi.advanceTimersByTimeAsync(10_000));
+    await waitFor(() => {
+      expect(screen.queryByText("Could not refresh the deployment; showing its last known state")).toBeNull();
+    });
+  });
+
   it("scales with PATCH and shows the new desired count", async () => {
     const user = userEvent.setup();
     const { calls } = mockFetch({

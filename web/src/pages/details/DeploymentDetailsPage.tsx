@@ -71,7 +71,8 @@ export default function DeploymentDetailsPage() {
     );
   }
   if (deployment.isPending) return <Loading label={`Loading ${name}…`} />;
-  if (deployment.isError) {
+  // Only a first read that failed hides the page; a failed re-read keeps the last known state.
+  if (deployment.isError && deployment.data === undefined) {
     return (
       <div>
         <PageHeader title={name} subtitle={namespace} />
@@ -89,6 +90,7 @@ export default function DeploymentDetailsPage() {
   return (
     <Details
       d={deployment.data}
+      refreshError={deployment.isError ? deployment.error : null}
       live={live.status}
       tab={tab}
       onTab={(t) => {
@@ -101,7 +103,20 @@ export default function DeploymentDetailsPage() {
   );
 }
 
-function Details({ d, live, tab, onTab }: { d: DeploymentStatus; live: LiveStatus; tab: Tab; onTab: (t: Tab) => void }) {
+function Details({
+  d,
+  refreshError,
+  live,
+  tab,
+  onTab,
+}: {
+  d: DeploymentStatus;
+  /** Why the last re-read failed (the page shows the last known state meanwhile). */
+  refreshError: Error | null;
+  live: LiveStatus;
+  tab: Tab;
+  onTab: (t: Tab) => void;
+}) {
   const now = useNow();
   const idBase = useTabsId();
   const [confirm, setConfirm] = useState(false);
@@ -157,6 +172,11 @@ function Details({ d, live, tab, onTab }: { d: DeploymentStatus; live: LiveStatu
         </Field>
       </section>
 
+      {refreshError ? (
+        <div className="-mt-2 mb-4">
+          <ErrorMessage title="Could not refresh the deployment; showing its last known state" error={refreshError} />
+        </div>
+      ) : null}
       {live === "reconnecting" || live === "failed" ? (
         <p className="-mt-2 mb-4 text-xs text-muted">
           Live updates are unavailable; refreshing every {FALLBACK_POLL_MS / 1000} s.
