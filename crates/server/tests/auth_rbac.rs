@@ -507,14 +507,6 @@ async fn team_a_writes_and_sees_only_its_namespace() {
 
 impl Reply {
     async fn of(response: reqwest::Result<reqwest::Response>) -> Reply {
-        let response = response.expect("request sent");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.bytes().await.expect("body");
-        Reply {
-            status,
-            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-            headers,
-        }
+        Reply::read(response.expect("request sent")).await
     }
 }

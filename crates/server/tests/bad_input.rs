@@ -772,15 +772,7 @@ async fn send(s: &Server, c: &Case) -> Reply {
             req = req.body(text.clone());
         }
     }
-    let response = req.send().await.expect("request sent");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response.bytes().await.expect("body");
-    Reply {
-        status,
-        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        headers,
-    }
+    Reply::read(req.send().await.expect("request sent")).await
 }
 
 /// Sends `GET <path>` exactly as written; returns the status and the body.

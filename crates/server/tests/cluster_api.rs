@@ -20,14 +20,7 @@ use tower::ServiceExt;
 /// The shared server of `mode`, reached with an HTTP client of this test's own: pooled
 /// connections must not outlive the Tokio runtime of the test that opened them.
 fn server(mode: AuthMode) -> Server {
-    Server {
-        base: support::server(mode).base.clone(),
-        http: reqwest::Client::builder()
-            .no_proxy()
-            .timeout(std::time::Duration::from_secs(30))
-            .build()
-            .expect("http client"),
-    }
+    support::own_server(mode)
 }
 
 /// The nodes of `crates/testenv/nodes.yaml`: name and GPUs.

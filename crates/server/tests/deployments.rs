@@ -11,32 +11,10 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Client, ResourceExt};
 use kubeairunway_api::ModelDeployment;
-use kubeairunway_testenv::{User, shared, wait_until};
+use kubeairunway_testenv::{User, wait_until};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use support::{AuthMode, Reply, Server};
-
-/// The binary's shared server, with an HTTP client of this test's own: connections pooled by a
-/// client shared across test runtimes die with the runtime that opened them.
-fn server(mode: AuthMode) -> Server {
-    let shared = support::server(mode);
-    Server {
-        base: shared.base.clone(),
-        http: reqwest::Client::builder()
-            .no_proxy()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .expect("http client"),
-    }
-}
-
-async fn admin() -> Client {
-    shared().client(User::Admin).await.expect("admin client")
-}
-
-async fn namespace(prefix: &str) -> String {
-    shared().namespace(prefix).await.expect("namespace").name
-}
 
 fn body(name: &str, namespace: &str, extra: Value) -> Value {
     let mut body = json!({
@@ -50,9 +28,23 @@ fn body(name: &str, namespace: &str, extra: Value) -> Value {
 }
 
 async fn post(server: &Server, user: Option<User>, body: &Value) -> Reply {
-    server
-        .call(Method::POST, "/api/deployments", user, Some(body))
-        .await
+    server.post_json("/api/deployments", user, body).await
+}
+
+/// This test's server of `mode`, an admin client and a fresh namespace `prefix-…`.
+async fn setup(mode: AuthMode, prefix: &str) -> (Server, Client, String) {
+    (
+        support::own_server(mode),
+        support::admin_client().await,
+        support::namespace(prefix).await,
+    )
+}
+
+/// `POST /api/deployments` as `user`, asserting it answers 201.
+async fn post_created(server: &Server, user: Option<User>, body: &Value) -> Reply {
+    let reply = post(server, user, body).await;
+    reply.expect_status(StatusCode::CREATED, "POST /api/deployments");
+    reply
 }
 
 /// Creates a ModelDeployment directly (as the admin) from a spec.
@@ -68,11 +60,37 @@ async fn create_md(client: &Client, ns: &str, name: &str, spec: Value) -> ModelD
         .unwrap_or_else(|e| panic!("creating {name}: {e}"))
 }
 
+/// Creates a ModelDeployment directly (as the admin) with nothing but a model id.
+async fn create_minimal_md(client: &Client, ns: &str, name: &str) -> ModelDeployment {
+    create_md(client, ns, name, json!({ "model": { "id": "a/b" } })).await
+}
+
 async fn get_md(client: &Client, ns: &str, name: &str) -> Option<ModelDeployment> {
-    Api::<ModelDeployment>::namespaced(client.clone(), ns)
-        .get_opt(name)
+    support::get_or_none(
+        &Api::<ModelDeployment>::namespaced(client.clone(), ns),
+        name,
+    )
+    .await
+}
+
+/// `GET /api/deployments/{name}` once the server's cache has the deployment.
+async fn cached(server: &Server, ns: &str, name: &str) -> Value {
+    server
+        .get_eventually(
+            &format!("/api/deployments/{name}?namespace={ns}"),
+            None,
+            &format!("{name} in the cache"),
+            |_| true,
+        )
         .await
-        .expect("read ModelDeployment")
+}
+
+/// The spec of the existing ModelDeployment `name`, as JSON.
+async fn spec_of(client: &Client, ns: &str, name: &str) -> Value {
+    let md = get_md(client, ns, name)
+        .await
+        .unwrap_or_else(|| panic!("{name} exists"));
+    serde_json::to_value(md.spec).expect("spec")
 }
 
 fn names(list: &Value) -> Vec<String> {
@@ -86,16 +104,14 @@ fn names(list: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn created_deployments_appear_in_list_and_get_as_admin() {
-    let server = &server(AuthMode::Off);
-    let client = admin().await;
-    let ns = namespace("dep-create").await;
+    let (server, client, ns) = &setup(AuthMode::Off, "dep-create").await;
 
-    let reply = post(
+    let reply = post_created(
         server,
         None,
         &body(
             "qwen",
-            &ns,
+            ns,
             json!({ "replicas": 2, "servedModelName": "qwen", "contextLength": 4096,
                      "enforceEager": true, "engineArgs": { "max-num-seqs": "8" },
                      "resources": { "gpu": 1, "memory": "16Gi" }, "imageRef": "vllm/vllm-openai:v0.11.0",
@@ -103,13 +119,12 @@ async fn created_deployments_appear_in_list_and_get_as_admin() {
         ),
     )
     .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
     assert_eq!(reply.body["message"], "Deployment created successfully");
     assert_eq!(reply.body["name"], "qwen");
     assert_eq!(reply.body["namespace"], ns.as_str());
 
     // Every accepted field reached the object in the cluster.
-    let md = get_md(&client, &ns, "qwen").await.expect("created");
+    let md = get_md(client, ns, "qwen").await.expect("created");
     let spec = serde_json::to_value(&md.spec).expect("spec");
     assert_eq!(spec["image"], "vllm/vllm-openai:v0.11.0");
     assert_eq!(spec["scaling"]["replicas"], 2);
@@ -127,14 +142,7 @@ async fn created_deployments_appear_in_list_and_get_as_admin() {
     assert_eq!(labels["app.kubernetes.io/name"], "kubeairunway");
     assert_eq!(labels["app.kubernetes.io/managed-by"], "kubeairunway");
 
-    let got = server
-        .get_eventually(
-            &format!("/api/deployments/qwen?namespace={ns}"),
-            None,
-            "GET qwen",
-            |_| true,
-        )
-        .await;
+    let got = cached(server, ns, "qwen").await;
     assert_eq!(got["name"], "qwen");
     assert_eq!(got["namespace"], ns.as_str());
     assert_eq!(got["modelId"], "Qwen/Qwen3-0.6B");
@@ -172,7 +180,7 @@ async fn created_deployments_appear_in_list_and_get_as_admin() {
     );
 
     // The same name again: the API server's 409 passes through.
-    let again = post(server, None, &body("qwen", &ns, json!({}))).await;
+    let again = post(server, None, &body("qwen", ns, json!({}))).await;
     assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
     assert!(
         again.message().starts_with("Failed to create deployment:")
@@ -184,8 +192,8 @@ async fn created_deployments_appear_in_list_and_get_as_admin() {
 
 #[tokio::test]
 async fn the_crd_and_the_namespace_decide_what_the_api_server_rejects() {
-    let server = &server(AuthMode::Off);
-    let ns = namespace("dep-reject").await;
+    let server = &support::own_server(AuthMode::Off);
+    let ns = support::namespace("dep-reject").await;
     // vLLM on CPU: the CRD's CEL rule answers 422 with its message.
     let reply = post(
         server,
@@ -246,17 +254,7 @@ async fn the_crd_and_the_namespace_decide_what_the_api_server_rejects() {
     ] {
         let name = extra["name"].as_str().unwrap_or("rejected").to_string();
         let reply = post(server, None, &body(&name, &ns, extra.clone())).await;
-        assert_eq!(
-            reply.status,
-            StatusCode::BAD_REQUEST,
-            "{extra}: {}",
-            reply.body
-        );
-        assert!(
-            reply.message().contains(fragment),
-            "{extra}: {}",
-            reply.message()
-        );
+        reply.assert_error(StatusCode::BAD_REQUEST, fragment, &extra);
     }
     let list = server
         .get(&format!("/api/deployments?namespace={ns}"), None)
@@ -266,10 +264,8 @@ async fn the_crd_and_the_namespace_decide_what_the_api_server_rejects() {
 
 #[tokio::test]
 async fn cpu_disaggregated_and_premade_requests_keep_every_field() {
-    let server = &server(AuthMode::Off);
-    let client = admin().await;
-    let ns = namespace("dep-fields").await;
-    let reply = post(
+    let (server, client, ns) = &setup(AuthMode::Off, "dep-fields").await;
+    post_created(
         server,
         None,
         &json!({ "name": "cpu", "namespace": ns, "modelId": "ggml-org/gemma-3-1b-it-GGUF",
@@ -277,9 +273,7 @@ async fn cpu_disaggregated_and_premade_requests_keep_every_field() {
                  "resources": { "gpu": 0, "memory": "8Gi", "cpu": "4" } }),
     )
     .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
-    let spec =
-        serde_json::to_value(get_md(&client, &ns, "cpu").await.expect("cpu").spec).expect("spec");
+    let spec = spec_of(client, ns, "cpu").await;
     assert_eq!(spec["resources"]["gpu"]["count"], 0);
     assert_eq!(spec["resources"]["memory"], "8Gi");
     assert_eq!(spec["resources"]["cpu"], "4");
@@ -288,7 +282,7 @@ async fn cpu_disaggregated_and_premade_requests_keep_every_field() {
         "gemma-3-1b-it-Q4_K_M.gguf"
     );
 
-    let reply = post(
+    post_created(
         server,
         None,
         &json!({ "name": "pd", "namespace": ns, "modelId": "Qwen/Qwen3-8B", "engine": "sglang",
@@ -296,9 +290,7 @@ async fn cpu_disaggregated_and_premade_requests_keep_every_field() {
                  "prefillReplicas": 0, "decodeReplicas": 2, "prefillGpus": 1, "decodeGpus": 2 }),
     )
     .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
-    let md = get_md(&client, &ns, "pd").await.expect("pd");
-    let spec = serde_json::to_value(&md.spec).expect("spec");
+    let spec = spec_of(client, ns, "pd").await;
     assert_eq!(
         spec["scaling"]["prefill"]["replicas"], 0,
         "prefillReplicas 0 stays 0"
@@ -309,28 +301,19 @@ async fn cpu_disaggregated_and_premade_requests_keep_every_field() {
         spec["provider"],
         json!({ "name": "dynamo", "overrides": { "routerMode": "kv" } })
     );
-    let got = server
-        .get_eventually(
-            &format!("/api/deployments/pd?namespace={ns}"),
-            None,
-            "GET pd",
-            |_| true,
-        )
-        .await;
+    let got = cached(server, ns, "pd").await;
     assert_eq!(got["mode"], "disaggregated");
     assert_eq!(got["prefillReplicas"], json!({ "desired": 0 }));
     assert_eq!(got["decodeReplicas"], json!({ "desired": 2 }));
 
-    let reply = post(
+    post_created(
         server,
         None,
         &json!({ "name": "premade", "namespace": ns, "modelId": "llama-3.2-1b-instruct",
                  "modelSource": "premade", "premadeModel": "llama3.2:1b", "computeType": "cpu" }),
     )
     .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
-    let spec = serde_json::to_value(get_md(&client, &ns, "premade").await.expect("premade").spec)
-        .expect("spec");
+    let spec = spec_of(client, ns, "premade").await;
     assert_eq!(spec["image"], "ghcr.io/kaito-project/aikit/llama3.2:1b");
     assert_eq!(spec["model"]["source"], "custom");
     assert_eq!(spec["engine"]["type"], "llamacpp");
@@ -338,25 +321,18 @@ async fn cpu_disaggregated_and_premade_requests_keep_every_field() {
 
 #[tokio::test]
 async fn team_a_creates_in_its_namespace_and_sees_only_it() {
-    let server = &server(AuthMode::On);
-    let client = admin().await;
+    let server = &support::own_server(AuthMode::On);
+    let client = support::admin_client().await;
     let team = User::TEAM_NAMESPACE;
-    let other = namespace("dep-other").await;
-    create_md(
-        &client,
-        &other,
-        "hidden",
-        json!({ "model": { "id": "a/b" } }),
-    )
-    .await;
+    let other = support::namespace("dep-other").await;
+    create_minimal_md(&client, &other, "hidden").await;
 
-    let reply = post(
+    post_created(
         server,
         Some(User::TeamA),
         &body("alice-model", team, json!({})),
     )
     .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
     assert!(get_md(&client, team, "alice-model").await.is_some());
 
     let list = server
@@ -430,32 +406,18 @@ async fn team_a_creates_in_its_namespace_and_sees_only_it() {
 
 #[tokio::test]
 async fn list_is_newest_first_and_paginated() {
-    let server = &server(AuthMode::Off);
-    let client = admin().await;
-    let ns = namespace("dep-page").await;
+    let (server, client, ns) = &setup(AuthMode::Off, "dep-page").await;
     // Creation timestamps have one-second resolution: space the first three apart, then two
     // in the same second, which are ordered by name.
     for (i, name) in ["m-oldest", "b-middle", "z-newer"].iter().enumerate() {
         if i > 0 {
             tokio::time::sleep(Duration::from_millis(1100)).await;
         }
-        create_md(&client, &ns, name, json!({ "model": { "id": "a/b" } })).await;
+        create_minimal_md(client, ns, name).await;
     }
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    create_md(
-        &client,
-        &ns,
-        "y-newest",
-        json!({ "model": { "id": "a/b" } }),
-    )
-    .await;
-    create_md(
-        &client,
-        &ns,
-        "x-newest",
-        json!({ "model": { "id": "a/b" } }),
-    )
-    .await;
+    create_minimal_md(client, ns, "y-newest").await;
+    create_minimal_md(client, ns, "x-newest").await;
     let ordered = ["x-newest", "y-newest", "z-newer", "b-middle", "m-oldest"];
 
     let path = format!("/api/deployments?namespace={ns}");
@@ -514,42 +476,20 @@ async fn list_is_newest_first_and_paginated() {
         ("namespace=Not_Valid", "Invalid namespace"),
     ] {
         let reply = server.get(&format!("/api/deployments?{query}"), None).await;
-        assert_eq!(
-            reply.status,
-            StatusCode::BAD_REQUEST,
-            "{query}: {}",
-            reply.body
-        );
-        assert!(
-            reply.message().contains(fragment),
-            "{query}: {}",
-            reply.message()
-        );
+        reply.assert_error(StatusCode::BAD_REQUEST, fragment, query);
     }
 }
 
 #[tokio::test]
 async fn dry_run_and_preview_return_the_manifest_and_create_nothing() {
-    let server = &server(AuthMode::Off);
-    let client = admin().await;
-    let ns = namespace("dep-dry").await;
-    let request = body("dry", &ns, json!({ "provider": "no-such-provider" }));
+    let (server, client, ns) = &setup(AuthMode::Off, "dep-dry").await;
+    let request = body("dry", ns, json!({ "provider": "no-such-provider" }));
 
     let dry = server
-        .call(
-            Method::POST,
-            "/api/deployments?dryRun=true",
-            None,
-            Some(&request),
-        )
+        .post_json("/api/deployments?dryRun=true", None, &request)
         .await;
     let preview = server
-        .call(
-            Method::POST,
-            "/api/deployments/preview",
-            None,
-            Some(&request),
-        )
+        .post_json("/api/deployments/preview", None, &request)
         .await;
     for reply in [&dry, &preview] {
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
@@ -576,27 +516,21 @@ async fn dry_run_and_preview_return_the_manifest_and_create_nothing() {
         );
     }
     assert!(
-        get_md(&client, &ns, "dry").await.is_none(),
+        get_md(client, ns, "dry").await.is_none(),
         "a dry run created the object"
     );
 
     let reply = server
-        .call(
-            Method::POST,
-            "/api/deployments?dryRun=maybe",
-            None,
-            Some(&request),
-        )
+        .post_json("/api/deployments?dryRun=maybe", None, &request)
         .await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert!(reply.message().contains("dryRun"), "{}", reply.message());
     // Validation of the CRD applies to the preview as well.
     let reply = server
-        .call(
-            Method::POST,
+        .post_json(
             "/api/deployments/preview",
             None,
-            Some(&body("cpu-vllm", &ns, json!({ "resources": { "gpu": 0 } }))),
+            &body("cpu-vllm", ns, json!({ "resources": { "gpu": 0 } })),
         )
         .await;
     assert_eq!(
@@ -605,30 +539,27 @@ async fn dry_run_and_preview_return_the_manifest_and_create_nothing() {
         "{}",
         reply.body
     );
-    assert!(get_md(&client, &ns, "cpu-vllm").await.is_none());
+    assert!(get_md(client, ns, "cpu-vllm").await.is_none());
 }
 
 #[tokio::test]
 async fn patch_scales_and_delete_removes() {
-    let server = &server(AuthMode::Off);
-    let client = admin().await;
-    let ns = namespace("dep-scale").await;
-    let reply = post(
+    let (server, client, ns) = &setup(AuthMode::Off, "dep-scale").await;
+    post_created(
         server,
         None,
-        &body("scale-me", &ns, json!({ "replicas": 3 })),
+        &body("scale-me", ns, json!({ "replicas": 3 })),
     )
     .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
     let path = format!("/api/deployments/scale-me?namespace={ns}");
-    server.get_eventually(&path, None, "cached", |_| true).await;
+    cached(server, ns, "scale-me").await;
 
     let scaled = server
         .call(Method::PATCH, &path, None, Some(&json!({ "replicas": 0 })))
         .await;
     assert_eq!(scaled.status, StatusCode::OK, "{}", scaled.body);
     assert_eq!(scaled.body["name"], "scale-me");
-    let md = get_md(&client, &ns, "scale-me").await.expect("exists");
+    let md = get_md(client, ns, "scale-me").await.expect("exists");
     assert_eq!(md.spec.scaling.replicas, 0);
 
     for (patch, fragment) in [
@@ -642,20 +573,10 @@ async fn patch_scales_and_delete_removes() {
         (json!({ "replicas": 1, "image": "x" }), "unknown field"),
     ] {
         let reply = server.call(Method::PATCH, &path, None, Some(&patch)).await;
-        assert_eq!(
-            reply.status,
-            StatusCode::BAD_REQUEST,
-            "{patch}: {}",
-            reply.body
-        );
-        assert!(
-            reply.message().contains(fragment),
-            "{patch}: {}",
-            reply.message()
-        );
+        reply.assert_error(StatusCode::BAD_REQUEST, fragment, &patch);
     }
     assert_eq!(
-        get_md(&client, &ns, "scale-me")
+        get_md(client, ns, "scale-me")
             .await
             .expect("exists")
             .spec
@@ -683,7 +604,7 @@ async fn patch_scales_and_delete_removes() {
         deleted.body,
         json!({ "message": "Deployment deleted successfully" })
     );
-    assert!(get_md(&client, &ns, "scale-me").await.is_none());
+    assert!(get_md(client, ns, "scale-me").await.is_none());
     let again = server.call(Method::DELETE, &path, None, None).await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);
     assert_eq!(
@@ -702,8 +623,8 @@ async fn patch_scales_and_delete_removes() {
 
 #[tokio::test]
 async fn per_deployment_errors_are_clear() {
-    let server = &server(AuthMode::Off);
-    let ns = namespace("dep-errors").await;
+    let server = &support::own_server(AuthMode::Off);
+    let ns = support::namespace("dep-errors").await;
     for (path, status, fragment) in [
         (
             format!("/api/deployments/nobody?namespace={ns}"),
@@ -768,14 +689,12 @@ async fn labelled_pod(client: &Client, ns: &str, name: &str, deployment: &str) {
 
 #[tokio::test]
 async fn pods_and_log_errors_come_from_the_cache() {
-    let server = &server(AuthMode::Off);
-    let client = admin().await;
-    let ns = namespace("dep-logs").await;
-    create_md(&client, &ns, "llama", json!({ "model": { "id": "a/b" } })).await;
-    create_md(&client, &ns, "llama-2", json!({ "model": { "id": "a/b" } })).await;
-    labelled_pod(&client, &ns, "llama-pod-b", "llama").await;
-    labelled_pod(&client, &ns, "llama-pod-a", "llama").await;
-    labelled_pod(&client, &ns, "llama-2-pod", "llama-2").await;
+    let (server, client, ns) = &setup(AuthMode::Off, "dep-logs").await;
+    create_minimal_md(client, ns, "llama").await;
+    create_minimal_md(client, ns, "llama-2").await;
+    labelled_pod(client, ns, "llama-pod-b", "llama").await;
+    labelled_pod(client, ns, "llama-pod-a", "llama").await;
+    labelled_pod(client, ns, "llama-2-pod", "llama-2").await;
 
     let pods = server
         .get_eventually(
@@ -847,17 +766,7 @@ async fn pods_and_log_errors_come_from_the_cache() {
         ("&previous=1", "Invalid previous"),
     ] {
         let reply = logs(query.to_string()).await;
-        assert_eq!(
-            reply.status,
-            StatusCode::BAD_REQUEST,
-            "{query}: {}",
-            reply.body
-        );
-        assert!(
-            reply.message().contains(fragment),
-            "{query}: {}",
-            reply.message()
-        );
+        reply.assert_error(StatusCode::BAD_REQUEST, fragment, query);
     }
     let missing = server
         .get(
@@ -867,7 +776,7 @@ async fn pods_and_log_errors_come_from_the_cache() {
         .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.body);
     assert_eq!(missing.message(), "Deployment not found");
-    create_md(&client, &ns, "no-pods", json!({ "model": { "id": "a/b" } })).await;
+    create_minimal_md(client, ns, "no-pods").await;
     let none = server
         .get_eventually(
             &format!("/api/deployments/no-pods/logs?namespace={ns}"),
@@ -974,18 +883,9 @@ impl SseReader {
 
 #[tokio::test]
 async fn the_event_stream_sends_a_snapshot_then_changes_within_a_second() {
-    let server = &server(AuthMode::Off);
-    let client = admin().await;
-    let ns = namespace("dep-live").await;
-    create_md(&client, &ns, "first", json!({ "model": { "id": "a/b" } })).await;
-    server
-        .get_eventually(
-            &format!("/api/deployments/first?namespace={ns}"),
-            None,
-            "cached",
-            |_| true,
-        )
-        .await;
+    let (server, client, ns) = &setup(AuthMode::Off, "dep-live").await;
+    create_minimal_md(client, ns, "first").await;
+    cached(server, ns, "first").await;
 
     let mut stream = SseReader::open(
         server,
@@ -999,7 +899,7 @@ async fn the_event_stream_sends_a_snapshot_then_changes_within_a_second() {
 
     // A new deployment reaches the client within a second.
     let started = Instant::now();
-    create_md(&client, &ns, "second", json!({ "model": { "id": "a/b" } })).await;
+    create_minimal_md(client, ns, "second").await;
     let upsert = stream
         .wait_for("upsert", Duration::from_secs(1), |d| {
             d["deployment"]["name"] == "second"
@@ -1010,7 +910,7 @@ async fn the_event_stream_sends_a_snapshot_then_changes_within_a_second() {
     assert_eq!(upsert.data["deployment"]["phase"], "Pending");
 
     // A change of the spec, then a deletion.
-    let api: Api<ModelDeployment> = Api::namespaced(client.clone(), &ns);
+    let api: Api<ModelDeployment> = Api::namespaced(client.clone(), ns);
     api.patch(
         "first",
         &PatchParams::default(),
@@ -1037,14 +937,8 @@ async fn the_event_stream_sends_a_snapshot_then_changes_within_a_second() {
     assert_eq!(deleted.data, json!({ "namespace": ns, "name": "second" }));
 
     // Other namespaces stay out of a namespaced stream.
-    let elsewhere = namespace("dep-live-other").await;
-    create_md(
-        &client,
-        &elsewhere,
-        "foreign",
-        json!({ "model": { "id": "a/b" } }),
-    )
-    .await;
+    let elsewhere = support::namespace("dep-live-other").await;
+    create_minimal_md(client, &elsewhere, "foreign").await;
     let leaked = stream
         .wait_for("upsert", Duration::from_millis(700), |d| {
             d["deployment"]["name"] == "foreign"
@@ -1065,29 +959,17 @@ async fn the_event_stream_sends_a_snapshot_then_changes_within_a_second() {
 
 #[tokio::test]
 async fn team_a_streams_only_its_namespace() {
-    let server = &server(AuthMode::On);
-    let client = admin().await;
-    let other = namespace("dep-live-hidden").await;
+    let server = &support::own_server(AuthMode::On);
+    let client = support::admin_client().await;
+    let other = support::namespace("dep-live-hidden").await;
     let mut stream = SseReader::open(server, "/api/deployments/events", Some(User::TeamA)).await;
     let snapshot = stream.next(Duration::from_secs(5)).await.expect("snapshot");
     assert_eq!(snapshot.event, "snapshot");
     for d in snapshot.data["deployments"].as_array().expect("array") {
         assert_eq!(d["namespace"], User::TEAM_NAMESPACE);
     }
-    create_md(
-        &client,
-        &other,
-        "secret",
-        json!({ "model": { "id": "a/b" } }),
-    )
-    .await;
-    create_md(
-        &client,
-        User::TEAM_NAMESPACE,
-        "team-live",
-        json!({ "model": { "id": "a/b" } }),
-    )
-    .await;
+    create_minimal_md(&client, &other, "secret").await;
+    create_minimal_md(&client, User::TEAM_NAMESPACE, "team-live").await;
     let mut seen = Vec::new();
     while let Some(event) = stream.next(Duration::from_secs(2)).await {
         seen.push(

@@ -7,7 +7,6 @@ mod support;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use kubeairunway_testenv::{User, shared};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use support::{AuthMode, Server};
@@ -24,7 +23,7 @@ fn controller() {
                 .build()
                 .expect("runtime");
             runtime.block_on(async move {
-                let client = shared().client(User::Admin).await.expect("client");
+                let client = support::admin_client().await;
                 kubeairunway_api::crds::install(&client, Duration::from_secs(60))
                     .await
                     .expect("CRDs");
@@ -56,19 +55,11 @@ fn controller() {
 /// The binary's shared server, with an HTTP client of this test's own: connections pooled by a
 /// client shared across test runtimes die with the runtime that opened them.
 fn server(mode: AuthMode) -> Server {
-    let shared = support::server(mode);
-    Server {
-        base: shared.base.clone(),
-        http: reqwest::Client::builder()
-            .no_proxy()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .expect("http client"),
-    }
+    support::own_server(mode)
 }
 
 async fn namespace(prefix: &str) -> String {
-    shared().namespace(prefix).await.expect("namespace").name
+    support::namespace(prefix).await
 }
 
 fn request(name: &str, ns: &str, gpus: i64) -> Value {

@@ -12,7 +12,7 @@ use kubeairunway_server::Config;
 use kubeairunway_testenv::{User, shared};
 use reqwest::header::{self, HeaderMap};
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 use support::{AuthMode, Reply, Server};
 
 /// A configured cross-site origin for the CORS server.
@@ -33,15 +33,7 @@ fn port(server: &Server) -> u16 {
 }
 
 async fn send(req: reqwest::RequestBuilder) -> Reply {
-    let response = req.send().await.expect("request sent");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response.bytes().await.expect("body");
-    Reply {
-        status,
-        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        headers,
-    }
+    Reply::read(req.send().await.expect("request sent")).await
 }
 
 /// Asserts the error envelope `{"error":{"message","statusCode"}}` with `status`.

@@ -18,7 +18,6 @@ use kube::api::{DeleteParams, PostParams};
 use kubeairunway_api::{
     HelmChart, HelmRepo, InferenceProviderConfig, InferenceProviderConfigSpec, InstallationInfo,
 };
-use kubeairunway_server::Config;
 use kubeairunway_testenv::{Binaries, ChartRepo, ChartSource, User, shared, wait_until};
 use rand::Rng;
 use reqwest::{Method, StatusCode};
@@ -123,16 +122,7 @@ fn server_with(mode: AuthMode) -> &'static Server {
         AuthMode::On => &ON,
         AuthMode::Off => &OFF,
     };
-    cell.get_or_init(|| {
-        let mut config = Config::local("127.0.0.1:0".parse().expect("addr"), support::build_info());
-        config.auth_enabled = mode == AuthMode::On;
-        config.helm_path = helm_path();
-        let backend = match mode {
-            AuthMode::On => User::Backend,
-            AuthMode::Off => User::Admin,
-        };
-        support::start(config, backend)
-    })
+    cell.get_or_init(|| support::start_in_mode(mode, |c| c.helm_path = helm_path()))
 }
 
 fn server() -> &'static Server {
@@ -149,7 +139,7 @@ type ChartSpec<'a> = (&'a str, &'a str, &'a str, bool);
 /// Registers an InferenceProviderConfig `name` whose installation adds `repo_url` as `itest`
 /// and installs `charts`.
 async fn register(name: &str, repo_url: &str, charts: &[ChartSpec<'_>]) {
-    let client = shared().client(User::Admin).await.expect("client");
+    let client = support::admin_client().await;
     let ipc = InferenceProviderConfig::new(
         name,
         InferenceProviderConfigSpec {
@@ -187,25 +177,47 @@ async fn register(name: &str, repo_url: &str, charts: &[ChartSpec<'_>]) {
         .expect("register the provider");
 }
 
+/// A fresh namespace `prefix-…` and a provider `prefix-…` registered with [`repo`], whose
+/// installation installs `charts` (`(release, chart)`) into that existing namespace.
+async fn provider_in_new_namespace(prefix: &str, charts: &[(&str, &str)]) -> (String, String) {
+    let id = format!("{prefix}-{}", suffix());
+    let ns = support::namespace(prefix).await;
+    let specs: Vec<ChartSpec<'_>> = charts
+        .iter()
+        .map(|&(release, chart)| (release, chart, ns.as_str(), false))
+        .collect();
+    register(&id, &repo().url(), &specs).await;
+    (id, ns)
+}
+
 async fn unregister(name: &str) {
-    let client = shared().client(User::Admin).await.expect("client");
+    let client = support::admin_client().await;
     let _ = Api::<InferenceProviderConfig>::all(client)
         .delete(name, &DeleteParams::default())
         .await;
 }
 
-/// `helm <args>` as the admin, from a Helm home of the test's own.
-fn helm_cli(args: &[&str]) -> (bool, String, String) {
+/// `helm <args>` as the admin, from a Helm home of the test's own, not started yet.
+fn helm_command<I, S>(args: I) -> std::process::Command
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
     // One fixed directory (not per run): these commands store nothing worth keeping.
     let home = std::env::temp_dir().join("kubeairunway-itest-helm");
-    let output = std::process::Command::new(helm_path())
+    let mut command = std::process::Command::new(helm_path());
+    command
         .args(args)
         .env("KUBECONFIG", shared().info().kubeconfig_path())
         .env("HELM_CACHE_HOME", home.join("cache"))
         .env("HELM_CONFIG_HOME", home.join("config"))
-        .env("HELM_DATA_HOME", home.join("data"))
-        .output()
-        .expect("helm runs");
+        .env("HELM_DATA_HOME", home.join("data"));
+    command
+}
+
+/// Runs `helm <args>` (see [`helm_command`]): (success, stdout, stderr).
+fn helm_cli(args: &[&str]) -> (bool, String, String) {
+    let output = helm_command(args).output().expect("helm runs");
     (
         output.status.success(),
         String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -217,17 +229,21 @@ fn helm_path() -> PathBuf {
     Binaries::from_env().tool("helm").expect("helm built")
 }
 
-/// Releases of `namespace` in every state (`helm list --all -o json`).
-fn releases(namespace: &str) -> Vec<Value> {
-    let (ok, out, err) = helm_cli(&["list", "--all", "--namespace", namespace, "-o", "json"]);
-    assert!(ok, "helm list: {err}");
+/// `helm list <filter> --namespace <namespace> -o json`.
+fn helm_list(filter: &str, namespace: &str) -> Vec<Value> {
+    let (ok, out, err) = helm_cli(&["list", filter, "--namespace", namespace, "-o", "json"]);
+    assert!(ok, "helm list {filter}: {err}");
     serde_json::from_str(&out).expect("helm list JSON")
 }
 
+/// Releases of `namespace` in every state (`helm list --all -o json`).
+fn releases(namespace: &str) -> Vec<Value> {
+    helm_list("--all", namespace)
+}
+
+/// Releases of `namespace` in a pending state (`helm list --pending -o json`).
 fn pending(namespace: &str) -> Vec<Value> {
-    let (ok, out, err) = helm_cli(&["list", "--pending", "--namespace", namespace, "-o", "json"]);
-    assert!(ok, "helm list --pending: {err}");
-    serde_json::from_str(&out).expect("helm list JSON")
+    helm_list("--pending", namespace)
 }
 
 fn step_names(results: &Value) -> Vec<String> {
@@ -248,8 +264,53 @@ fn result_of<'a>(body: &'a Value, step: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no result for {step} in {body}"))
 }
 
-async fn post(s: &Server, path: &str, as_user: Option<User>, body: Option<&Value>) -> Reply {
-    s.call(Method::POST, path, as_user, body).await
+/// `POST /api/installation/providers/{id}/{action}` (`action` may end in a query) as
+/// `as_user`, with an optional JSON body.
+async fn provider_post_as(
+    s: &Server,
+    id: &str,
+    action: &str,
+    as_user: Option<User>,
+    body: Option<&Value>,
+) -> Reply {
+    let path = format!("/api/installation/providers/{id}/{action}");
+    s.call(Method::POST, &path, as_user, body).await
+}
+
+/// `POST /api/installation/providers/{id}/{action}` anonymously and without a body.
+async fn provider_post(s: &Server, id: &str, action: &str) -> Reply {
+    provider_post_as(s, id, action, None, None).await
+}
+
+/// `POST /api/installation/gpu-operator/install` anonymously.
+async fn install_gpu_operator(s: &Server) -> Reply {
+    s.call(
+        Method::POST,
+        "/api/installation/gpu-operator/install",
+        None,
+        None,
+    )
+    .await
+}
+
+/// `GET /api/installation/providers/{id}/status` once the provider is in the server's cache.
+async fn provider_status(s: &Server, id: &str) -> Value {
+    s.get_eventually(
+        &format!("/api/installation/providers/{id}/status"),
+        None,
+        "the provider in the cache",
+        |_| true,
+    )
+    .await
+}
+
+/// Starts `action` (e.g. `install?async=true`) as an asynchronous job: asserts 202 and returns
+/// the reply and the job id.
+async fn start_job(s: &Server, id: &str, action: &str) -> (Reply, String) {
+    let reply = provider_post(s, id, action).await;
+    reply.expect_status(StatusCode::ACCEPTED, action);
+    let job_id = reply.body["jobId"].as_str().expect("jobId").to_string();
+    (reply, job_id)
 }
 
 /// Waits until job `id` finished and returns it.
@@ -268,25 +329,17 @@ async fn finished_job(s: &Server, id: &str, as_user: Option<User>) -> Value {
 }
 
 async fn configmap_exists(namespace: &str, name: &str) -> bool {
-    let client = shared().client(User::Admin).await.expect("client");
-    Api::<ConfigMap>::namespaced(client, namespace)
-        .get_opt(name)
-        .await
-        .expect("read ConfigMap")
-        .is_some()
+    let configmaps = Api::<ConfigMap>::namespaced(support::admin_client().await, namespace);
+    support::get_or_none(&configmaps, name).await.is_some()
 }
 
 async fn crd_exists(name: &str) -> bool {
-    let client = shared().client(User::Admin).await.expect("client");
-    Api::<CustomResourceDefinition>::all(client)
-        .get_opt(name)
-        .await
-        .expect("read CRD")
-        .is_some()
+    let crds = Api::<CustomResourceDefinition>::all(support::admin_client().await);
+    support::get_or_none(&crds, name).await.is_some()
 }
 
 async fn delete_namespace(name: &str) {
-    let client = shared().client(User::Admin).await.expect("client");
+    let client = support::admin_client().await;
     let _ = Api::<Namespace>::all(client)
         .delete(name, &DeleteParams::default())
         .await;
@@ -361,9 +414,10 @@ async fn install_creates_the_release_and_its_resources_then_uninstall_and_crd_re
     .await;
 
     let started = Instant::now();
-    let reply = post(
+    let reply = provider_post_as(
         s,
-        &format!("/api/installation/providers/{id}/install"),
+        &id,
+        "install",
         None,
         Some(&json!({ "values": { "demo-operator": { "greeting": "bonjour" } } })),
     )
@@ -400,7 +454,7 @@ async fn install_creates_the_release_and_its_resources_then_uninstall_and_crd_re
     assert_eq!(list[0]["name"], "demo-operator");
     assert_eq!(list[0]["status"], "deployed");
     assert_eq!(list[0]["chart"], "demo-0.2.0");
-    let client = shared().client(User::Admin).await.expect("client");
+    let client = support::admin_client().await;
     let cm = Api::<ConfigMap>::namespaced(client.clone(), &ns)
         .get("demo-operator-config")
         .await
@@ -433,14 +487,7 @@ async fn install_creates_the_release_and_its_resources_then_uninstall_and_crd_re
     }
 
     // The status endpoint shows the release (the provider itself never reported ready here).
-    let status = s
-        .get_eventually(
-            &format!("/api/installation/providers/{id}/status"),
-            None,
-            "the provider in the cache",
-            |_| true,
-        )
-        .await;
+    let status = provider_status(s, &id).await;
     assert_eq!(status["providerId"], id.as_str());
     assert_eq!(status["installed"], false);
     assert_eq!(
@@ -466,24 +513,12 @@ async fn install_creates_the_release_and_its_resources_then_uninstall_and_crd_re
     assert_eq!(commands.body["steps"][0]["title"], "Install");
 
     // Installing again upgrades the release (revision 2).
-    let again = post(
-        s,
-        &format!("/api/installation/providers/{id}/install"),
-        None,
-        None,
-    )
-    .await;
+    let again = provider_post(s, &id, "install").await;
     assert_eq!(again.status, StatusCode::OK, "{}", again.body);
     assert_eq!(releases(&ns)[0]["revision"], "2");
 
     // Uninstall removes the release and its resources, but Helm keeps the CRD.
-    let reply = post(
-        s,
-        &format!("/api/installation/providers/{id}/uninstall"),
-        None,
-        None,
-    )
-    .await;
+    let reply = provider_post(s, &id, "uninstall").await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     assert_eq!(reply.body["success"], true);
     assert_eq!(
@@ -499,13 +534,7 @@ async fn install_creates_the_release_and_its_resources_then_uninstall_and_crd_re
     assert!(crd_exists(DEMO_CRD).await, "helm uninstall leaves CRDs");
 
     // Uninstalling what is not installed succeeds and says so.
-    let reply = post(
-        s,
-        &format!("/api/installation/providers/{id}/uninstall"),
-        None,
-        None,
-    )
-    .await;
+    let reply = provider_post(s, &id, "uninstall").await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     assert!(
         result_of(&reply.body, "uninstall-demo-operator")["output"]
@@ -515,13 +544,7 @@ async fn install_creates_the_release_and_its_resources_then_uninstall_and_crd_re
     );
 
     // uninstall-crds removes the chart's CRD and then the provider config.
-    let reply = post(
-        s,
-        &format!("/api/installation/providers/{id}/uninstall-crds"),
-        None,
-        None,
-    )
-    .await;
+    let reply = provider_post(s, &id, "uninstall-crds").await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     assert_eq!(reply.body["success"], true);
     assert_eq!(reply.body["removedCrds"], json!([DEMO_CRD]));
@@ -536,22 +559,12 @@ async fn install_creates_the_release_and_its_resources_then_uninstall_and_crd_re
         ]
     );
     assert!(!crd_exists(DEMO_CRD).await, "the CRD is gone");
-    let client = shared().client(User::Admin).await.expect("client");
+    let configs = Api::<InferenceProviderConfig>::all(support::admin_client().await);
     assert!(
-        Api::<InferenceProviderConfig>::all(client)
-            .get_opt(&id)
-            .await
-            .expect("read")
-            .is_none(),
+        support::get_or_none(&configs, &id).await.is_none(),
         "the provider config is gone"
     );
-    let gone = post(
-        s,
-        &format!("/api/installation/providers/{id}/install"),
-        None,
-        None,
-    )
-    .await;
+    let gone = provider_post(s, &id, "install").await;
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
     assert_eq!(gone.message(), format!("Provider not found: {id}"));
     delete_namespace(&ns).await;
@@ -560,28 +573,10 @@ async fn install_creates_the_release_and_its_resources_then_uninstall_and_crd_re
 #[tokio::test]
 async fn a_failing_chart_names_the_failing_step_with_its_stderr() {
     let s = server();
-    let id = format!("itest-broken-{}", suffix());
-    let ns = shared().namespace("itest-broken").await.expect("ns").name;
-    register(
-        &id,
-        &repo().url(),
-        &[("broken", "itest/broken", &ns, false)],
-    )
-    .await;
+    let (id, ns) = provider_in_new_namespace("itest-broken", &[("broken", "itest/broken")]).await;
 
-    let reply = post(
-        s,
-        &format!("/api/installation/providers/{id}/install"),
-        None,
-        None,
-    )
-    .await;
-    assert_eq!(
-        reply.status,
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "{}",
-        reply.body
-    );
+    let reply = provider_post(s, &id, "install").await;
+    reply.expect_status(StatusCode::INTERNAL_SERVER_ERROR, "install");
     let message = reply.message();
     assert!(
         message.starts_with("Installation failed at step \"install-broken\": "),
@@ -611,26 +606,13 @@ async fn a_failing_chart_names_the_failing_step_with_its_stderr() {
 #[tokio::test]
 async fn a_hanging_install_is_killed_at_the_timeout_and_leaves_no_pending_release() {
     let s = server();
-    let id = format!("itest-hang-{}", suffix());
-    let ns = shared().namespace("itest-hang").await.expect("ns").name;
-    register(&id, &repo().url(), &[("hang", "itest/hang", &ns, false)]).await;
+    let (id, ns) = provider_in_new_namespace("itest-hang", &[("hang", "itest/hang")]).await;
 
     let started = Instant::now();
-    let reply = post(
-        s,
-        &format!("/api/installation/providers/{id}/install?timeoutSeconds=4"),
-        None,
-        None,
-    )
-    .await;
+    let reply = provider_post(s, &id, "install?timeoutSeconds=4").await;
     let took = started.elapsed();
     eprintln!("hanging install answered after {took:?}");
-    assert_eq!(
-        reply.status,
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "{}",
-        reply.body
-    );
+    reply.expect_status(StatusCode::INTERNAL_SERVER_ERROR, "hanging install");
     assert!(
         took >= Duration::from_secs(4) && took < Duration::from_secs(20),
         "{took:?}"
@@ -675,35 +657,21 @@ async fn a_hanging_install_is_killed_at_the_timeout_and_leaves_no_pending_releas
 async fn a_release_left_pending_by_an_interrupted_helm_is_recovered_before_installing() {
     let s = server();
     let id = format!("itest-recover-{}", suffix());
-    let ns = shared().namespace("itest-recover").await.expect("ns").name;
+    let ns = support::namespace("itest-recover").await;
     // Someone's Helm died during an install: the release is stuck in pending-install.
     let chart_url = format!("{}/hang-0.1.0.tgz", repo().url());
-    let mut child = std::process::Command::new(helm_path())
-        .args([
-            "upgrade",
-            "--install",
-            "--namespace",
-            &ns,
-            "stuck",
-            &chart_url,
-        ])
-        .env("KUBECONFIG", shared().info().kubeconfig_path())
-        .env(
-            "HELM_CACHE_HOME",
-            std::env::temp_dir().join("kubeairunway-itest-helm/cache"),
-        )
-        .env(
-            "HELM_CONFIG_HOME",
-            std::env::temp_dir().join("kubeairunway-itest-helm/config"),
-        )
-        .env(
-            "HELM_DATA_HOME",
-            std::env::temp_dir().join("kubeairunway-itest-helm/data"),
-        )
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("helm starts");
+    let mut child = helm_command([
+        "upgrade",
+        "--install",
+        "--namespace",
+        &ns,
+        "stuck",
+        &chart_url,
+    ])
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null())
+    .spawn()
+    .expect("helm starts");
     wait_until("a pending release", Duration::from_secs(30), || {
         let ns = ns.clone();
         async move { Ok(((!pending(&ns).is_empty()).then_some(()), String::new())) }
@@ -715,13 +683,7 @@ async fn a_release_left_pending_by_an_interrupted_helm_is_recovered_before_insta
     assert_eq!(pending(&ns)[0]["status"], "pending-install");
 
     register(&id, &repo().url(), &[("stuck", "itest/plain", &ns, false)]).await;
-    let reply = post(
-        s,
-        &format!("/api/installation/providers/{id}/install"),
-        None,
-        None,
-    )
-    .await;
+    let reply = provider_post(s, &id, "install").await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     assert_eq!(
         step_names(&reply.body["results"]),
@@ -748,21 +710,16 @@ async fn a_release_left_pending_by_an_interrupted_helm_is_recovered_before_insta
 #[tokio::test]
 async fn uninstall_runs_every_step_and_fails_when_one_fails() {
     let s = server();
-    let id = format!("itest-uninst-{}", suffix());
-    let ns = shared().namespace("itest-uninst").await.expect("ns").name;
-    register(
-        &id,
-        &repo().url(),
-        &[
-            ("first", "itest/plain", &ns, false),
-            ("second", "itest/plain", &ns, false),
-        ],
+    let (id, ns) = provider_in_new_namespace(
+        "itest-uninst",
+        &[("first", "itest/plain"), ("second", "itest/plain")],
     )
     .await;
     // The second release gets a pre-delete hook that cannot be created.
-    let reply = post(
+    let reply = provider_post_as(
         s,
-        &format!("/api/installation/providers/{id}/install"),
+        &id,
+        "install",
         None,
         Some(&json!({ "values": { "second": { "failUninstall": true } } })),
     )
@@ -770,19 +727,8 @@ async fn uninstall_runs_every_step_and_fails_when_one_fails() {
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     assert_eq!(releases(&ns).len(), 2);
 
-    let reply = post(
-        s,
-        &format!("/api/installation/providers/{id}/uninstall"),
-        None,
-        None,
-    )
-    .await;
-    assert_eq!(
-        reply.status,
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "{}",
-        reply.body
-    );
+    let reply = provider_post(s, &id, "uninstall").await;
+    reply.expect_status(StatusCode::INTERNAL_SERVER_ERROR, "uninstall");
     assert_eq!(reply.body["success"], false);
     // Reverse order, and the failure of the first step does not stop the second.
     assert_eq!(
@@ -819,19 +765,9 @@ async fn uninstall_runs_every_step_and_fails_when_one_fails() {
 #[tokio::test]
 async fn a_second_job_for_the_same_provider_is_refused_with_the_running_job() {
     let s = server();
-    let id = format!("itest-busy-{}", suffix());
-    let ns = shared().namespace("itest-busy").await.expect("ns").name;
-    register(&id, &repo().url(), &[("busy", "itest/hang", &ns, false)]).await;
+    let (id, ns) = provider_in_new_namespace("itest-busy", &[("busy", "itest/hang")]).await;
 
-    let first = post(
-        s,
-        &format!("/api/installation/providers/{id}/install?async=true&timeoutSeconds=5"),
-        None,
-        None,
-    )
-    .await;
-    assert_eq!(first.status, StatusCode::ACCEPTED, "{}", first.body);
-    let job_id = first.body["jobId"].as_str().expect("jobId").to_string();
+    let (first, job_id) = start_job(s, &id, "install?async=true&timeoutSeconds=5").await;
     assert_eq!(
         first.headers[reqwest::header::LOCATION],
         format!("/api/jobs/{job_id}").as_str()
@@ -842,25 +778,16 @@ async fn a_second_job_for_the_same_provider_is_refused_with_the_running_job() {
         format!("/api/jobs/{job_id}/events")
     );
 
-    let install_path = format!("/api/installation/providers/{id}/install");
-    let uninstall_path = format!("/api/installation/providers/{id}/uninstall");
     let (second, uninstall) = tokio::join!(
-        post(s, &install_path, None, None),
-        post(s, &uninstall_path, None, None),
+        provider_post(s, &id, "install"),
+        provider_post(s, &id, "uninstall"),
     );
     for reply in [&second, &uninstall] {
         assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.body);
         assert_eq!(reply.body["error"]["jobId"], job_id.as_str());
         assert!(reply.message().contains(&job_id), "{}", reply.message());
     }
-    let status = s
-        .get_eventually(
-            &format!("/api/installation/providers/{id}/status"),
-            None,
-            "the provider in the cache",
-            |_| true,
-        )
-        .await;
+    let status = provider_status(s, &id).await;
     assert_eq!(status["activeJob"]["jobId"], job_id.as_str());
     let listed = s.get(&format!("/api/jobs?target={id}"), None).await;
     assert_eq!(listed.body["jobs"][0]["jobId"], job_id.as_str());
@@ -868,13 +795,7 @@ async fn a_second_job_for_the_same_provider_is_refused_with_the_running_job() {
     let job = finished_job(s, &job_id, None).await;
     assert_eq!(job["state"], "failed");
     // Once it finished, the provider is free again.
-    let reply = post(
-        s,
-        &format!("/api/installation/providers/{id}/uninstall"),
-        None,
-        None,
-    )
-    .await;
+    let reply = provider_post(s, &id, "uninstall").await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     assert!(pending(&ns).is_empty());
     unregister(&id).await;
@@ -883,24 +804,9 @@ async fn a_second_job_for_the_same_provider_is_refused_with_the_running_job() {
 #[tokio::test]
 async fn async_jobs_stream_each_step_with_its_output_over_sse() {
     let s = server();
-    let id = format!("itest-sse-{}", suffix());
-    let ns = shared().namespace("itest-sse").await.expect("ns").name;
-    register(
-        &id,
-        &repo().url(),
-        &[("streamed", "itest/plain", &ns, false)],
-    )
-    .await;
+    let (id, ns) = provider_in_new_namespace("itest-sse", &[("streamed", "itest/plain")]).await;
 
-    let reply = post(
-        s,
-        &format!("/api/installation/providers/{id}/install?async=true"),
-        None,
-        None,
-    )
-    .await;
-    assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.body);
-    let job_id = reply.body["jobId"].as_str().expect("jobId").to_string();
+    let (_, job_id) = start_job(s, &id, "install?async=true").await;
     let events = read_events(s, &job_id).await;
     assert_eq!(events[0].event, "snapshot", "{events:?}");
     let end = events.last().expect("end");
@@ -937,15 +843,7 @@ async fn async_jobs_stream_each_step_with_its_output_over_sse() {
     // A job that takes a while: its steps arrive live, line by line.
     let id2 = format!("itest-sse-hang-{}", suffix());
     register(&id2, &repo().url(), &[("slow", "itest/hang", &ns, false)]).await;
-    let reply = post(
-        s,
-        &format!("/api/installation/providers/{id2}/install?async=true&timeoutSeconds=4"),
-        None,
-        None,
-    )
-    .await;
-    assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.body);
-    let job_id = reply.body["jobId"].as_str().expect("jobId").to_string();
+    let (_, job_id) = start_job(s, &id2, "install?async=true&timeoutSeconds=4").await;
     let events = read_events(s, &job_id).await;
     let names: Vec<&str> = events.iter().map(|e| e.event.as_str()).collect();
     assert_eq!(names.first(), Some(&"snapshot"));
@@ -990,7 +888,7 @@ async fn values_that_could_inject_options_are_refused_before_anything_runs() {
     let s = server();
     // A repository of its own, to prove that nothing fetched from it.
     let own_repo = ChartRepo::start(&charts()).expect("chart repository");
-    let ns = shared().namespace("itest-inject").await.expect("ns").name;
+    let ns = support::namespace("itest-inject").await;
     let cases: [(&str, ChartSpec<'_>, &str); 3] = [
         (
             "chart",
@@ -1008,24 +906,8 @@ async fn values_that_could_inject_options_are_refused_before_anything_runs() {
     for (what, chart, expected) in cases {
         let id = format!("itest-inject-{what}-{}", suffix());
         register(&id, &own_repo.url(), &[chart]).await;
-        let reply = post(
-            s,
-            &format!("/api/installation/providers/{id}/install"),
-            None,
-            None,
-        )
-        .await;
-        assert_eq!(
-            reply.status,
-            StatusCode::BAD_REQUEST,
-            "{what}: {}",
-            reply.body
-        );
-        assert!(
-            reply.message().contains(expected),
-            "{what}: {}",
-            reply.message()
-        );
+        let reply = provider_post(s, &id, "install").await;
+        reply.assert_error(StatusCode::BAD_REQUEST, expected, what);
         ids.push(id);
     }
     // Values: a key that looks like an option, and a release that does not exist.
@@ -1036,34 +918,12 @@ async fn values_that_could_inject_options_are_refused_before_anything_runs() {
         json!({ "values": { "other": { "a": 1 } } }),
         json!({ "unknown": true }),
     ] {
-        let reply = post(
-            s,
-            &format!("/api/installation/providers/{id}/install"),
-            None,
-            Some(&body),
-        )
-        .await;
-        assert_eq!(
-            reply.status,
-            StatusCode::BAD_REQUEST,
-            "{body}: {}",
-            reply.body
-        );
+        let reply = provider_post_as(s, &id, "install", None, Some(&body)).await;
+        reply.expect_status(StatusCode::BAD_REQUEST, &body);
     }
     for query in ["timeoutSeconds=0", "timeoutSeconds=-1", "async=maybe"] {
-        let reply = post(
-            s,
-            &format!("/api/installation/providers/{id}/install?{query}"),
-            None,
-            None,
-        )
-        .await;
-        assert_eq!(
-            reply.status,
-            StatusCode::BAD_REQUEST,
-            "{query}: {}",
-            reply.body
-        );
+        let reply = provider_post(s, &id, &format!("install?{query}")).await;
+        reply.expect_status(StatusCode::BAD_REQUEST, query);
     }
     ids.push(id);
     // Nothing ran: no job, no repository request, no release.
@@ -1078,7 +938,7 @@ async fn values_that_could_inject_options_are_refused_before_anything_runs() {
 
 #[tokio::test]
 async fn without_helm_the_status_says_so_and_installs_answer_400() {
-    let mut config = Config::local("127.0.0.1:0".parse().expect("addr"), support::build_info());
+    let mut config = support::config(AuthMode::Off);
     config.helm_path = "/nonexistent/kubeairunway-test/helm".into();
     let s = support::start(config, User::Admin);
     let status = s.get("/api/installation/helm/status", None).await;
@@ -1095,13 +955,7 @@ async fn without_helm_the_status_says_so_and_installs_answer_400() {
     )
     .await;
     for action in ["install", "uninstall"] {
-        let reply = post(
-            &s,
-            &format!("/api/installation/providers/{id}/{action}"),
-            None,
-            None,
-        )
-        .await;
+        let reply = provider_post(&s, &id, action).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
         let message = reply.message();
         assert!(
@@ -1110,7 +964,7 @@ async fn without_helm_the_status_says_so_and_installs_answer_400() {
         );
         assert!(message.ends_with("Please install Helm or use the manual installation commands."));
     }
-    let reply = post(&s, "/api/installation/gpu-operator/install", None, None).await;
+    let reply = install_gpu_operator(&s).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
 
     // The real Helm is found and reports its version.
@@ -1128,19 +982,16 @@ async fn without_helm_the_status_says_so_and_installs_answer_400() {
 #[tokio::test]
 async fn with_auth_a_read_only_user_cannot_install_and_helm_acts_as_the_caller() {
     let s = server_with(AuthMode::On);
-    let id = format!("itest-auth-{}", suffix());
-    let ns = shared().namespace("itest-auth").await.expect("ns").name;
-    register(&id, &repo().url(), &[("mine", "itest/plain", &ns, false)]).await;
-    let install = format!("/api/installation/providers/{id}/install");
+    let (id, ns) = provider_in_new_namespace("itest-auth", &[("mine", "itest/plain")]).await;
 
-    let anonymous = post(s, &install, None, None).await;
+    let anonymous = provider_post(s, &id, "install").await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
-    let viewer = post(s, &install, Some(User::Viewer), None).await;
+    let viewer = provider_post_as(s, &id, "install", Some(User::Viewer), None).await;
     assert_eq!(viewer.status, StatusCode::FORBIDDEN, "{}", viewer.body);
     assert!(viewer.message().contains("secrets"), "{}", viewer.message());
     assert!(releases(&ns).is_empty());
 
-    let admin = post(s, &install, Some(User::Admin), None).await;
+    let admin = provider_post_as(s, &id, "install", Some(User::Admin), None).await;
     assert_eq!(admin.status, StatusCode::OK, "{}", admin.body);
     // The API server's audit log names the person, not the backend.
     let event = wait_until("the audit event", Duration::from_secs(10), || {
@@ -1173,21 +1024,9 @@ async fn with_auth_a_read_only_user_cannot_install_and_helm_acts_as_the_caller()
         .get(&format!("/api/jobs/{job_id}"), Some(User::Admin))
         .await;
     assert_eq!(read.status, StatusCode::OK);
-    let uninstall = post(
-        s,
-        &format!("/api/installation/providers/{id}/uninstall"),
-        Some(User::Viewer),
-        None,
-    )
-    .await;
+    let uninstall = provider_post_as(s, &id, "uninstall", Some(User::Viewer), None).await;
     assert_eq!(uninstall.status, StatusCode::FORBIDDEN);
-    let uninstall = post(
-        s,
-        &format!("/api/installation/providers/{id}/uninstall"),
-        Some(User::Admin),
-        None,
-    )
-    .await;
+    let uninstall = provider_post_as(s, &id, "uninstall", Some(User::Admin), None).await;
     assert_eq!(uninstall.status, StatusCode::OK, "{}", uninstall.body);
     unregister(&id).await;
 }
@@ -1217,7 +1056,7 @@ async fn gpu_operator_status_counts_gpus_and_an_installed_operator_is_not_reinst
     );
 
     // An operator that runs: its CRD and a running pod in gpu-operator.
-    let client = shared().client(User::Admin).await.expect("client");
+    let client = support::admin_client().await;
     let crd: CustomResourceDefinition = serde_json::from_value(json!({
         "metadata": { "name": "clusterpolicies.nvidia.com" },
         "spec": { "group": "nvidia.com", "scope": "Cluster",
@@ -1277,7 +1116,7 @@ async fn gpu_operator_status_counts_gpus_and_an_installed_operator_is_not_reinst
     assert_eq!(installed["crdFound"], true);
     assert_eq!(installed["operatorRunning"], true);
 
-    let reply = post(s, "/api/installation/gpu-operator/install", None, None).await;
+    let reply = install_gpu_operator(s).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     assert_eq!(reply.body["alreadyInstalled"], true);
     assert_eq!(

@@ -6,7 +6,6 @@
 mod support;
 
 use std::sync::OnceLock;
-use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Secret;
 use kube::Client;
@@ -37,15 +36,8 @@ fn server(mode: AuthMode) -> Server {
         AuthMode::On => &ON,
         AuthMode::Off => &OFF,
     };
-    let shared = cell.get_or_init(|| start_server(hub().url(), mode));
-    Server {
-        base: shared.base.clone(),
-        http: reqwest::Client::builder()
-            .no_proxy()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .expect("http client"),
-    }
+    cell.get_or_init(|| start_server(hub().url(), mode))
+        .with_own_client()
 }
 
 async fn get_with_token(server: &Server, path: &str, hf_token: Option<&str>) -> Reply {
@@ -53,15 +45,7 @@ async fn get_with_token(server: &Server, path: &str, hf_token: Option<&str>) -> 
     if let Some(t) = hf_token {
         req = req.header("X-HF-Token", t);
     }
-    let resp = req.send().await.expect("request");
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = resp.bytes().await.expect("body");
-    Reply {
-        status,
-        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        headers,
-    }
+    Reply::read(req.send().await.expect("request")).await
 }
 
 fn ids(models: &Value) -> Vec<String> {
@@ -366,17 +350,7 @@ async fn the_plan_endpoint_validates_its_parameters() {
         ("/api/models/..%2Fsecrets/gguf-files", "Invalid model id"),
     ] {
         let reply = s.get(path, None).await;
-        assert_eq!(
-            reply.status,
-            StatusCode::BAD_REQUEST,
-            "{path}: {}",
-            reply.body
-        );
-        assert!(
-            reply.message().contains(needle),
-            "{path}: {}",
-            reply.message()
-        );
+        reply.assert_error(StatusCode::BAD_REQUEST, needle, path);
     }
     let missing = s.get("/api/models/nobody/nothing/plan", None).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.body);
@@ -600,14 +574,15 @@ async fn oauth_round_trip_with_pkce_bound_to_the_starting_client() {
 }
 
 async fn admin() -> Client {
-    shared().client(User::Admin).await.expect("admin client")
+    support::admin_client().await
 }
 
 async fn secret_in(client: &Client, ns: &str) -> Option<Secret> {
-    Api::<Secret>::namespaced(client.clone(), ns)
-        .get_opt("hf-token-secret")
-        .await
-        .expect("read secret")
+    support::get_or_none(
+        &Api::<Secret>::namespaced(client.clone(), ns),
+        "hf-token-secret",
+    )
+    .await
 }
 
 #[tokio::test]

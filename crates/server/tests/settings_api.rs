@@ -15,14 +15,7 @@ use support::{AuthMode, Server};
 /// The shared server of `mode`, reached with an HTTP client of this test's own: pooled
 /// connections must not outlive the Tokio runtime of the test that opened them.
 fn server(mode: AuthMode) -> Server {
-    Server {
-        base: support::server(mode).base.clone(),
-        http: reqwest::Client::builder()
-            .no_proxy()
-            .timeout(std::time::Duration::from_secs(30))
-            .build()
-            .expect("http client"),
-    }
+    support::own_server(mode)
 }
 
 const NAMESPACE: &str = "kubeairunway-system";
@@ -280,17 +273,7 @@ async fn invalid_updates_are_rejected_with_400() {
             let reply = server(mode)
                 .call(Method::PUT, "/api/settings", user, Some(body))
                 .await;
-            assert_eq!(
-                reply.status,
-                StatusCode::BAD_REQUEST,
-                "{body}: {}",
-                reply.body
-            );
-            assert!(
-                reply.message().contains(expected),
-                "{body}: {}",
-                reply.message()
-            );
+            reply.assert_error(StatusCode::BAD_REQUEST, expected, body);
         }
         let malformed = server(mode)
             .request(Method::PUT, "/api/settings", user)

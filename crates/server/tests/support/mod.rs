@@ -4,9 +4,12 @@
 
 #![allow(dead_code)]
 
+use std::fmt::Display;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use kube::api::Api;
+use kube::{Client, Resource};
 use kubeairunway_server::{BuildInfo, Config, KubeAccess};
 use kubeairunway_testenv::{User, shared, wait_until};
 use reqwest::{Method, StatusCode};
@@ -46,32 +49,50 @@ pub fn server(mode: AuthMode) -> &'static Server {
         AuthMode::On => &ON,
         AuthMode::Off => &OFF,
     };
-    cell.get_or_init(|| {
-        let mut config = Config::local("127.0.0.1:0".parse().expect("addr"), build_info());
-        config.auth_enabled = mode == AuthMode::On;
-        let backend = match mode {
-            AuthMode::On => User::Backend,
-            AuthMode::Off => User::Admin,
-        };
-        start(config, backend)
-    })
+    cell.get_or_init(|| start_in_mode(mode, |_| {}))
+}
+
+/// The configuration of a server with auth as `mode` says, on an ephemeral loopback port.
+pub fn config(mode: AuthMode) -> Config {
+    let mut config = Config::local("127.0.0.1:0".parse().expect("addr"), build_info());
+    config.auth_enabled = mode == AuthMode::On;
+    config
+}
+
+/// The cluster user a server in `mode` acts as: [`User::Backend`] with auth, else
+/// [`User::Admin`].
+pub fn backend(mode: AuthMode) -> User {
+    match mode {
+        AuthMode::On => User::Backend,
+        AuthMode::Off => User::Admin,
+    }
+}
+
+/// Starts a server for `mode` (see [`config`] and [`backend`]) with `adjust` applied to its
+/// configuration.
+pub fn start_in_mode(mode: AuthMode, adjust: impl FnOnce(&mut Config)) -> Server {
+    let mut config = config(mode);
+    adjust(&mut config);
+    start(config, backend(mode))
 }
 
 /// Starts a server whose HuggingFace Hub is `hub_url` (a `kubeairunway_testenv::hf_hub`
 /// server, sign-in configured with its client id), acting as `mode`'s backend user, with
 /// `adjust` applied to the configuration.
 pub fn start_with_hub(hub_url: String, mode: AuthMode, adjust: impl FnOnce(&mut Config)) -> Server {
-    let mut config = Config::local("127.0.0.1:0".parse().expect("addr"), build_info());
-    config.auth_enabled = mode == AuthMode::On;
+    let mut config = hub_config(hub_url, mode);
+    adjust(&mut config);
+    start(config, backend(mode))
+}
+
+/// The configuration of a server whose HuggingFace Hub is `hub_url` (sign-in configured with
+/// the local hub's client id, 5 s timeout), with auth as `mode` says.
+pub fn hub_config(hub_url: String, mode: AuthMode) -> Config {
+    let mut config = config(mode);
     config.huggingface.endpoint = hub_url;
     config.huggingface.client_id = Some(kubeairunway_testenv::hf_hub::OAUTH_CLIENT_ID.into());
     config.huggingface.timeout = Duration::from_secs(5);
-    adjust(&mut config);
-    let backend = match mode {
-        AuthMode::On => User::Backend,
-        AuthMode::Off => User::Admin,
-    };
-    start(config, backend)
+    config
 }
 
 /// Starts a server with `config`, acting as `backend` towards the cluster, on its own thread.
@@ -121,6 +142,33 @@ pub fn start(config: Config, backend: User) -> Server {
     }
 }
 
+/// The shared server of `mode`, reached with an HTTP client of the calling test's own: pooled
+/// connections must not outlive the Tokio runtime of the test that opened them.
+pub fn own_server(mode: AuthMode) -> Server {
+    server(mode).with_own_client()
+}
+
+/// A Kubernetes client acting as the cluster admin.
+pub async fn admin_client() -> Client {
+    shared().client(User::Admin).await.expect("admin client")
+}
+
+/// A fresh namespace whose name starts with `prefix`.
+pub async fn namespace(prefix: &str) -> String {
+    shared().namespace(prefix).await.expect("namespace").name
+}
+
+/// The object `name` of `api`, or `None` when there is none (any other error panics).
+pub async fn get_or_none<K>(api: &Api<K>, name: &str) -> Option<K>
+where
+    K: Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+    K::DynamicType: Default,
+{
+    api.get_opt(name)
+        .await
+        .unwrap_or_else(|e| panic!("read {} {name}: {e}", K::kind(&Default::default())))
+}
+
 /// The bearer token of `user`.
 pub fn token(user: User) -> String {
     let users = &shared().info().users;
@@ -144,6 +192,38 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// Reads a response's status, headers and body.
+    pub async fn read(response: reqwest::Response) -> Reply {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.expect("body");
+        Reply {
+            status,
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            headers,
+        }
+    }
+
+    /// Asserts the status is `status` (else panics with `context` and the body) and returns the
+    /// reply, for further checks.
+    #[track_caller]
+    pub fn expect_status(&self, status: StatusCode, context: impl Display) -> &Self {
+        assert_eq!(self.status, status, "{context}: {}", self.body);
+        self
+    }
+
+    /// Asserts the status is `status` and the error message contains `fragment`; a failure names
+    /// `context` and shows the body or the message that came back.
+    #[track_caller]
+    pub fn assert_error(&self, status: StatusCode, fragment: &str, context: impl Display) {
+        assert_eq!(self.status, status, "{context}: {}", self.body);
+        assert!(
+            self.message().contains(fragment),
+            "{context}: expected a message containing {fragment:?}, got {:?}",
+            self.message()
+        );
+    }
+
     /// The error message of an error envelope (panics with the body if there is none).
     pub fn message(&self) -> &str {
         self.body["error"]["message"]
@@ -153,6 +233,18 @@ impl Reply {
 }
 
 impl Server {
+    /// The same server, reached with a new HTTP client (no proxy, 30 s timeout).
+    pub fn with_own_client(&self) -> Server {
+        Server {
+            base: self.base.clone(),
+            http: reqwest::Client::builder()
+                .no_proxy()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("http client"),
+        }
+    }
+
     /// `base + path`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
@@ -184,15 +276,12 @@ impl Server {
         if let Some(body) = body {
             req = req.json(body);
         }
-        let response = req.send().await.expect("request sent");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.bytes().await.expect("body");
-        Reply {
-            status,
-            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-            headers,
-        }
+        Reply::read(req.send().await.expect("request sent")).await
+    }
+
+    /// `POST path` with the JSON `body` as `as_user`.
+    pub async fn post_json(&self, path: &str, as_user: Option<User>, body: &Value) -> Reply {
+        self.call(Method::POST, path, as_user, Some(body)).await
     }
 
     /// `GET path` as `as_user`.
