@@ -60,11 +60,7 @@ export default function DeploymentDetailsPage() {
               <strong className="text-fg">{name}</strong> in namespace <strong className="text-fg">{namespace}</strong> no
               longer exists.
             </p>
-            <p className="mt-2">
-              <Link className="text-primary underline" to="/deployments">
-                Back to Deployments
-              </Link>
-            </p>
+            <BackToDeployments />
           </EmptyState>
         </div>
       </div>
@@ -77,11 +73,7 @@ export default function DeploymentDetailsPage() {
       <div>
         <PageHeader title={name} subtitle={namespace} />
         <ErrorMessage title={notFound ? "Deployment not found" : "Could not load the deployment"} error={deployment.error}>
-          <p className="mt-2">
-            <Link className="text-primary underline" to="/deployments">
-              Back to Deployments
-            </Link>
-          </p>
+          <BackToDeployments />
         </ErrorMessage>
       </div>
     );
@@ -100,6 +92,17 @@ export default function DeploymentDetailsPage() {
         setParams(next, { replace: true });
       }}
     />
+  );
+}
+
+/** The way out of a page that cannot show a deployment. */
+function BackToDeployments() {
+  return (
+    <p className="mt-2">
+      <Link className="text-primary underline" to="/deployments">
+        Back to Deployments
+      </Link>
+    </p>
   );
 }
 
