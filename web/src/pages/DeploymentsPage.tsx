@@ -3,13 +3,10 @@ import { useVirtualizer } from "@tanstack/react-virtual";
 import { useDeferredValue, useId, useMemo, useRef, useState } from "react";
 import { Link, useSearchParams } from "react-router";
 
-import { useDeleteDeployment } from "../api/hooks";
 import { useLiveDeployments, type LiveDeployments } from "../api/useLiveDeployments";
-import { ConfirmDialog } from "../components/ConfirmDialog";
+import { DeleteDeploymentDialog } from "../components/DeleteDeploymentDialog";
 import { PageHeader } from "../components/PageHeader";
-import { useToast } from "../components/Toasts";
 import { Badge, Button, EmptyState, ErrorMessage, Loading, PhaseBadge, cx } from "../components/ui";
-import { actionFailure } from "../lib/failure";
 import { age, engineLabel, useNow } from "../lib/format";
 import {
   deploymentKey,
@@ -42,8 +39,6 @@ export default function DeploymentsPage() {
   const view = viewFrom(params);
   const search = useDeferredValue(view.search);
   const [pendingDelete, setPendingDelete] = useState<DeploymentStatus | null>(null);
-  const del = useDeleteDeployment();
-  const toast = useToast();
 
   const setParam = (key: string, value: string) => {
     const next = new URLSearchParams(params);
@@ -114,43 +109,12 @@ export default function DeploymentsPage() {
       ) : (
         <DeploymentTable rows={rows} view={view} onSort={onSort} onDelete={setPendingDelete} />
       )}
-      <ConfirmDialog
-        open={pendingDelete !== null}
-        title="Delete deployment?"
-        confirmLabel="Delete"
-        busyLabel="Deleting…"
-        danger
-        busy={del.isPending}
-        onCancel={() => {
+      <DeleteDeploymentDialog
+        target={pendingDelete}
+        onClose={() => {
           setPendingDelete(null);
         }}
-        onConfirm={() => {
-          if (!pendingDelete) return;
-          const { name, namespace } = pendingDelete;
-          del.mutate(
-            { name, namespace },
-            {
-              onSuccess: () => {
-                toast.show("success", "Deployment deleted", `${namespace}/${name} is being removed.`);
-                setPendingDelete(null);
-              },
-              onError: (error) => {
-                const failure = actionFailure("delete", name, namespace, error);
-                toast.show("error", failure.title, failure.message);
-                setPendingDelete(null);
-              },
-            },
-          );
-        }}
-      >
-        {pendingDelete ? (
-          <p>
-            <strong className="text-fg">{pendingDelete.name}</strong> in namespace{" "}
-            <strong className="text-fg">{pendingDelete.namespace}</strong> and everything it runs will be removed. This
-            cannot be undone.
-          </p>
-        ) : null}
-      </ConfirmDialog>
+      />
     </div>
   );
 }

@@ -2,15 +2,13 @@ import { isApiError, type DeploymentStatus } from "@kubeairunway/shared";
 import { useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 
-import { FALLBACK_POLL_MS, useDeleteDeployment } from "../../api/hooks";
+import { FALLBACK_POLL_MS } from "../../api/hooks";
 import { useLiveDeployment } from "../../api/useLiveDeployment";
 import type { LiveStatus } from "../../api/useLiveDeployments";
-import { ConfirmDialog } from "../../components/ConfirmDialog";
+import { DeleteDeploymentDialog } from "../../components/DeleteDeploymentDialog";
 import { PageHeader } from "../../components/PageHeader";
 import { Tabs, tabPanelProps, useTabsId } from "../../components/Tabs";
-import { useToast } from "../../components/Toasts";
 import { Button, Card, EmptyState, ErrorMessage, Loading, PhaseBadge } from "../../components/ui";
-import { actionFailure } from "../../lib/failure";
 import { age, dateTime, engineLabel, useNow } from "../../lib/format";
 import { AccessPanel } from "./AccessPanel";
 import { Conditions } from "./Conditions";
@@ -123,8 +121,6 @@ function Details({
   const now = useNow();
   const idBase = useTabsId();
   const [confirm, setConfirm] = useState(false);
-  const del = useDeleteDeployment();
-  const toast = useToast();
   const navigate = useNavigate();
   const pending = d.phase === "Pending" || d.pods.some((p) => p.phase === "Pending");
 
@@ -215,39 +211,15 @@ function Details({
         )}
       </div>
 
-      <ConfirmDialog
-        open={confirm}
-        title="Delete deployment?"
-        confirmLabel="Delete"
-        busyLabel="Deleting…"
-        danger
-        busy={del.isPending}
-        onCancel={() => {
+      <DeleteDeploymentDialog
+        target={confirm ? d : null}
+        onClose={() => {
           setConfirm(false);
         }}
-        onConfirm={() => {
-          del.mutate(
-            { namespace: d.namespace, name: d.name },
-            {
-              onSuccess: () => {
-                setConfirm(false);
-                toast.show("success", "Deployment deleted", `${d.namespace}/${d.name} is being removed.`);
-                void navigate("/deployments");
-              },
-              onError: (error) => {
-                setConfirm(false);
-                const failure = actionFailure("delete", d.name, d.namespace, error);
-                toast.show("error", failure.title, failure.message);
-              },
-            },
-          );
+        onDeleted={() => {
+          void navigate("/deployments");
         }}
-      >
-        <p>
-          <strong className="text-fg">{d.name}</strong> in namespace <strong className="text-fg">{d.namespace}</strong>{" "}
-          and everything it runs will be removed. This cannot be undone.
-        </p>
-      </ConfirmDialog>
+      />
     </div>
   );
 }
