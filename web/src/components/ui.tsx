@@ -81,6 +81,23 @@ const TONES: Record<Tone, string> = {
   info: "bg-info-soft text-info border-info/30",
 };
 
+/** The header row of a plain data table: one column header per label (`compact`: tighter rows). */
+export function TableHead({ columns, compact = false }: { columns: readonly string[]; compact?: boolean }) {
+  const rowPadding = compact ? "py-1" : "py-2";
+  const gap = compact ? "pr-3" : "pr-4";
+  return (
+    <thead className="text-muted">
+      <tr>
+        {columns.map((label, i) => (
+          <th key={label} scope="col" className={cx(rowPadding, i < columns.length - 1 && gap, "font-medium")}>
+            {label}
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
+}
+
 /** A small label; colour is never the only signal, so it always carries text. */
 export function Badge({ tone = "neutral", children, className }: { tone?: Tone; children: ReactNode; className?: string }) {
   return (

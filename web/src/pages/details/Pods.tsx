@@ -1,6 +1,6 @@
 import type { PodStatus } from "@kubeairunway/shared";
 
-import { Badge, PhaseBadge } from "../../components/ui";
+import { Badge, PhaseBadge, TableHead } from "../../components/ui";
 
 /** The deployment's pods. */
 export function Pods({ pods }: { pods: PodStatus[] }) {
@@ -11,25 +11,7 @@ export function Pods({ pods }: { pods: PodStatus[] }) {
     <div className="overflow-x-auto">
       <table className="w-full text-left text-sm">
         <caption className="sr-only">Pods</caption>
-        <thead className="text-muted">
-          <tr>
-            <th scope="col" className="py-2 pr-4 font-medium">
-              Name
-            </th>
-            <th scope="col" className="py-2 pr-4 font-medium">
-              Phase
-            </th>
-            <th scope="col" className="py-2 pr-4 font-medium">
-              Ready
-            </th>
-            <th scope="col" className="py-2 pr-4 font-medium">
-              Restarts
-            </th>
-            <th scope="col" className="py-2 font-medium">
-              Node
-            </th>
-          </tr>
-        </thead>
+        <TableHead columns={["Name", "Phase", "Ready", "Restarts", "Node"]} />
         <tbody>
           {pods.map((p) => (
             <tr key={p.name} className="border-t border-line">

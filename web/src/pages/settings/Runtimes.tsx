@@ -6,7 +6,7 @@ import { awaitingReady, installKeys, useHelmStatus, useJobLauncher, useProviderC
 import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { CopyButton } from "../../components/CopyButton";
 import { useToast } from "../../components/Toasts";
-import { Badge, Button, Card, ErrorMessage, Loading } from "../../components/ui";
+import { Badge, Button, Card, ErrorMessage, Loading, TableHead } from "../../components/ui";
 import { kindLabel, type JobProgress } from "../../lib/job";
 import { JobPanel } from "./JobPanel";
 
@@ -31,22 +31,7 @@ export function Runtimes() {
         ) : (
           <>
             <table className="w-full text-left text-sm">
-              <thead className="text-muted">
-                <tr>
-                  <th scope="col" className="py-2 pr-4 font-medium">
-                    Provider
-                  </th>
-                  <th scope="col" className="py-2 pr-4 font-medium">
-                    Status
-                  </th>
-                  <th scope="col" className="py-2 pr-4 font-medium">
-                    Version
-                  </th>
-                  <th scope="col" className="py-2 font-medium">
-                    Message
-                  </th>
-                </tr>
-              </thead>
+              <TableHead columns={["Provider", "Status", "Version", "Message"]} />
               <tbody>
                 {runtimes.data.runtimes.map((r) => (
                   <tr key={r.id} className="border-t border-line">
@@ -260,22 +245,7 @@ function ProviderCard({ runtime, helmAvailable }: { runtime: RuntimeStatus; helm
           {status.data.charts.length > 0 ? (
             <table className="mt-2 w-full text-left text-sm">
               <caption className="sr-only">Helm charts of {runtime.name}</caption>
-              <thead className="text-muted">
-                <tr>
-                  <th scope="col" className="py-1 pr-3 font-medium">
-                    Release
-                  </th>
-                  <th scope="col" className="py-1 pr-3 font-medium">
-                    Chart
-                  </th>
-                  <th scope="col" className="py-1 pr-3 font-medium">
-                    Namespace
-                  </th>
-                  <th scope="col" className="py-1 font-medium">
-                    Status
-                  </th>
-                </tr>
-              </thead>
+              <TableHead columns={["Release", "Chart", "Namespace", "Status"]} compact />
               <tbody>
                 {status.data.charts.map((c) => (
                   <tr key={`${c.namespace}/${c.name}`} className="border-t border-line">
