@@ -791,13 +791,9 @@ fn sum_field(services: &Map<String, Value>, field: &str) -> Option<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn md(spec: Value) -> ModelDeployment {
-        let mut md = ModelDeployment::new("llama", serde_json::from_value(spec).expect("spec"));
-        md.metadata.namespace = Some("team-a".into());
-        md.metadata.uid = Some("uid-1".into());
-        md
-    }
+    use crate::providers::fixtures::{
+        CompatibilityCase, assert_compatibility, md, unschedulable_pod,
+    };
 
     fn aggregated(extra: Value) -> ModelDeployment {
         let mut spec = json!({
@@ -842,14 +838,6 @@ mod tests {
 
     fn args_of(dgd: &Value, service: &str) -> Vec<String> {
         serde_json::from_value(main_container(dgd, service)["args"].clone()).expect("args")
-    }
-
-    fn pod(name: &str, message: &str) -> Pod {
-        serde_json::from_value(json!({
-            "metadata": { "name": name },
-            "status": { "conditions": [{ "type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": message }] },
-        }))
-        .expect("pod")
     }
 
     #[test]
@@ -956,7 +944,7 @@ mod tests {
 
     #[test]
     fn compatibility_table() {
-        let cases: Vec<(&str, ModelDeployment, EngineType, Option<&str>)> = vec![
+        let cases: Vec<CompatibilityCase> = vec![
             (
                 "vllm with gpu",
                 aggregated(json!({})),
@@ -1012,16 +1000,7 @@ mod tests {
                 Some("spec.model.id"),
             ),
         ];
-        for (name, md, engine, want) in cases {
-            let got = Dynamo.check_compatible(&md, engine);
-            match want {
-                None => assert_eq!(got, Ok(()), "{name}"),
-                Some(fragment) => {
-                    let err = got.expect_err(name);
-                    assert!(err.contains(fragment), "{name}: {err}");
-                }
-            }
-        }
+        assert_compatibility(&Dynamo, cases);
     }
 
     #[test]
@@ -1680,7 +1659,7 @@ mod tests {
     #[test]
     fn unschedulable_pods_explain_a_waiting_deployment() {
         let md = aggregated(json!({}));
-        let pods = [pod(
+        let pods = [unschedulable_pod(
             "llama-vllmworker-0",
             "0/2 nodes are available: 2 Insufficient nvidia.com/gpu.",
         )];

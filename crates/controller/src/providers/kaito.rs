@@ -376,14 +376,10 @@ fn non_empty(s: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::fixtures::{
+        CompatibilityCase, assert_compatibility, md, scheduled_pod, unschedulable_pod,
+    };
     use kubeairunway_api::{EngineStatus, ModelDeploymentStatus};
-
-    fn md(spec: Value) -> ModelDeployment {
-        let mut md = ModelDeployment::new("llama", serde_json::from_value(spec).expect("spec"));
-        md.metadata.namespace = Some("team-a".into());
-        md.metadata.uid = Some("uid-1".into());
-        md
-    }
 
     fn vllm() -> ModelDeployment {
         md(
@@ -410,19 +406,6 @@ mod tests {
 
     fn container(ws: &Value) -> &Value {
         &ws["inference"]["template"]["spec"]["containers"][0]
-    }
-
-    fn pod(name: &str, unschedulable: Option<&str>) -> Pod {
-        let conditions = match unschedulable {
-            Some(msg) => {
-                json!([{ "type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": msg }])
-            }
-            None => json!([{ "type": "PodScheduled", "status": "True" }]),
-        };
-        serde_json::from_value(
-            json!({ "metadata": { "name": name }, "status": { "conditions": conditions } }),
-        )
-        .expect("pod")
     }
 
     #[test]
@@ -509,7 +492,7 @@ mod tests {
         }));
         let no_image = md(json!({ "model": { "id": "a/b" }, "engine": { "type": "llamacpp" } }));
         let custom_no_id = md(json!({ "model": { "source": "custom" } }));
-        let cases: Vec<(&str, ModelDeployment, EngineType, Option<&str>)> = vec![
+        let cases: Vec<CompatibilityCase> = vec![
             ("vllm", vllm(), EngineType::Vllm, None),
             (
                 "llamacpp with image",
@@ -554,16 +537,7 @@ mod tests {
                 Some("set spec.model.id"),
             ),
         ];
-        for (name, md, engine, want) in cases {
-            let got = Kaito.check_compatible(&md, engine);
-            match want {
-                None => assert_eq!(got, Ok(()), "{name}"),
-                Some(fragment) => {
-                    let err = got.expect_err(name);
-                    assert!(err.contains(fragment), "{name}: {err}");
-                }
-            }
-        }
+        assert_compatibility(&Kaito, cases);
     }
 
     #[test]
@@ -1041,8 +1015,8 @@ mod tests {
     #[test]
     fn unschedulable_pods_explain_a_waiting_deployment() {
         let pods = [
-            pod("llama-b", Some("0/3 nodes: insufficient nvidia.com/gpu")),
-            pod("llama-a", None),
+            unschedulable_pod("llama-b", "0/3 nodes: insufficient nvidia.com/gpu"),
+            scheduled_pod("llama-a"),
         ];
         let pending = workspace(json!([]), false, json!(1));
         let got = Kaito.observe(&vllm(), Some(&pending), &pods);
@@ -1058,7 +1032,7 @@ mod tests {
         assert_eq!(Kaito.observe(&vllm(), Some(&running), &pods).message, None);
         assert_eq!(
             Kaito
-                .observe(&vllm(), Some(&pending), &[pod("a", None)])
+                .observe(&vllm(), Some(&pending), &[scheduled_pod("a")])
                 .message,
             None
         );

@@ -508,13 +508,9 @@ fn non_empty(s: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn md(spec: Value) -> ModelDeployment {
-        let mut md = ModelDeployment::new("llama", serde_json::from_value(spec).expect("spec"));
-        md.metadata.namespace = Some("team-a".into());
-        md.metadata.uid = Some("uid-1".into());
-        md
-    }
+    use crate::providers::fixtures::{
+        CompatibilityCase, assert_compatibility, md, unschedulable_pod,
+    };
 
     fn aggregated(extra: Value) -> ModelDeployment {
         let mut spec = json!({
@@ -566,14 +562,6 @@ mod tests {
             .find(|e| e["name"] == name)
             .and_then(|e| e["value"].as_str())
             .map(str::to_string)
-    }
-
-    fn pod(name: &str, message: &str) -> Pod {
-        serde_json::from_value(json!({
-            "metadata": { "name": name },
-            "status": { "conditions": [{ "type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": message }] },
-        }))
-        .expect("pod")
     }
 
     #[test]
@@ -649,7 +637,7 @@ mod tests {
 
     #[test]
     fn compatibility_table() {
-        let cases: Vec<(&str, ModelDeployment, EngineType, Option<&str>)> = vec![
+        let cases: Vec<CompatibilityCase> = vec![
             (
                 "vllm with gpu",
                 aggregated(json!({})),
@@ -699,16 +687,7 @@ mod tests {
                 Some("spec.model.id"),
             ),
         ];
-        for (name, md, engine, want) in cases {
-            let got = KubeRay.check_compatible(&md, engine);
-            match want {
-                None => assert_eq!(got, Ok(()), "{name}"),
-                Some(fragment) => {
-                    let err = got.expect_err(name);
-                    assert!(err.contains(fragment), "{name}: {err}");
-                }
-            }
-        }
+        assert_compatibility(&KubeRay, cases);
     }
 
     #[test]
@@ -1194,7 +1173,7 @@ mod tests {
     #[test]
     fn unschedulable_pods_explain_a_waiting_deployment() {
         let md = aggregated(json!({}));
-        let pods = [pod(
+        let pods = [unschedulable_pod(
             "llama-raycluster-worker-x",
             "0/1 nodes are available: 1 Insufficient nvidia.com/gpu.",
         )];

@@ -335,6 +335,7 @@ impl Provider for Kubernetes {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::fixtures::{CompatibilityCase, assert_compatibility, unschedulable_pod};
 
     fn md(spec: Value) -> ModelDeployment {
         serde_json::from_value(json!({
@@ -436,25 +437,35 @@ mod tests {
 
     #[test]
     fn incompatible_specs_are_explained() {
-        let m = md(json!({ "model": { "id": "a/b" } }));
-        assert!(
-            Kubernetes
-                .check_compatible(&m, EngineType::Sglang)
-                .expect_err("sglang")
-                .contains("not sglang")
-        );
-        let d = md(json!({ "model": { "id": "a/b" }, "serving": { "mode": "disaggregated" } }));
-        assert!(Kubernetes.check_compatible(&d, EngineType::Vllm).is_err());
-        let o = md(
-            json!({ "model": { "id": "a/b" }, "provider": { "name": "kubernetes", "overrides": { "spec": {} } } }),
-        );
-        assert!(
-            Kubernetes
-                .check_compatible(&o, EngineType::Vllm)
-                .expect_err("overrides")
-                .contains("overrides")
-        );
-        assert!(Kubernetes.check_compatible(&m, EngineType::Vllm).is_ok());
+        let cases: Vec<CompatibilityCase> = vec![
+            (
+                "aggregated vllm",
+                md(json!({ "model": { "id": "a/b" } })),
+                EngineType::Vllm,
+                None,
+            ),
+            (
+                "sglang",
+                md(json!({ "model": { "id": "a/b" } })),
+                EngineType::Sglang,
+                Some("not sglang"),
+            ),
+            (
+                "disaggregated",
+                md(json!({ "model": { "id": "a/b" }, "serving": { "mode": "disaggregated" } })),
+                EngineType::Vllm,
+                Some("disaggregated"),
+            ),
+            (
+                "overrides",
+                md(
+                    json!({ "model": { "id": "a/b" }, "provider": { "name": "kubernetes", "overrides": { "spec": {} } } }),
+                ),
+                EngineType::Vllm,
+                Some("overrides"),
+            ),
+        ];
+        assert_compatibility(&Kubernetes, cases);
     }
 
     #[test]
@@ -471,11 +482,10 @@ mod tests {
                 available: 2
             })
         );
-        let pod: Pod = serde_json::from_value(json!({
-            "metadata": { "name": "m-1" },
-            "status": { "phase": "Pending", "conditions": [{ "type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": "0/7 nodes are available: 7 Insufficient nvidia.com/gpu." }] },
-        }))
-        .expect("pod");
+        let pod = unschedulable_pod(
+            "m-1",
+            "0/7 nodes are available: 7 Insufficient nvidia.com/gpu.",
+        );
         let o = Kubernetes.observe(&m, Some(&json!({ "status": {} })), &[pod]);
         assert_eq!(o.phase, ObservedPhase::Deploying);
         assert!(

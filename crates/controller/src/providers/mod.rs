@@ -4,6 +4,8 @@
 
 pub mod common;
 pub mod dynamo;
+#[cfg(test)]
+mod fixtures;
 pub mod kaito;
 pub mod kuberay;
 pub mod kubernetes;

@@ -1,0 +1,58 @@
+//! Fixtures shared by the providers' unit tests, so each test module states only what is
+//! particular to its provider.
+
+use super::Provider;
+use k8s_openapi::api::core::v1::Pod;
+use kubeairunway_api::{EngineType, ModelDeployment};
+use serde_json::{Value, json};
+
+/// A ModelDeployment `team-a/llama` (uid `uid-1`) with the given spec.
+pub(crate) fn md(spec: Value) -> ModelDeployment {
+    let mut md = ModelDeployment::new("llama", serde_json::from_value(spec).expect("spec"));
+    md.metadata.namespace = Some("team-a".into());
+    md.metadata.uid = Some("uid-1".into());
+    md
+}
+
+/// A pod the scheduler could not place, with the scheduler's message.
+pub(crate) fn unschedulable_pod(name: &str, message: &str) -> Pod {
+    pod(
+        name,
+        json!([{ "type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": message }]),
+    )
+}
+
+/// A pod the scheduler has placed.
+pub(crate) fn scheduled_pod(name: &str) -> Pod {
+    pod(name, json!([{ "type": "PodScheduled", "status": "True" }]))
+}
+
+fn pod(name: &str, conditions: Value) -> Pod {
+    serde_json::from_value(
+        json!({ "metadata": { "name": name }, "status": { "conditions": conditions } }),
+    )
+    .expect("pod")
+}
+
+/// One row of a compatibility table: a name for the failure message, the deployment, the
+/// engine, and `None` when it must be accepted or a fragment of the expected refusal.
+pub(crate) type CompatibilityCase = (
+    &'static str,
+    ModelDeployment,
+    EngineType,
+    Option<&'static str>,
+);
+
+/// Checks every row of a compatibility table against `provider`.
+pub(crate) fn assert_compatibility(provider: &impl Provider, cases: Vec<CompatibilityCase>) {
+    for (name, md, engine, want) in cases {
+        let got = provider.check_compatible(&md, engine);
+        match want {
+            None => assert_eq!(got, Ok(()), "{name}"),
+            Some(fragment) => {
+                let err = got.expect_err(name);
+                assert!(err.contains(fragment), "{name}: {err}");
+            }
+        }
+    }
+}
