@@ -65,7 +65,8 @@ test: testbin fmt-check web-check web-build chromium lint
 	$(CARGO) test --locked --workspace
 
 ## Build everything, start the local demo cluster (simulated GPU nodes, simulated KAITO/Dynamo/
-## KubeRay operators, the controller), deploy one model per provider, and serve the dashboard.
+## KubeRay operators, the controller), deploy one model per provider, and serve the dashboard
+## (with the pinned, locally built helm for Settings → Runtimes).
 demo: testbin build
 	KAIR_DEV_STATE_DIR=$(DEV_STATE) $(BIN) dev up --controller
 	KUBECONFIG=$(DEV_STATE)/kubeconfig $(DEV_BIN)/kubectl apply -f docs/examples/demo/
@@ -75,7 +76,7 @@ demo: testbin build
 	@echo "  kubectl:      eval \"\$$($(BIN) dev env --state-dir $(DEV_STATE))\" && kubectl get nodes"
 	@echo "  stop:         Ctrl-C, then 'make demo-down'"
 	@echo
-	KUBECONFIG=$(DEV_STATE)/kubeconfig $(BIN) serve --port $(PORT)
+	KUBECONFIG=$(DEV_STATE)/kubeconfig HELM_PATH=$(DEV_BIN)/helm $(BIN) serve --port $(PORT)
 
 demo-down:
 	$(BIN) dev down --state-dir $(DEV_STATE)

@@ -27,6 +27,7 @@ test("install a provider from the chart repository, watch its Helm output, see i
     await expect(page.getByText("Helm CLI").locator("xpath=following-sibling::dd[1]")).toContainText("Available");
     await expect(card.getByRole("heading", { level: 3 })).toContainText("Not ready");
     await expect(card.getByRole("table", { name: `Helm charts of ${name}` })).toContainText("Not installed");
+    await expect(card.getByRole("button", { name: "Uninstall" })).toBeDisabled();
   });
 
   await test.step("install: every step's Helm output streams into the panel", async () => {
@@ -63,6 +64,7 @@ test("install a provider from the chart repository, watch its Helm output, see i
     await expect(panel.getByRole("region", { name: `Output of Uninstall: ${name}` })).toContainText("uninstalled");
     await expect(toasts(page)).toContainText(`Uninstall finished: ${name}`);
     await expect(card.getByRole("table", { name: `Helm charts of ${name}` })).toContainText("Not installed");
+    await expect(card.getByRole("button", { name: "Uninstall" })).toBeDisabled();
   });
 
   await test.step("remove its CRDs after typing its id: the provider is no longer offered", async () => {

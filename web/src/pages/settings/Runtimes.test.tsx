@@ -59,6 +59,8 @@ describe("Settings → Runtimes", () => {
     const card = await screen.findByRole("region", { name: "Kaito" });
     expect(await within(card).findByText("Kaito is registered but not ready")).toBeInTheDocument();
     expect(within(card).getByText("Not installed")).toBeInTheDocument();
+    // Nothing to uninstall before a release exists.
+    expect(within(card).getByRole("button", { name: "Uninstall" })).toBeDisabled();
 
     // Manual steps are asked for only when opened.
     expect(calls.some((c) => c.url.endsWith("/commands"))).toBe(false);
@@ -109,6 +111,7 @@ describe("Settings → Runtimes", () => {
     // Installed: running it again upgrades the releases.
     expect(within(card).getByRole("button", { name: "Upgrade Kaito" })).toBeEnabled();
     expect(within(card).queryByRole("button", { name: "Install Kaito" })).toBeNull();
+    expect(within(card).getByRole("button", { name: "Uninstall" })).toBeEnabled();
   });
 
   it("offers to follow the running job on a 409 and shows the failing step with its stderr", async () => {
@@ -153,9 +156,13 @@ describe("Settings → Runtimes", () => {
 
   it("asks before uninstalling, and wants the provider's id typed before removing its CRDs", async () => {
     const user = userEvent.setup();
+    // A failed release can be uninstalled too.
+    const failedRelease = providerStatus({
+      charts: [{ name: "kaito", chart: "kaito/workspace", namespace: "kaito-workspace", createNamespace: true, release: { status: "failed", revision: 2 } }],
+    });
     const { calls } = mockFetch(
       routes({
-        "GET /api/installation/providers/kaito/status": () => json(providerStatus()),
+        "GET /api/installation/providers/kaito/status": () => json(failedRelease),
         "POST /api/installation/providers/kaito/uninstall": () => accepted("job-3"),
         "POST /api/installation/providers/kaito/uninstall-crds": () => accepted("job-4"),
         "GET /api/jobs/job-3/events": () =>

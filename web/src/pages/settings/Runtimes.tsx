@@ -175,6 +175,9 @@ function ProviderCard({ runtime, helmAvailable }: { runtime: RuntimeStatus; helm
   const active = s?.activeJob ?? null;
   const busy = launcher.starting.isPending || launcher.running || active !== null;
   const startError = launcher.starting.error;
+  // `helm uninstall` of a release that does not exist only fails; a release in any state
+  // (deployed, failed, pending-…) can be uninstalled.
+  const hasRelease = s?.charts.some((c) => c.release != null) ?? false;
 
   return (
     <section aria-label={runtime.name} className="rounded-md border border-line p-3">
@@ -205,7 +208,8 @@ function ProviderCard({ runtime, helmAvailable }: { runtime: RuntimeStatus; helm
             </Button>
             <Button
               variant="danger"
-              disabled={!helmAvailable || busy}
+              disabled={!helmAvailable || busy || !hasRelease}
+              title={hasRelease ? undefined : `No Helm release of ${runtime.name} is installed`}
               onClick={() => {
                 setConfirm("uninstall");
               }}
