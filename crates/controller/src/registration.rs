@@ -47,9 +47,11 @@ pub async fn register(client: &Client, provider: &dyn Provider) -> Result<()> {
 }
 
 /// Whether a CRD serves its kind: the API server has Established it (a CRD just created is not
-/// yet, and objects of its kind cannot be created until it is).
+/// yet, and objects of its kind cannot be created until it is) and it is not being deleted (a
+/// terminating CRD stays Established while it refuses new objects).
 pub fn is_established(crd: &CustomResourceDefinition) -> bool {
-    kube::runtime::wait::conditions::is_crd_established().matches_object(Some(crd))
+    crd.metadata.deletion_timestamp.is_none()
+        && kube::runtime::wait::conditions::is_crd_established().matches_object(Some(crd))
 }
 
 /// Heartbeats a provider as soon as its upstream CRD appears, becomes Established or goes, so
@@ -114,6 +116,11 @@ pub async fn follow_upstream_crds(client: &Client, registry: &Registry) {
 
 /// Writes the provider's liveness: `ready` (false when stopping or when its upstream CRD is
 /// missing or not yet Established), version, heartbeat time and the upstream CRD condition.
+///
+/// A registration someone removed (Settings → Runtimes → Remove CRDs deletes the CRDs, then the
+/// registration) is left removed while the provider's upstream CRD is absent, and is written
+/// again once that CRD is installed and Established: the operator is back, so the provider can
+/// serve again. A provider without an upstream CRD stays removed until the controller restarts.
 pub async fn heartbeat(client: &Client, provider: &dyn Provider, stopping: bool) -> Result<()> {
     let api: Api<InferenceProviderConfig> = Api::all(client.clone());
     let now = Timestamp::now();
@@ -124,10 +131,6 @@ pub async fn heartbeat(client: &Client, provider: &dyn Provider, stopping: bool)
             what: format!("reading provider {}", provider.name()),
             source,
         })?;
-    let current_conditions = current
-        .as_ref()
-        .and_then(|c| c.status.as_ref())
-        .and_then(|s| s.conditions.clone());
     let (crd_ok, want) = match provider.upstream() {
         None => (
             true,
@@ -173,6 +176,21 @@ pub async fn heartbeat(client: &Client, provider: &dyn Provider, stopping: bool)
             }
         }
     };
+    if current.is_none() {
+        if stopping || !crd_ok || provider.upstream().is_none() {
+            tracing::debug!(
+                provider = provider.name(),
+                "not registered (its registration was removed); not heartbeating"
+            );
+            return Ok(());
+        }
+        register(client, provider).await?;
+        tracing::info!(
+            provider = provider.name(),
+            "registered again: its registration had been removed and its upstream CRD is installed"
+        );
+    }
+    let current_conditions = current.and_then(|c| c.status).and_then(|s| s.conditions);
     let conds = conditions::build(current_conditions.as_ref(), &[want], None, now);
     let body = json!({
         "apiVersion": InferenceProviderConfig::api_version(&()),

@@ -1,15 +1,18 @@
 //! A provider's `ready` follows its operator's CRD at once: installing the upstream CRD makes it
 //! ready, and removing it makes it not ready, well within one heartbeat period (set to ten
 //! minutes here, so only the CRD watch can explain the change; the waits allow a minute for a
-//! busy machine, and take about a second when it is not).
+//! busy machine, and take about a second when it is not). A removed registration stays removed
+//! while the operator is absent and comes back with it.
 
 mod support;
 
 use std::time::Duration;
 
-use kube::api::Api;
-use kubeairunway_api::InferenceProviderConfig;
+use kube::api::{Api, DeleteParams};
+use kubeairunway_api::{EngineType, InferenceProviderConfig};
 use kubeairunway_controller::Settings;
+use kubeairunway_controller::providers::kaito::Kaito;
+use kubeairunway_controller::registration;
 use kubeairunway_testenv::simulators::{install_upstream_crds, uninstall_upstream_crd};
 use kubeairunway_testenv::wait_until;
 use support::*;
@@ -72,4 +75,36 @@ async fn ready_follows_the_upstream_crd_without_waiting_for_a_heartbeat() {
         .expect("upstream CRDs again");
     let message = wait_ready(&ipcs, "kaito", true).await;
     assert!(message.contains("is installed"), "{message}");
+
+    // Removed as Settings → Runtimes → Remove CRDs removes it: the CRD, then the registration.
+    uninstall_upstream_crd(&client, "workspaces.kaito.sh")
+        .await
+        .expect("remove the Workspace CRD again");
+    wait_ready(&ipcs, "kaito", false).await;
+    ipcs.delete("kaito", &DeleteParams::default())
+        .await
+        .expect("delete kaito's registration");
+    // A heartbeat while the operator is absent leaves it removed.
+    registration::heartbeat(&client, &Kaito, false)
+        .await
+        .expect("heartbeat of an unregistered provider");
+    assert!(
+        ipcs.get_opt("kaito").await.expect("read kaito").is_none(),
+        "a heartbeat re-created a removed registration while its CRD is absent"
+    );
+
+    // The operator is installed again: the provider registers again, with its spec, and is ready.
+    install_upstream_crds(&client)
+        .await
+        .expect("upstream CRDs a third time");
+    wait_ready(&ipcs, "kaito", true).await;
+    let engines = ipcs
+        .get("kaito")
+        .await
+        .expect("kaito registered again")
+        .spec
+        .capabilities
+        .and_then(|c| c.engines)
+        .unwrap_or_default();
+    assert!(engines.contains(&EngineType::Llamacpp), "{engines:?}");
 }
