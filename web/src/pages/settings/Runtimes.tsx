@@ -175,8 +175,8 @@ function ProviderCard({ runtime, helmAvailable }: { runtime: RuntimeStatus; helm
   const active = s?.activeJob ?? null;
   const busy = launcher.starting.isPending || launcher.running || active !== null;
   const startError = launcher.starting.error;
-  // `helm uninstall` of a release that does not exist only fails; a release in any state
-  // (deployed, failed, pending-…) can be uninstalled.
+  // Nothing to uninstall until a chart has a release; one in any state (deployed, failed,
+  // pending-…) can be uninstalled.
   const hasRelease = s?.charts.some((c) => c.release != null) ?? false;
 
   return (
@@ -324,7 +324,8 @@ function ProviderCard({ runtime, helmAvailable }: { runtime: RuntimeStatus; helm
         <p>
           This deletes the CustomResourceDefinitions that the charts of {runtime.name} ship, and then its provider
           registration. <strong>Deleting a CRD deletes every object of that kind in every namespace</strong>; this cannot
-          be undone. Uninstall the charts first.
+          be undone. Uninstall the charts first. {runtime.name} then leaves this page until its operator is installed
+          again (see the manual steps) or the controller restarts.
         </p>
         <label htmlFor={typedId} className="mt-3 block text-fg">
           Type <code>{id}</code> to confirm
