@@ -15,7 +15,7 @@ use axum::body::Bytes;
 use axum::extract::{Extension, FromRequestParts, Path, State};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
 use kube::api::ListParams;
@@ -543,18 +543,31 @@ async fn prepare(
     query: &RunQuery,
     headers: &HeaderMap,
     values: &BTreeMap<String, BTreeMap<String, serde_json::Value>>,
-) -> ApiResult<Prepared> {
-    let run_async = query.is_async()?;
-    let timeout = query.timeout()?;
-    let token = launch::caller_token(caller, headers)?;
-    let provider = fresh(caller, id).await?;
-    let plan = plan_of(id, provider.spec.installation.as_ref(), values)?;
-    Ok(Prepared {
-        run_async,
-        timeout,
-        token,
-        plan,
-    })
+) -> Result<Prepared, Response> {
+    let prepared = async {
+        let run_async = query.is_async()?;
+        let timeout = query.timeout()?;
+        let token = launch::caller_token(caller, headers)?;
+        let provider = fresh(caller, id).await?;
+        let plan = plan_of(id, provider.spec.installation.as_ref(), values)?;
+        ApiResult::Ok(Prepared {
+            run_async,
+            timeout,
+            token,
+            plan,
+        })
+    };
+    prepared.await.map_err(IntoResponse::into_response)
+}
+
+/// Refuses a Helm job for a provider whose installation lists no charts.
+fn require_charts(plan: &Plan, id: &str, what: &str) -> ApiResult<()> {
+    if plan.charts.is_empty() {
+        return Err(ApiError::bad_request(format!(
+            "Provider {id} has no Helm charts to {what}"
+        )));
+    }
+    Ok(())
 }
 
 /// Installs the provider's charts (`helm upgrade --install`, after adding its repositories).
@@ -581,21 +594,15 @@ pub(crate) async fn install(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Response> {
-    let api = |e: ApiError| axum::response::IntoResponse::into_response(e);
-    let body = parse_body(&body).map_err(api)?;
+    let body = parse_body(&body).map_err(IntoResponse::into_response)?;
     let Prepared {
         run_async,
         timeout,
         token,
         plan,
-    } = prepare(&caller, &id, &query, &headers, &body.values)
-        .await
-        .map_err(api)?;
-    if plan.charts.is_empty() {
-        return Err(api(ApiError::bad_request(format!(
-            "Provider {id} has no Helm charts to install; follow its manual installation steps"
-        ))));
-    }
+    } = prepare(&caller, &id, &query, &headers, &body.values).await?;
+    require_charts(&plan, &id, "install; follow its manual installation steps")
+        .map_err(IntoResponse::into_response)?;
     let name = display_name(&id);
     let launch = Launch {
         kind: JobKind::InstallProvider,
@@ -643,20 +650,13 @@ pub(crate) async fn uninstall(
     ApiQuery(query): ApiQuery<RunQuery>,
     headers: HeaderMap,
 ) -> Result<Response, Response> {
-    let api = |e: ApiError| axum::response::IntoResponse::into_response(e);
     let Prepared {
         run_async,
         timeout,
         token,
         plan,
-    } = prepare(&caller, &id, &query, &headers, &BTreeMap::new())
-        .await
-        .map_err(api)?;
-    if plan.charts.is_empty() {
-        return Err(api(ApiError::bad_request(format!(
-            "Provider {id} has no Helm charts to uninstall"
-        ))));
-    }
+    } = prepare(&caller, &id, &query, &headers, &BTreeMap::new()).await?;
+    require_charts(&plan, &id, "uninstall").map_err(IntoResponse::into_response)?;
     let name = display_name(&id);
     let launch = Launch {
         kind: JobKind::UninstallProvider,
@@ -709,15 +709,12 @@ pub(crate) async fn uninstall_crds(
     ApiQuery(query): ApiQuery<RunQuery>,
     headers: HeaderMap,
 ) -> Result<Response, Response> {
-    let api = |e: ApiError| axum::response::IntoResponse::into_response(e);
     let Prepared {
         run_async,
         timeout,
         token,
         plan,
-    } = prepare(&caller, &id, &query, &headers, &BTreeMap::new())
-        .await
-        .map_err(api)?;
+    } = prepare(&caller, &id, &query, &headers, &BTreeMap::new()).await?;
     let mut access = vec![Access {
         verb: "delete",
         resource: Resource::PROVIDERS,
