@@ -50,7 +50,7 @@ async fn create_mds(client: &Client, ns: &str, n: usize) {
 async fn floor(client: &Client, ns: &str, n: usize) -> Duration {
     let started = Instant::now();
     create_mds(client, ns, n).await;
-    let provider = kubeairunway_controller::providers::kubernetes::Kubernetes;
+    let provider = kubeairunway_core::providers::kubernetes::Kubernetes;
     let mds: Api<ModelDeployment> = Api::namespaced(client.clone(), ns);
     stream::iter(0..n)
         .map(|i| {
@@ -62,7 +62,7 @@ async fn floor(client: &Client, ns: &str, n: usize) -> Duration {
                 let mut m = md(&name);
                 m.metadata.namespace = Some(ns.clone());
                 m.metadata.uid = Some(format!("00000000-0000-0000-0000-{i:012}"));
-                let objects = kubeairunway_controller::providers::Provider::desired(&provider, &m, kubeairunway_api::EngineType::Vllm).expect("desired");
+                let objects = kubeairunway_core::providers::Provider::desired(&provider, &m, kubeairunway_api::EngineType::Vllm).expect("desired");
                 for mut o in objects {
                     o["metadata"].as_object_mut().map(|m| m.remove("ownerReferences"));
                     let gvk = kube::core::GroupVersionKind::gvk(if o["kind"] == "Deployment" { "apps" } else { "" }, "v1", o["kind"].as_str().unwrap_or_default());

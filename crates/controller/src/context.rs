@@ -3,12 +3,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use kube::Client;
-use kube::runtime::events::Recorder;
+use kube::runtime::events::{Event, EventType, Recorder};
 use kube::runtime::reflector::Store;
-use kubeairunway_api::InferenceProviderConfig;
+use kube::{Client, Resource};
+use kubeairunway_api::{InferenceProviderConfig, ModelDeployment};
+use kubeairunway_core::{Notice, RuleEngine};
 
-use crate::cel::RuleEngine;
 use crate::metrics::Metrics;
 
 /// Shared state of the core and provider controllers.
@@ -55,13 +55,21 @@ impl Context {
         }
     }
 
-    /// Publishes an Event without holding up the reconcile pass (Events are informational; a
-    /// failure to record one is logged at debug level and otherwise ignored).
-    pub fn emit(
-        &self,
-        event: kube::runtime::events::Event,
-        reference: k8s_openapi::api::core::v1::ObjectReference,
-    ) {
+    /// Publishes a decision's Event on `md` without holding up the reconcile pass (Events are
+    /// informational; a failure to record one is logged at debug level and otherwise ignored).
+    pub fn emit(&self, md: &ModelDeployment, notice: Notice) {
+        let event = Event {
+            type_: if notice.warning {
+                EventType::Warning
+            } else {
+                EventType::Normal
+            },
+            reason: notice.reason,
+            note: Some(notice.note),
+            action: notice.action.into(),
+            secondary: None,
+        };
+        let reference = md.object_ref(&());
         let recorder = self.recorder.clone();
         tokio::spawn(async move {
             if let Err(e) = recorder.publish(&event, &reference).await {

@@ -2,18 +2,18 @@
 //! status) and the providers that turn a ModelDeployment into a serving stack — all in one
 //! process, each provider switchable by flag. Out-of-tree providers remain possible through the
 //! same CRDs: the contract between the core and a provider is `status.provider.name`.
+//!
+//! This crate is the I/O half: watches, caches, server-side apply, finalizers, Events, metrics
+//! and leader election. What to write is decided by `kubeairunway-core`, without a client.
 
-pub mod cel;
-pub mod conditions;
 pub mod context;
-pub mod core;
+pub mod core_controller;
+pub mod crd;
 pub mod leader;
 pub mod metrics;
 pub mod provider_controller;
-pub mod providers;
 pub mod registration;
 mod run;
-pub mod selection;
 
 pub use context::{Context, Settings};
 pub use leader::LeaderConfig;
@@ -31,8 +31,8 @@ pub enum Error {
         source: kube::Error,
     },
     /// A provider name on the command line is unknown.
-    #[error("unknown provider {0:?} (known: kaito, dynamo, kuberay, kubernetes)")]
-    UnknownProvider(String),
+    #[error(transparent)]
+    UnknownProvider(#[from] kubeairunway_core::providers::UnknownProvider),
     /// Another replica took over the leader lease.
     #[error("lost the leader lease ({0}); stopping so another replica leads")]
     LostLeadership(String),

@@ -9,16 +9,16 @@ use futures::StreamExt;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, Patch, PatchParams};
-use kube::runtime::wait::Condition;
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, Resource, ResourceExt};
 use kubeairunway_api::InferenceProviderConfig;
 use kubeairunway_api::labels::{MANAGED_BY, MANAGED_BY_VALUE};
 use serde_json::json;
 
-use crate::conditions::{self, Want};
-use crate::provider_controller::{Registry, field_manager};
-use crate::providers::Provider;
+use kubeairunway_core::conditions::{self, Want};
+use kubeairunway_core::providers::{Provider, Registry, field_manager};
+
+use crate::crd::is_established;
 use crate::{Error, Result};
 
 /// Condition type on an InferenceProviderConfig saying whether the upstream CRD exists.
@@ -44,14 +44,6 @@ pub async fn register(client: &Client, provider: &dyn Provider) -> Result<()> {
         source,
     })?;
     Ok(())
-}
-
-/// Whether a CRD serves its kind: the API server has Established it (a CRD just created is not
-/// yet, and objects of its kind cannot be created until it is) and it is not being deleted (a
-/// terminating CRD stays Established while it refuses new objects).
-pub fn is_established(crd: &CustomResourceDefinition) -> bool {
-    crd.metadata.deletion_timestamp.is_none()
-        && kube::runtime::wait::conditions::is_crd_established().matches_object(Some(crd))
 }
 
 /// Heartbeats a provider as soon as its upstream CRD appears, becomes Established or goes, so

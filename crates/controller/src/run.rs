@@ -25,11 +25,9 @@ use serde::de::DeserializeOwned;
 use crate::context::{Context, Settings};
 use crate::leader::{LeaderConfig, LeaderElector};
 use crate::metrics::{self, Metrics};
-use crate::provider_controller::{LiveObjects, ProviderContext, Registry};
-use crate::providers::{
-    Provider, dynamo::Dynamo, kaito::Kaito, kuberay::KubeRay, kubernetes::Kubernetes,
-};
-use crate::{Error, Result, core, provider_controller, registration};
+use crate::provider_controller::{LiveObjects, ProviderContext};
+use crate::{Error, Result, core_controller, provider_controller, registration};
+use kubeairunway_core::providers::{self, Registry};
 
 /// How many events a shared reflector buffers for a slow subscriber.
 const SUBSCRIBER_BUFFER: usize = 1024;
@@ -56,19 +54,7 @@ pub struct Options {
 
 /// Every provider name, in order.
 pub fn all_providers() -> Vec<String> {
-    ["kaito", "dynamo", "kuberay", "kubernetes"]
-        .map(String::from)
-        .to_vec()
-}
-
-fn provider(name: &str) -> Result<Arc<dyn Provider>> {
-    Ok(match name {
-        "kaito" => Arc::new(Kaito),
-        "dynamo" => Arc::new(Dynamo),
-        "kuberay" => Arc::new(KubeRay),
-        "kubernetes" => Arc::new(Kubernetes),
-        other => return Err(Error::UnknownProvider(other.to_string())),
-    })
+    providers::BUILT_IN.map(String::from).to_vec()
 }
 
 /// Runs the controller until `shutdown` completes, leadership is lost, or a fatal error.
@@ -80,8 +66,8 @@ pub async fn run(
     let providers = options
         .providers
         .iter()
-        .map(|n| provider(n))
-        .collect::<Result<Vec<_>>>()?;
+        .map(|n| providers::built_in(n))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
     let registry = Registry::new(providers);
     let metrics = Arc::new(Metrics::default());
     let shutdown = shutdown.shared();
@@ -259,7 +245,11 @@ async fn run_leading(
             },
         )
         .graceful_shutdown_on(shutdown.clone())
-        .run(core::reconcile, error_policy("core"), ctx.clone())
+        .run(
+            core_controller::reconcile,
+            error_policy("core"),
+            ctx.clone(),
+        )
         .for_each(|_| async {});
 
     // Providers: one controller dispatching to the selected provider; owned Deployments and

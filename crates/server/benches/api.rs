@@ -146,8 +146,8 @@ fn running_status(name: &str) -> Value {
 
 /// A pod of `md` as the `kubernetes` provider's Deployment would create it, bound to `node`.
 fn pod_of(md: &ModelDeployment, node: &str, index: usize) -> Pod {
-    let provider = kubeairunway_controller::providers::kubernetes::Kubernetes;
-    let objects = kubeairunway_controller::providers::Provider::desired(
+    let provider = kubeairunway_core::providers::kubernetes::Kubernetes;
+    let objects = kubeairunway_core::providers::Provider::desired(
         &provider,
         md,
         kubeairunway_api::EngineType::Vllm,

@@ -1,6 +1,7 @@
 //! Providers turn a ModelDeployment into the objects of one serving stack and map those
-//! objects' status back. Each provider is one module behind the [`Provider`] trait; the shared
-//! reconcile loop (finalizer, server-side apply, status) lives in [`crate::provider_controller`].
+//! objects' status back. Each provider is one module behind the [`Provider`] trait, pure: what
+//! to apply and what the applied objects mean. The controller's shared loop (finalizer,
+//! server-side apply, pruning, status) drives them through [`crate::step`].
 
 pub mod common;
 pub mod dynamo;
@@ -9,6 +10,9 @@ mod fixtures;
 pub mod kaito;
 pub mod kuberay;
 pub mod kubernetes;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::Pod;
 use kubeairunway_api::{
@@ -72,6 +76,23 @@ pub struct Observed {
 #[error("{0}")]
 pub struct TransformError(pub String);
 
+/// Why a provider cannot serve a deployment, phrased for the user with the fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Incompatible(pub String);
+
+impl From<String> for Incompatible {
+    fn from(reason: String) -> Self {
+        Self(reason)
+    }
+}
+
+impl From<&str> for Incompatible {
+    fn from(reason: &str) -> Self {
+        Self(reason.to_string())
+    }
+}
+
 /// One serving stack.
 pub trait Provider: Send + Sync + 'static {
     /// Provider name; also the name of its InferenceProviderConfig.
@@ -87,7 +108,11 @@ pub trait Provider: Send + Sync + 'static {
     fn upstream(&self) -> Option<UpstreamKind>;
 
     /// Whether this provider can serve `md` with the resolved `engine`; the error says why not.
-    fn check_compatible(&self, md: &ModelDeployment, engine: EngineType) -> Result<(), String>;
+    fn check_compatible(
+        &self,
+        md: &ModelDeployment,
+        engine: EngineType,
+    ) -> Result<(), Incompatible>;
 
     /// The objects to apply, complete with `apiVersion`, `kind`, `metadata` (name, namespace,
     /// labels, owner references). The first one is the primary object whose status is mapped.
@@ -98,13 +123,11 @@ pub trait Provider: Send + Sync + 'static {
     ) -> Result<Vec<Value>, TransformError>;
 
     /// The kinds of every object `desired` returns, for clean-up. Defaults to the upstream kind.
-    fn kinds(&self) -> Vec<kube::core::ApiResource> {
+    fn kinds(&self) -> Vec<kube_core::ApiResource> {
         self.upstream()
             .map(|u| {
-                let gvk = kube::core::GroupVersionKind::gvk(u.group, u.version, u.kind);
-                vec![kube::core::ApiResource::from_gvk_with_plural(
-                    &gvk, u.plural,
-                )]
+                let gvk = kube_core::GroupVersionKind::gvk(u.group, u.version, u.kind);
+                vec![kube_core::ApiResource::from_gvk_with_plural(&gvk, u.plural)]
             })
             .unwrap_or_default()
     }
@@ -112,4 +135,71 @@ pub trait Provider: Send + Sync + 'static {
     /// Translates the live primary object (`None` when it does not exist yet) and the pods of the
     /// deployment into a status.
     fn observe(&self, md: &ModelDeployment, primary: Option<&Value>, pods: &[Pod]) -> Observed;
+}
+
+/// Every built-in provider name, in the order they are listed.
+pub const BUILT_IN: [&str; 4] = ["kaito", "dynamo", "kuberay", "kubernetes"];
+
+/// A provider name that is not built in.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown provider {0:?} (known: kaito, dynamo, kuberay, kubernetes)")]
+pub struct UnknownProvider(pub String);
+
+/// The built-in provider called `name`.
+pub fn built_in(name: &str) -> Result<Arc<dyn Provider>, UnknownProvider> {
+    Ok(match name {
+        "kaito" => Arc::new(kaito::Kaito),
+        "dynamo" => Arc::new(dynamo::Dynamo),
+        "kuberay" => Arc::new(kuberay::KubeRay),
+        "kubernetes" => Arc::new(kubernetes::Kubernetes),
+        other => return Err(UnknownProvider(other.to_string())),
+    })
+}
+
+/// The enabled providers by name.
+#[derive(Clone, Default)]
+pub struct Registry {
+    providers: BTreeMap<&'static str, Arc<dyn Provider>>,
+}
+
+impl Registry {
+    /// A registry of `providers`.
+    pub fn new(providers: Vec<Arc<dyn Provider>>) -> Self {
+        Self {
+            providers: providers.into_iter().map(|p| (p.name(), p)).collect(),
+        }
+    }
+
+    /// Every enabled provider.
+    pub fn all(&self) -> impl Iterator<Item = &Arc<dyn Provider>> {
+        self.providers.values()
+    }
+
+    /// The provider named `name`, if enabled.
+    pub fn get(&self, name: &str) -> Option<&Arc<dyn Provider>> {
+        self.providers.get(name)
+    }
+}
+
+/// Field manager of a provider's writes: each writer of the status has its own, so server-side
+/// apply keeps the core's fields and the provider's apart.
+pub fn field_manager(provider: &str) -> String {
+    format!("kubeairunway-provider-{provider}")
+}
+
+/// Finalizer a provider puts on the deployments it serves, so their deletion waits for its
+/// clean-up.
+pub fn finalizer(provider: &str) -> String {
+    format!("kubeairunway.ai/{provider}-provider")
+}
+
+/// How users read a provider's name in messages.
+pub fn label(provider: &str) -> String {
+    match provider {
+        "kaito" => "KAITO".into(),
+        "dynamo" => "Dynamo".into(),
+        "kuberay" => "KubeRay".into(),
+        "kubernetes" => "the kubernetes provider".into(),
+        other => other.to_string(),
+    }
 }

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::Pod;
-use kube::ResourceExt;
+use kube_core::ResourceExt;
 use kubeairunway_api::{
     ComponentScalingSpec, DEFAULT_GPU_RESOURCE, EndpointStatus, EngineType, HelmChart, HelmRepo,
     InferenceProviderConfigSpec, InstallationInfo, InstallationStep, ModelDeployment,
@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 
 use super::common;
 use super::common::unschedulable_message;
-use super::{Observed, ObservedPhase, Provider, TransformError, UpstreamKind};
+use super::{Incompatible, Observed, ObservedPhase, Provider, TransformError, UpstreamKind};
 
 /// The KubeRay provider. Stateless: everything it writes is derived from the ModelDeployment.
 pub struct KubeRay;
@@ -109,12 +109,17 @@ impl Provider for KubeRay {
         Some(UPSTREAM)
     }
 
-    fn check_compatible(&self, md: &ModelDeployment, engine: EngineType) -> Result<(), String> {
+    fn check_compatible(
+        &self,
+        md: &ModelDeployment,
+        engine: EngineType,
+    ) -> Result<(), Incompatible> {
         if engine != EngineType::Vllm {
             return Err(format!(
                 "KubeRay supports only engine vllm, not {engine}: use engine vllm, or choose the \
                  dynamo provider (sglang, trtllm) or the kaito provider (llamacpp)"
-            ));
+            )
+            .into());
         }
         if !common::has_serving_gpu(md) {
             return Err(match md.spec.serving.mode {

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use kube::core::cel::cel as kcel;
+use kube_core::cel::cel as kcel;
 use kubeairunway_api::{EngineType, ModelDeploymentSpec};
 use serde_json::Value;
 

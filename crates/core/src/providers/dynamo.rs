@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::Pod;
-use kube::ResourceExt;
+use kube_core::ResourceExt;
 use kubeairunway_api::labels::{DEPLOYMENT_NAMESPACE, MODEL_ID};
 use kubeairunway_api::{
     ComponentScalingSpec, DEFAULT_GPU_RESOURCE, EndpointStatus, EngineType, HelmChart, HelmRepo,
@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 
 use super::common;
 use super::common::unschedulable_message;
-use super::{Observed, ObservedPhase, Provider, TransformError, UpstreamKind};
+use super::{Incompatible, Observed, ObservedPhase, Provider, TransformError, UpstreamKind};
 
 /// The Dynamo provider. Stateless: everything it writes is derived from the ModelDeployment.
 pub struct Dynamo;
@@ -159,7 +159,11 @@ impl Provider for Dynamo {
         Some(UPSTREAM)
     }
 
-    fn check_compatible(&self, md: &ModelDeployment, engine: EngineType) -> Result<(), String> {
+    fn check_compatible(
+        &self,
+        md: &ModelDeployment,
+        engine: EngineType,
+    ) -> Result<(), Incompatible> {
         if engine == EngineType::Llamacpp {
             return Err(
                 "Dynamo does not support engine llamacpp: use vllm, sglang or trtllm, \

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::Pod;
-use kube::ResourceExt;
+use kube_core::ResourceExt;
 use kubeairunway_api::{
     EndpointStatus, EngineType, HelmChart, HelmRepo, InferenceProviderConfigSpec, InstallationInfo,
     InstallationStep, ModelDeployment, ModelSource, ProviderCapabilities, ReplicaStatus,
@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 
 use super::common;
 use super::common::{resolved_engine, unschedulable_message};
-use super::{Observed, ObservedPhase, Provider, TransformError, UpstreamKind};
+use super::{Incompatible, Observed, ObservedPhase, Provider, TransformError, UpstreamKind};
 
 /// The KAITO provider. Stateless: everything it writes is derived from the ModelDeployment.
 pub struct Kaito;
@@ -117,13 +117,18 @@ impl Provider for Kaito {
         Some(UPSTREAM)
     }
 
-    fn check_compatible(&self, md: &ModelDeployment, engine: EngineType) -> Result<(), String> {
+    fn check_compatible(
+        &self,
+        md: &ModelDeployment,
+        engine: EngineType,
+    ) -> Result<(), Incompatible> {
         match engine {
             EngineType::Sglang | EngineType::Trtllm => {
                 return Err(format!(
                     "KAITO does not support engine {engine}: use engine vllm or llamacpp, or \
                      choose the dynamo provider for {engine}"
-                ));
+                )
+                .into());
             }
             EngineType::Vllm | EngineType::Llamacpp => {}
         }

@@ -50,7 +50,7 @@ pub(crate) fn assert_compatibility(provider: &impl Provider, cases: Vec<Compatib
         match want {
             None => assert_eq!(got, Ok(()), "{name}"),
             Some(fragment) => {
-                let err = got.expect_err(name);
+                let err = got.expect_err(name).to_string();
                 assert!(err.contains(fragment), "{name}: {err}");
             }
         }

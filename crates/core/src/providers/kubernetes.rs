@@ -2,7 +2,7 @@
 //! Deployment and Service, so any cluster can serve a model without a third-party operator.
 
 use k8s_openapi::api::core::v1::Pod;
-use kube::core::{ApiResource, GroupVersionKind};
+use kube_core::{ApiResource, GroupVersionKind};
 use kubeairunway_api::{
     EndpointStatus, EngineType, InferenceProviderConfigSpec, InstallationInfo, ModelDeployment,
     ModelSource, ProviderCapabilities, ReplicaStatus, ServingMode,
@@ -10,7 +10,7 @@ use kubeairunway_api::{
 use serde_json::{Value, json};
 
 use super::common::{self, base_labels, string_map};
-use super::{Observed, ObservedPhase, Provider, TransformError, UpstreamKind};
+use super::{Incompatible, Observed, ObservedPhase, Provider, TransformError, UpstreamKind};
 
 /// Default vLLM image.
 pub const VLLM_IMAGE: &str = "vllm/vllm-openai:v0.11.0";
@@ -162,11 +162,15 @@ impl Provider for Kubernetes {
         ]
     }
 
-    fn check_compatible(&self, md: &ModelDeployment, engine: EngineType) -> Result<(), String> {
+    fn check_compatible(
+        &self,
+        md: &ModelDeployment,
+        engine: EngineType,
+    ) -> Result<(), Incompatible> {
         if !matches!(engine, EngineType::Vllm | EngineType::Llamacpp) {
             return Err(format!(
                 "the kubernetes provider runs vllm and llamacpp, not {engine}; choose one of those engines or the dynamo provider"
-            ));
+            ).into());
         }
         if md.spec.serving.mode == ServingMode::Disaggregated {
             return Err("the kubernetes provider serves aggregated mode only; use the dynamo provider for disaggregated serving".into());

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::Pod;
-use kube::{Resource, ResourceExt};
+use kube_core::{Resource, ResourceExt};
 use kubeairunway_api::labels::{
     DEPLOYMENT, ENGINE_TYPE, KAIR_MANAGED_BY, MANAGED_BY, MANAGED_BY_VALUE, MODEL_SOURCE,
 };

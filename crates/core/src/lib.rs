@@ -1,0 +1,21 @@
+//! The decisions of KubeAIRunway, without I/O: which engine and provider a deployment gets
+//! (CEL selection rules), whether its spec is valid, the conditions and phase it reports, and
+//! for each provider the objects it renders and what their status means.
+//!
+//! Nothing here talks to a cluster or serves HTTP: the controller reads, calls these functions
+//! and writes what they return; the API server calls the same functions to tell a user what the
+//! controller will do. So the rules are unit-tested without a cluster and cannot drift apart
+//! between the two.
+
+pub mod cel;
+pub mod conditions;
+pub mod decide;
+pub mod notice;
+pub mod providers;
+pub mod selection;
+pub mod step;
+
+pub use cel::RuleEngine;
+pub use decide::{Decision, ValidationError, decide};
+pub use notice::Notice;
+pub use providers::{Provider, Registry};
