@@ -11,7 +11,7 @@ NPM ?= npm
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: all testbin build crds fmt-check lint test test-unit demo demo-down bench clean-testbin \
+.PHONY: all testbin build crds fmt-check lint release-deps test test-unit demo demo-down bench clean-testbin \
 	web-deps web-check web-build chromium
 
 all: build
@@ -21,9 +21,10 @@ all: build
 testbin:
 	scripts/build-testbin.sh >/dev/null
 
-## The binary, with the web UI embedded.
+## The binary, with the web UI embedded and the local demo cluster (`kubeairunway dev`, the
+## `dev` feature). Release builds and the container image leave `dev` out.
 build: web-build
-	$(CARGO) build --locked -p kubeairunway
+	$(CARGO) build --locked -p kubeairunway --features dev
 
 ## JavaScript dependencies of the web UI and the shared client (npm workspaces), installed
 ## exactly as locked; reinstalled only when the lock file changes.
@@ -57,12 +58,21 @@ fmt-check:
 	$(CARGO) fmt --all -- --check
 
 lint:
-	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --locked --workspace --all-targets --all-features -- -D warnings
+
+## The shipped binary links no test harness: without the `dev` feature, `kubeairunway` does not
+## depend on kubeairunway-testenv (simulated operators, local HuggingFace Hub, chart repository).
+release-deps:
+	@if $(CARGO) tree --locked -p kubeairunway -e normal,build --prefix none | grep -q '^kubeairunway-testenv '; then \
+	  echo "error: the release binary depends on kubeairunway-testenv"; exit 1; fi
+	@$(CARGO) tree --locked -p kubeairunway -e normal,build --features dev --prefix none | grep -q '^kubeairunway-testenv ' \
+	  || { echo "error: the dev feature no longer brings the demo cluster"; exit 1; }
+	@echo "release binary: no test harness linked"
 
 ## Formatting, lints, unit tests, web UI checks, and integration and browser tests on a real
 ## local control plane.
-test: testbin fmt-check web-check web-build chromium lint
-	$(CARGO) test --locked --workspace
+test: testbin fmt-check release-deps web-check web-build chromium lint
+	$(CARGO) test --locked --workspace --all-features
 
 ## Build everything, start the local demo cluster (simulated GPU nodes, simulated KAITO/Dynamo/
 ## KubeRay operators, the controller), deploy one model per provider, and serve the dashboard

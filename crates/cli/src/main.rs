@@ -2,6 +2,7 @@
 
 mod controller;
 mod crds;
+#[cfg(feature = "dev")]
 mod dev;
 mod serve;
 
@@ -24,7 +25,15 @@ enum Command {
     /// Print the CRD manifests, or install them into the current cluster.
     Crds(crds::CrdsArgs),
     /// A local demo cluster with simulated GPU nodes (real control plane, KWOK kubelets).
+    #[cfg(feature = "dev")]
     Dev(dev::DevArgs),
+    /// Without the `dev` feature there is no demo cluster; say how to get one.
+    #[cfg(not(feature = "dev"))]
+    #[command(hide = true)]
+    Dev {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        rest: Vec<String>,
+    },
     /// Print the version.
     Version,
 }
@@ -44,7 +53,13 @@ fn main() -> anyhow::Result<()> {
             Command::Serve(args) => serve::run(args).await,
             Command::Controller(args) => controller::run(args).await,
             Command::Crds(args) => crds::run(args).await,
+            #[cfg(feature = "dev")]
             Command::Dev(args) => dev::run(args).await,
+            #[cfg(not(feature = "dev"))]
+            Command::Dev { .. } => anyhow::bail!(
+                "this kubeairunway is a release build without the local demo cluster; \
+                 build one with `cargo build -p kubeairunway --features dev` (`make demo` does)"
+            ),
             Command::Version => {
                 println!("kubeairunway {}", env!("CARGO_PKG_VERSION"));
                 Ok(())
