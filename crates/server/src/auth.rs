@@ -26,8 +26,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use crate::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// How long a successful TokenReview is trusted.
 const REVIEW_TTL: Duration = Duration::from_secs(30);
@@ -334,7 +334,7 @@ fn token_hash(token: &str) -> String {
 
 async fn review(
     auth: &Auth,
-    kube: &crate::KubeAccess,
+    kube: &crate::state::KubeAccess,
     token: &str,
 ) -> Result<Arc<Identity>, ApiError> {
     let hash = token_hash(token);
@@ -354,7 +354,7 @@ async fn review(
 /// Runs one TokenReview. The outer error is transport trouble (not cached); the inner one a
 /// rejected token (cached briefly).
 async fn token_review(
-    kube: &crate::KubeAccess,
+    kube: &crate::state::KubeAccess,
     token: &str,
     token_hash: String,
 ) -> Result<Arc<Identity>, String> {

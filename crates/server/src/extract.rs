@@ -51,7 +51,7 @@ pub fn body_too_large() -> ApiError {
         StatusCode::PAYLOAD_TOO_LARGE,
         format!(
             "Request body too large (limit {} MiB)",
-            crate::BODY_LIMIT >> 20
+            crate::limits::BODY_LIMIT >> 20
         ),
     )
 }

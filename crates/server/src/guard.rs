@@ -9,8 +9,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use crate::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// Content-Security-Policy of every response: the UI loads only its own scripts.
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \

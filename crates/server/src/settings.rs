@@ -16,10 +16,11 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::auth::Caller;
 use crate::cache::{Kind, SETTINGS_CONFIG_MAP, SETTINGS_NAMESPACE};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, validate_namespace};
-use crate::{AppState, Caller};
+use crate::state::AppState;
 
 /// The key of the ConfigMap that holds the settings JSON.
 pub(crate) const CONFIG_KEY: &str = "config.json";

@@ -17,12 +17,13 @@ use utoipa::{IntoParams, ToSchema};
 use super::manifest::{ManifestResponse, to_value};
 use super::plan::{CreateDeploymentRequest, Plan};
 use super::{FIELD_MANAGER, resolve_namespace};
+use crate::auth::Caller;
 use crate::auth::Resource;
 use crate::cache::{Caches, Kind};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, truncate};
 use crate::hf::secrets::{self, TokenCopy};
-use crate::{AppState, Caller};
+use crate::state::AppState;
 
 /// `?dryRun=` of `POST /api/deployments`.
 #[derive(Debug, Deserialize, IntoParams)]

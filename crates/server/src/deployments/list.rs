@@ -11,11 +11,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::status::{self, DeploymentStatus};
+use crate::auth::Caller;
 use crate::auth::{Resource, Visible};
 use crate::cache::Kind;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiQuery, validate_namespace};
-use crate::{AppState, Caller};
+use crate::state::AppState;
 
 /// Largest page.
 const MAX_LIMIT: usize = 100;

@@ -30,12 +30,14 @@ use utoipa_axum::routes;
 
 use k8s_openapi::api::core::v1::Pod;
 
+use crate::auth::Caller;
 use crate::auth::Resource;
 use crate::cache::{Caches, Kind};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{validate_deployment_name, validate_namespace};
 use crate::pods;
-use crate::{AppState, Caller, settings};
+use crate::settings;
+use crate::state::AppState;
 
 /// OpenAPI tag of every route here.
 const TAG: &str = "deployments";
@@ -124,12 +126,12 @@ pub(crate) fn cached(caches: &Caches, namespace: &str, name: &str) -> Option<Arc
 pub(crate) struct DeploymentName(pub String);
 
 impl<S: Send + Sync> FromRequestParts<S> for DeploymentName {
-    type Rejection = crate::ApiError;
+    type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, crate::ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         match Path::<String>::from_request_parts(parts, state).await {
             Ok(Path(name)) => Ok(Self(name)),
-            Err(rejection) => Err(crate::ApiError::bad_request(format!(
+            Err(rejection) => Err(ApiError::bad_request(format!(
                 "Invalid deployment name in the path: {}",
                 rejection.body_text()
             ))),
@@ -138,8 +140,8 @@ impl<S: Send + Sync> FromRequestParts<S> for DeploymentName {
 }
 
 /// `Deployment '<name>' not found in namespace '<ns>'`.
-pub(crate) fn not_found_in(name: &str, namespace: &str) -> crate::ApiError {
-    crate::ApiError::not_found(format!(
+pub(crate) fn not_found_in(name: &str, namespace: &str) -> ApiError {
+    ApiError::not_found(format!(
         "Deployment '{name}' not found in namespace '{namespace}'"
     ))
 }

@@ -20,9 +20,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::hub::{HfToken, HfUserInfo, HubError};
-use crate::AppState;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiJson;
+use crate::state::AppState;
 
 /// Scopes asked for: identity plus reading the gated repositories the user has access to.
 pub const SCOPES: [&str; 3] = ["openid", "profile", "read-repos"];

@@ -21,10 +21,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::hub::{HfToken, HfUserInfo, HubError};
+use crate::auth::Caller;
 use crate::cache::Kind;
 use crate::error::{ApiError, ApiResult, ErrorBody, describe_kube_error};
 use crate::extract::ApiJson;
-use crate::{AppState, Caller};
+use crate::state::AppState;
 
 /// Name of the Secret deployments reference (`hfTokenSecret`).
 pub const SECRET_NAME: &str = "hf-token-secret";

@@ -22,12 +22,13 @@ use super::launch::{self, Launch, RunQuery};
 use super::providers::{ActiveJob, InstallBody, NAMESPACES, SECRETS, parse_body};
 use super::run::{Chart, Plan, Repo};
 use super::{Installer, TAG, args};
+use crate::auth::Caller;
 use crate::auth::Resource;
 use crate::cache::Kind;
 use crate::capacity::GPU_RESOURCE;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiQuery;
-use crate::{AppState, Caller};
+use crate::state::AppState;
 
 /// The operator's namespace.
 const NAMESPACE: &str = "gpu-operator";

@@ -23,7 +23,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::jobs::{Job, JobEvent, JobState, JobSummary, JobView};
 use super::{Installer, TAG};
-use crate::Caller;
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiQuery;
 

@@ -24,11 +24,13 @@ use super::jobs::{
 };
 use super::kubeconfig::PrivateKubeconfig;
 use super::run::Run;
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::{AppState, Caller};
+use crate::state::AppState;
 
 /// Longest a synchronous request waits for its job.
-pub(crate) const SYNC_WAIT: Duration = Duration::from_secs(crate::REQUEST_TIMEOUT.as_secs() - 5);
+pub(crate) const SYNC_WAIT: Duration =
+    Duration::from_secs(crate::limits::REQUEST_TIMEOUT.as_secs() - 5);
 /// Default timeout of each install, upgrade, rollback or uninstall command.
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 /// Largest `timeoutSeconds`.

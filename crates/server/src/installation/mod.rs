@@ -34,8 +34,8 @@ use axum::extract::{Extension, State};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::AppState;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::state::AppState;
 
 /// OpenAPI tag of these routes.
 const TAG: &str = "installation";

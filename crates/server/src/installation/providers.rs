@@ -29,12 +29,13 @@ use super::jobs::{Access, Finish, JobKind, JobState};
 use super::launch::{self, Launch, RunQuery};
 use super::run::{Chart, Plan, Repo};
 use super::{Installer, TAG};
+use crate::auth::Caller;
 use crate::auth::Resource;
 use crate::cache::Kind;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiQuery, truncate};
 use crate::runtimes::display_name;
-use crate::{AppState, Caller};
+use crate::state::AppState;
 
 /// Core `secrets`: Helm keeps each release in Secrets of its namespace.
 pub(crate) const SECRETS: Resource = Resource {

@@ -24,10 +24,11 @@ use utoipa_axum::routes;
 use self::catalog::{Catalog, Model};
 use self::fit::PlanTarget;
 use self::planner::ModelPlan;
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiQuery;
 use crate::hf::{HfToken, HubError, ModelId};
-use crate::{AppState, Caller};
+use crate::state::AppState;
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(WildcardPaths::openapi())
