@@ -7,7 +7,7 @@
 
 mod create;
 mod get;
-pub(crate) mod index;
+mod index;
 mod list;
 mod live;
 mod logs;
@@ -19,7 +19,7 @@ pub(crate) mod status;
 
 use std::sync::Arc;
 
-use axum::extract::{FromRequestParts, Path};
+use axum::extract::{Extension, FromRequestParts, Path};
 use axum::http::request::Parts;
 use kube::runtime::reflector::ObjectRef;
 use kubeairunway_api::ModelDeployment;
@@ -30,9 +30,10 @@ use utoipa_axum::routes;
 
 use k8s_openapi::api::core::v1::Pod;
 
+use self::index::ListIndex;
 use crate::auth::Caller;
 use crate::auth::Resource;
-use crate::cache::{Caches, Kind};
+use crate::cache::{Caches, Derived, Kind};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{validate_deployment_name, validate_namespace};
 use crate::pods;
@@ -45,8 +46,9 @@ const TAG: &str = "deployments";
 const FIELD_MANAGER: &str = "kubeairunway-api";
 
 /// The `/api/deployments` routes. The static paths (`events`, `preview`) take precedence over
-/// `{name}` in axum's router.
+/// `{name}` in axum's router. The routes own the list index, rebuilt when the caches change.
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    let list_index: Arc<Derived<ListIndex>> = Arc::default();
     OpenApiRouter::new()
         .routes(routes!(list::list, create::create))
         .routes(routes!(create::preview))
@@ -56,6 +58,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get::pods))
         .routes(routes!(pending::pending_reasons))
         .routes(routes!(logs::logs))
+        .layer(Extension(list_index))
 }
 
 /// `?namespace=`: the deployment's namespace (the configured default namespace when omitted).
