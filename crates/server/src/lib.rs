@@ -21,6 +21,7 @@ mod runtimes;
 mod settings;
 mod state;
 mod ui;
+mod wire;
 
 use std::sync::Arc;
 

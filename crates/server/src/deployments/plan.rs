@@ -14,12 +14,13 @@ use kubeairunway_api::{
     ModelDeploymentSpec, ModelSource, ModelSpec, ProviderSpec, ResourceSpec, ScalingSpec,
     SecretsSpec, ServingMode, ServingSpec,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{truncate, validate_deployment_name};
+use crate::wire::Engine;
 
 /// Names that would be shadowed by the static routes `/api/deployments/{events,preview}`.
 const RESERVED_NAMES: [&str; 2] = ["events", "preview"];
@@ -27,42 +28,6 @@ const RESERVED_NAMES: [&str; 2] = ["events", "preview"];
 const AIKIT_IMAGES: &str = "ghcr.io/kaito-project/aikit";
 /// Most engine arguments the CRD accepts.
 const MAX_ENGINE_ARGS: usize = 64;
-
-/// Inference engine.
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum Engine {
-    /// vLLM.
-    Vllm,
-    /// SGLang.
-    Sglang,
-    /// TensorRT-LLM.
-    Trtllm,
-    /// llama.cpp.
-    Llamacpp,
-}
-
-impl From<Engine> for EngineType {
-    fn from(e: Engine) -> Self {
-        match e {
-            Engine::Vllm => EngineType::Vllm,
-            Engine::Sglang => EngineType::Sglang,
-            Engine::Trtllm => EngineType::Trtllm,
-            Engine::Llamacpp => EngineType::Llamacpp,
-        }
-    }
-}
-
-impl From<EngineType> for Engine {
-    fn from(e: EngineType) -> Self {
-        match e {
-            EngineType::Vllm => Engine::Vllm,
-            EngineType::Sglang => Engine::Sglang,
-            EngineType::Trtllm => Engine::Trtllm,
-            EngineType::Llamacpp => Engine::Llamacpp,
-        }
-    }
-}
 
 /// Serving mode.
 #[derive(Clone, Copy, Debug, Default, Deserialize, ToSchema, PartialEq, Eq)]

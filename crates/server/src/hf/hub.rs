@@ -3,6 +3,7 @@
 //! validated and path-escaped (api.md §19 security 8), and the caller's HuggingFace token is
 //! passed through but never logged or echoed.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,7 +15,6 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use crate::error::ApiError;
-use crate::models::compat::Safetensors;
 
 /// Where the public Hub lives.
 pub const DEFAULT_ENDPOINT: &str = "https://huggingface.co";
@@ -282,6 +282,18 @@ pub(crate) struct HubModel {
     /// Files (model info only).
     #[serde(default)]
     pub siblings: Vec<Sibling>,
+}
+
+/// The Hub's `safetensors` object: parameter counts per dtype (`{"BF16": 751632384}`) and
+/// their total.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct Safetensors {
+    /// Parameters per safetensors dtype (`BF16`, `F32`, `I32`, `F8_E4M3`, …).
+    #[serde(default)]
+    pub parameters: BTreeMap<String, u64>,
+    /// Total parameter count.
+    #[serde(default)]
+    pub total: Option<u64>,
 }
 
 /// The part of the Hub's `config` summary we read.
@@ -778,6 +790,7 @@ fn next_link(headers: &reqwest::header::HeaderMap, current: &Url) -> Option<Url>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn model_ids_follow_the_hubs_rules() {
@@ -868,6 +881,18 @@ mod tests {
         assert!(HfToken::parse("hf_\u{e9}").is_err());
         assert_ne!(HfToken::cache_key(Some(&t)), HfToken::cache_key(None));
         assert!(!HfToken::cache_key(Some(&t)).contains("abc"));
+    }
+
+    #[test]
+    fn safetensors_parse_from_the_hub_shape() {
+        let st: Safetensors = serde_json::from_value(
+            json!({ "parameters": { "BF16": 751632384 }, "total": 751632384 }),
+        )
+        .unwrap();
+        assert_eq!(st.total, Some(751_632_384));
+        assert_eq!(st.parameters["BF16"], 751_632_384);
+        let empty: Safetensors = serde_json::from_value(json!({})).unwrap();
+        assert_eq!(empty, Safetensors::default());
     }
 
     #[test]

@@ -5,4 +5,4 @@ pub mod hub;
 pub(crate) mod oauth;
 pub(crate) mod secrets;
 
-pub use hub::{HfToken, HfUserInfo, Hub, HubConfig, HubError, ModelId};
+pub use hub::{HfToken, HfUserInfo, Hub, HubConfig, HubError, ModelId, Safetensors};

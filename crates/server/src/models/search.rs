@@ -17,12 +17,12 @@ use super::compat;
 use super::fit::{self, PlanTarget};
 use super::planner::{self, ModelPlan, Weights};
 use crate::auth::Caller;
-use crate::deployments::plan::Engine;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiQuery;
 use crate::hf::hub::HubModel;
 use crate::hf::{HfToken, Hub, ModelId};
 use crate::state::AppState;
+use crate::wire::Engine;
 
 /// Most Hub results scanned for one query (10 pages): bounds the work a query can cause.
 const MAX_SCANNED: usize = 1_000;
