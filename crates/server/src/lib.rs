@@ -15,9 +15,11 @@ pub mod hf;
 mod installation;
 mod limits;
 mod models;
+mod oauth;
 mod openapi;
 pub mod pods;
 mod runtimes;
+mod secrets;
 mod settings;
 mod state;
 mod ui;
@@ -52,8 +54,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(runtimes::routes())
         .merge(capacity::routes())
         .merge(models::routes())
-        .merge(hf::oauth::routes())
-        .merge(hf::secrets::routes())
+        .merge(oauth::routes())
+        .merge(secrets::routes())
         .merge(installation::routes())
         .routes(utoipa_axum::routes!(auth::whoami))
 }

@@ -71,7 +71,7 @@ struct Inner {
     caches: Option<Caches>,
     auth: Auth,
     hub: Result<hf::Hub, String>,
-    oauth: hf::oauth::Sessions,
+    oauth: hf::signin::SignIns,
 }
 
 /// The backend's Kubernetes access: its own client, the configuration it came from (to build
@@ -121,7 +121,7 @@ impl AppState {
         let caches = kube.as_ref().map(|k| Caches::start(&k.client));
         let auth = Auth::new(config.auth_enabled);
         let hub = hf::Hub::new(config.huggingface.clone());
-        let oauth = hf::oauth::Sessions::new(config.huggingface.oauth_state_ttl);
+        let oauth = hf::signin::SignIns::new(config.huggingface.oauth_state_ttl);
         Self {
             inner: Arc::new(Inner {
                 config,
@@ -158,7 +158,7 @@ impl AppState {
     }
 
     /// Pending HuggingFace sign-ins.
-    pub(crate) fn oauth(&self) -> &hf::oauth::Sessions {
+    pub(crate) fn oauth(&self) -> &hf::signin::SignIns {
         &self.inner.oauth
     }
 

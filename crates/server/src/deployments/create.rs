@@ -22,7 +22,7 @@ use crate::auth::Resource;
 use crate::cache::{Caches, Kind};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, truncate};
-use crate::hf::secrets::{self, TokenCopy};
+use crate::secrets::{self, TokenCopy};
 use crate::state::AppState;
 
 /// `?dryRun=` of `POST /api/deployments`.

@@ -128,7 +128,7 @@ pub(crate) async fn gguf_files(
         .hub()?
         .model_info(&id, true, token.as_ref())
         .await
-        .map_err(|e| e.into_api("Failed to fetch model info"))?;
+        .map_err(|e| ApiError::hub("Failed to fetch model info", e))?;
     let mut files = Vec::new();
     let mut sizes = BTreeMap::new();
     for s in info.siblings {
@@ -179,7 +179,7 @@ pub(crate) async fn plan(
         Ok(info) => Some(info),
         // Catalog presets (`kaito/…`) are not Hub repositories: plan them from their size.
         Err(HubError::NotFound(_)) if curated.is_some() => None,
-        Err(e) => return Err(e.into_api("Failed to fetch model info")),
+        Err(e) => return Err(ApiError::hub("Failed to fetch model info", e)),
     };
     let shape = match &info {
         Some(_) => fit::shape(hub, &id, token.as_ref()).await,

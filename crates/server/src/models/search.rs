@@ -177,7 +177,7 @@ pub(crate) async fn search(
     let mut page = hub
         .search_page(&q, hub.config().search_page_size, token.as_ref())
         .await
-        .map_err(|e| e.into_api("Model search failed"))?;
+        .map_err(|e| ApiError::hub("Model search failed", e))?;
     let complete = loop {
         scanned += page.models.len();
         found.extend(page.models.iter().filter_map(candidate));
@@ -190,7 +190,7 @@ pub(crate) async fn search(
         page = hub
             .next_page(next, token.as_ref())
             .await
-            .map_err(|e| e.into_api("Model search failed"))?;
+            .map_err(|e| ApiError::hub("Model search failed", e))?;
     };
 
     let total = found.len();
