@@ -87,7 +87,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(ui::serve)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            auth::authenticate,
+            guard::authenticate,
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(

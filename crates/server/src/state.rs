@@ -6,7 +6,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::auth::Auth;
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::request::Parts;
+
+use crate::auth::{self, Auth, Caller};
 use crate::cache::Caches;
 use crate::error::ApiError;
 use crate::hf::{self, HubConfig};
@@ -104,12 +107,7 @@ impl KubeAccess {
     /// A client for the same cluster that authenticates with `token` instead of the backend's
     /// credentials.
     pub fn client_for_token(&self, token: &str) -> Result<kube::Client, kube::Error> {
-        let mut config = self.config.clone();
-        config.auth_info = kube::config::AuthInfo {
-            token: Some(token.to_string().into()),
-            ..Default::default()
-        };
-        kube::Client::try_from(config)
+        auth::client_for_token(&self.config, token)
     }
 }
 
@@ -165,6 +163,28 @@ impl AppState {
     /// The watch caches, or 503 when there is no cluster configuration.
     pub fn caches(&self) -> Result<&Caches, ApiError> {
         self.inner.caches.as_ref().ok_or_else(no_cluster)
+    }
+}
+
+/// Handlers that only read the authentication settings take `State<Auth>`.
+impl FromRef<AppState> for Auth {
+    fn from_ref(state: &AppState) -> Self {
+        state.auth().clone()
+    }
+}
+
+/// The caller a request carries: attached by the authentication middleware, or else the
+/// backend's identity (without auth, and on public paths without a token); 503 without a
+/// cluster.
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(caller.clone());
+        }
+        let kube = state.kube()?;
+        Ok(Caller::backend(kube.client.clone(), state.auth().clone()))
     }
 }
 
