@@ -14,14 +14,16 @@ use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use kube::ResourceExt;
+use kubeairunway_install::args;
+use kubeairunway_install::jobs::Finish;
+use kubeairunway_install::run::{Chart, Plan, Repo};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::jobs::{Access, JobKind};
 use super::launch::{self, Launch, RunQuery};
 use super::providers::{ActiveJob, InstallBody, NAMESPACES, SECRETS, parse_body};
-use super::run::{Chart, Plan, Repo};
-use super::{Installer, TAG, args};
+use super::{Installer, TAG};
 use crate::auth::Caller;
 use crate::auth::Resource;
 use crate::cache::Kind;
@@ -171,7 +173,7 @@ async fn compute(
     };
     let active_job = installer.jobs.active(TARGET).map(|j| ActiveJob {
         job_id: j.id.clone(),
-        kind: j.kind,
+        kind: j.meta.kind,
         state: j.state(),
     });
     Ok(GpuOperatorStatus {
@@ -296,7 +298,7 @@ pub(crate) async fn install(
             match run.install(&plan).await {
                 Ok(()) => {
                     let mut finish =
-                        launch::succeeded("NVIDIA GPU Operator installed successfully".into());
+                        Finish::succeeded("NVIDIA GPU Operator installed successfully");
                     match compute(&job_state, &job_installer, &job_caller, true).await {
                         Ok(status) => {
                             finish.details.insert(
@@ -308,7 +310,7 @@ pub(crate) async fn install(
                     }
                     finish
                 }
-                Err(f) => launch::failed_at("Installation", &f.step, &f.error),
+                Err(f) => Finish::failed_at("Installation", &f.step, &f.error),
             }
         },
     )
