@@ -14,8 +14,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::Caller;
-use crate::auth::Resource;
+use crate::auth::{Caller, Resource};
 use crate::cache::{Caches, Kind};
 use crate::error::{ApiResult, ErrorBody};
 use crate::state::AppState;

@@ -12,8 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::index::{self, ListIndex};
 use super::status::{self, DeploymentStatus};
-use crate::auth::Caller;
-use crate::auth::{Resource, Visible};
+use crate::auth::{Caller, Resource, Visible};
 use crate::cache::{Derived, Kind};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiQuery, validate_namespace};

@@ -17,8 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::cached;
 use super::status::{self, DeploymentStatus};
-use crate::auth::Caller;
-use crate::auth::{Resource, Visible};
+use crate::auth::{Caller, Resource, Visible};
 use crate::cache::{Caches, Change, Kind};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiQuery, validate_namespace};

@@ -31,8 +31,7 @@ use utoipa_axum::routes;
 use k8s_openapi::api::core::v1::Pod;
 
 use self::index::ListIndex;
-use crate::auth::Caller;
-use crate::auth::Resource;
+use crate::auth::{Caller, Resource};
 use crate::cache::{Caches, Derived, Kind};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{validate_deployment_name, validate_namespace};

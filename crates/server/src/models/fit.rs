@@ -5,8 +5,7 @@ use axum::http::StatusCode;
 
 use super::gpus::{self, GpuType};
 use super::planner::{self, ModelPlan, ModelShape, PlanRequest, Weights};
-use crate::auth::Caller;
-use crate::auth::Resource;
+use crate::auth::{Caller, Resource};
 use crate::cache::Kind;
 use crate::error::{ApiError, ApiResult};
 use crate::hf::{HfToken, Hub, HubError, ModelId};
