@@ -1,6 +1,29 @@
 //! The KubeAIRunway REST backend: the HTTP API under `/api` that every frontend (the bundled
 //! web UI, Headlamp, the CLI, scripts) talks to, plus the embedded UI. Its JSON shapes follow
 //! `api.md` exactly; `docs/backend.md` describes the design.
+//!
+//! # Layout
+//!
+//! This file only declares the modules, re-exports the public API, assembles the router and
+//! serves it. The modules form layers, and a module imports only from layers below it (never
+//! from the crate root), so the module graph has no cycles:
+//!
+//! - **Shared pieces:** `error` (the envelope, and the mapping of `hf` errors onto it; route
+//!   trees map the errors of their own domain code), `limits`, `extract`, `wire` (API shapes
+//!   several trees speak), `pods`.
+//! - **Domain and infrastructure, no routes:** `cache` (watch caches), `auth` (who calls, with
+//!   whose credentials), `hf` (the HuggingFace Hub client), and the `kubeairunway-install`
+//!   crate (jobs and the Helm runner). They return their own errors.
+//! - **`state`:** [`AppState`], [`Config`], [`KubeAccess`], holding the caches, auth and Hub
+//!   client; the `Caller` extractor.
+//! - **Route trees** (handlers, thin, one per URL prefix): `health`, `cluster`, `settings`,
+//!   `deployments/`, `runtimes`, `capacity`, `models/`, `oauth`, `secrets`, `installation/`,
+//!   plus `guard` (the layers in front of them) and `ui`.
+//!
+//! New services get one module tree each, the same way: the metrics, costs, aikit (image builds)
+//! and aiconfigurator services will be `metrics/`, `costs/`, `aikit/` and `aiconfigurator/` here,
+//! holding routes, handlers and the mapping of their errors, with their pure logic in a core
+//! crate beside `crates/install` (an image build runs as a job of `kubeairunway_install::jobs`).
 
 pub mod auth;
 pub mod cache;
