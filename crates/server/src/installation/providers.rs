@@ -21,13 +21,12 @@ use kube::Api;
 use kube::api::ListParams;
 use kube::runtime::reflector::ObjectRef;
 use kubeairunway_api::{InferenceProviderConfig, InstallationInfo};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
 use kubeairunway_install::args;
 use kubeairunway_install::jobs::{Finish, JobState};
 use kubeairunway_install::provider::{self, manual_commands};
 use kubeairunway_install::run::Plan;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::jobs::{Access, JobKind};
 use super::launch::{self, Launch, RunQuery};
