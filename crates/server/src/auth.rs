@@ -5,16 +5,17 @@
 //! uses a client carrying *that* token, so RBAC and audit logs apply to the person. Reads served
 //! from the shared caches are filtered with SubjectAccessReviews for that person (cached
 //! briefly). Without auth, the backend's own identity is used and nothing is filtered.
+//!
+//! The middleware that checks tokens is in `guard.rs` and the [`Caller`] extractor in
+//! `state.rs`: both need the application state, which holds an [`Auth`], so this module does
+//! not depend on it.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{FromRequestParts, Request, State};
-use axum::http::request::Parts;
+use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use k8s_openapi::api::authentication::v1::{TokenReview, TokenReviewSpec};
 use k8s_openapi::api::authorization::v1::{
     ResourceAttributes, SubjectAccessReview, SubjectAccessReviewSpec,
@@ -26,7 +27,6 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use crate::AppState;
 use crate::error::ApiError;
 
 /// How long a successful TokenReview is trusted.
@@ -249,26 +249,33 @@ impl Caller {
     }
 }
 
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        if let Some(caller) = parts.extensions.get::<Caller>() {
-            return Ok(caller.clone());
-        }
-        let kube = state.kube()?;
-        Ok(Caller {
+impl Caller {
+    /// The caller of a request without a verified token: it acts with the backend's identity
+    /// (`client`), and no access check ever refuses it.
+    pub(crate) fn backend(client: Client, auth: Auth) -> Self {
+        Self {
             identity: None,
-            client: kube.client.clone(),
-            backend: kube.client.clone(),
-            auth: state.auth().clone(),
-        })
+            backend: client.clone(),
+            client,
+            auth,
+        }
+    }
+
+    /// The caller `identity` (whose client carries its token); access checks run with
+    /// `backend`.
+    pub(crate) fn authenticated(identity: Arc<Identity>, backend: Client, auth: Auth) -> Self {
+        Self {
+            client: identity.client.clone(),
+            identity: Some(identity),
+            backend,
+            auth,
+        }
     }
 }
 
 /// Paths answered without a token when auth is on (GET/HEAD only). `/api/health/nodes` is
 /// deliberately not among them (api.md §19 security 3).
-fn is_public(method: &Method, path: &str) -> bool {
+pub(crate) fn is_public(method: &Method, path: &str) -> bool {
     if !path.starts_with("/api/") {
         return true;
     }
@@ -289,40 +296,8 @@ fn is_public(method: &Method, path: &str) -> bool {
         || path.starts_with("/api/oauth/")
 }
 
-/// Middleware: authenticates `/api` requests when auth is on and attaches the [`Caller`].
-pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let auth = state.auth().clone();
-    if !auth.enabled {
-        return next.run(req).await;
-    }
-    let token = bearer(&req);
-    let public = is_public(req.method(), req.uri().path());
-    let Some(token) = token else {
-        if public {
-            return next.run(req).await;
-        }
-        return ApiError::new(StatusCode::UNAUTHORIZED, "Authentication required").into_response();
-    };
-    let kube = match state.kube() {
-        Ok(k) => k.clone(),
-        Err(e) => return e.into_response(),
-    };
-    match review(&auth, &kube, &token).await {
-        Ok(identity) => {
-            req.extensions_mut().insert(Caller {
-                client: identity.client.clone(),
-                identity: Some(identity),
-                backend: kube.client.clone(),
-                auth,
-            });
-            next.run(req).await
-        }
-        Err(_) if public => next.run(req).await,
-        Err(e) => e.into_response(),
-    }
-}
-
-fn bearer(req: &Request) -> Option<String> {
+/// The bearer token of `req`, if it carries one.
+pub(crate) fn bearer(req: &Request) -> Option<String> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let token = value.strip_prefix("Bearer ")?.trim();
     (!token.is_empty()).then(|| token.to_string())
@@ -332,19 +307,23 @@ fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-async fn review(
+/// Who `token` belongs to, from a TokenReview the backend (`backend`, configured by `config`)
+/// runs; 401 when the API server does not accept it.
+pub(crate) async fn review(
     auth: &Auth,
-    kube: &crate::KubeAccess,
+    backend: &Client,
+    config: &kube::Config,
     token: &str,
 ) -> Result<Arc<Identity>, ApiError> {
     let hash = token_hash(token);
-    let backend = kube.clone();
+    let backend = backend.clone();
+    let config = config.clone();
     let token_owned = token.to_string();
     let hash_owned = hash.clone();
     let outcome = auth
         .reviews
         .try_get_with::<_, ApiError>(hash, async move {
-            Ok(token_review(&backend, &token_owned, hash_owned).await)
+            Ok(token_review(&backend, &config, &token_owned, hash_owned).await)
         })
         .await
         .map_err(|e| ApiError::new(e.status, e.message.clone()))?;
@@ -354,11 +333,12 @@ async fn review(
 /// Runs one TokenReview. The outer error is transport trouble (not cached); the inner one a
 /// rejected token (cached briefly).
 async fn token_review(
-    kube: &crate::KubeAccess,
+    backend: &Client,
+    config: &kube::Config,
     token: &str,
     token_hash: String,
 ) -> Result<Arc<Identity>, String> {
-    let api: Api<TokenReview> = Api::all(kube.client.clone());
+    let api: Api<TokenReview> = Api::all(backend.clone());
     let review = TokenReview {
         spec: TokenReviewSpec {
             token: Some(token.to_string()),
@@ -383,8 +363,7 @@ async fn token_review(
             .unwrap_or_else(|| "Token not authenticated".into()));
     }
     let user = status.user.unwrap_or_default();
-    let client = kube
-        .client_for_token(token)
+    let client = client_for_token(config, token)
         .map_err(|e| format!("could not build a Kubernetes client for the user: {e}"))?;
     Ok(Arc::new(Identity {
         username: user.username.unwrap_or_else(|| "unknown".into()),
@@ -393,6 +372,17 @@ async fn token_review(
         token_hash,
         client,
     }))
+}
+
+/// A client for the cluster of `config` that authenticates with `token` instead of the
+/// credentials in `config`.
+pub(crate) fn client_for_token(config: &kube::Config, token: &str) -> Result<Client, kube::Error> {
+    let mut config = config.clone();
+    config.auth_info = kube::config::AuthInfo {
+        token: Some(token.to_string().into()),
+        ..Default::default()
+    };
+    Client::try_from(config)
 }
 
 async fn subject_access_review(
@@ -446,13 +436,13 @@ pub struct WhoAmI {
 /// Who the API server says the caller is; the login page uses it to validate a token.
 #[utoipa::path(get, path = "/api/auth/whoami", tag = "auth",
     responses((status = 200, body = WhoAmI), (status = 401, body = crate::error::ErrorBody)))]
-pub async fn whoami(State(state): State<AppState>, req: Request) -> axum::Json<WhoAmI> {
+pub async fn whoami(State(auth): State<Auth>, req: Request) -> axum::Json<WhoAmI> {
     let identity = req
         .extensions()
         .get::<Caller>()
         .and_then(|c| c.identity.clone());
     axum::Json(WhoAmI {
-        auth_enabled: state.auth().enabled,
+        auth_enabled: auth.enabled,
         authenticated: identity.is_some(),
         username: identity.as_ref().map(|i| i.username.clone()),
         groups: identity.map(|i| i.groups.clone()).unwrap_or_default(),

@@ -137,8 +137,6 @@ pub struct Caches {
     changes: broadcast::Sender<Change>,
     /// Bumped after every change any watch applied to its store.
     generation: Arc<AtomicU64>,
-    /// The list index of the last generation a list request asked for.
-    pub(crate) list_index: Arc<Mutex<Option<Arc<crate::deployments::index::ListIndex>>>>,
 }
 
 impl Caches {
@@ -225,7 +223,6 @@ impl Caches {
             health,
             changes,
             generation,
-            list_index: Arc::new(Mutex::new(None)),
         }
     }
 
@@ -286,6 +283,45 @@ impl Caches {
     /// Subscribes to changes of deployments and their pods.
     pub fn subscribe(&self) -> broadcast::Receiver<Change> {
         self.changes.subscribe()
+    }
+}
+
+/// A value computed from the caches and kept until they change: views that many requests need
+/// (a sorted list, an index) are built once per [`Caches::generation`] instead of once per
+/// request. Its owner decides what it holds; the caches know nothing of it.
+pub struct Derived<T> {
+    slot: Mutex<Option<(u64, Arc<T>)>>,
+}
+
+impl<T> Default for Derived<T> {
+    fn default() -> Self {
+        Self {
+            slot: Mutex::new(None),
+        }
+    }
+}
+
+impl<T> Derived<T> {
+    /// The value for the caches' current generation, built with `build` when the kept one is
+    /// older.
+    pub fn get(&self, caches: &Caches, build: impl FnOnce(&Caches) -> T) -> Arc<T> {
+        // The generation is read before the stores, so a value is never labelled newer than the
+        // data it was built from.
+        let generation = caches.generation();
+        if let Ok(slot) = self.slot.lock()
+            && let Some((built, value)) = slot.as_ref()
+            && *built == generation
+        {
+            return value.clone();
+        }
+        let value = Arc::new(build(caches));
+        if let Ok(mut slot) = self.slot.lock() {
+            // Keep the newest: a slower request must not replace a fresher value.
+            if slot.as_ref().is_none_or(|(built, _)| *built <= generation) {
+                *slot = Some((generation, value.clone()));
+            }
+        }
+        value
     }
 }
 

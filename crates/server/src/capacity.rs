@@ -14,10 +14,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::Resource;
+use crate::auth::{Caller, Resource};
 use crate::cache::{Caches, Kind};
 use crate::error::{ApiResult, ErrorBody};
-use crate::{AppState, Caller};
+use crate::state::AppState;
 
 /// The extended resource NVIDIA's device plugin advertises.
 pub(crate) const GPU_RESOURCE: &str = "nvidia.com/gpu";

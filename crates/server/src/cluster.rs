@@ -14,11 +14,11 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::Resource;
+use crate::auth::{Caller, Resource};
 use crate::cache::Kind;
 use crate::capacity::node_gpus;
 use crate::error::{ApiResult, ErrorBody};
-use crate::{AppState, Caller};
+use crate::state::AppState;
 
 /// How long the CRD lookup of the status answer may take when the cache cannot tell.
 const CRD_TIMEOUT: Duration = Duration::from_secs(1);
@@ -163,7 +163,7 @@ pub(crate) async fn status(state: &AppState) -> ClusterStatus {
 }
 
 /// Whether the node watch is still on its first list (neither synced nor failed).
-fn still_loading(caches: &crate::Caches) -> bool {
+fn still_loading(caches: &crate::cache::Caches) -> bool {
     // `Caches` tells synced and missing apart but not starting from failing; a failing watch
     // answers `ready` at once, so a second immediate check separates them.
     !caches.is_synced(Kind::Nodes)

@@ -1,5 +1,6 @@
 //! The one error envelope of the API: `{"error": {"message", "statusCode"}}`, and the mapping of
-//! Kubernetes errors onto it (the API server's status code is kept: 403 stays 403).
+//! Kubernetes errors onto it (the API server's status code is kept: 403 stays 403) and of the
+//! errors of the HuggingFace client, which knows nothing of HTTP answers.
 
 use axum::Json;
 use axum::extract::OriginalUri;
@@ -7,6 +8,8 @@ use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
+
+use crate::hf::{HubError, InvalidModelId, InvalidToken};
 
 /// An error answered to the client with its status code.
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +71,37 @@ impl ApiError {
     pub fn kube(context: &str, err: kube::Error) -> Self {
         let (status, message) = describe_kube_error(&err);
         Self::new(status, format!("{context}: {message}"))
+    }
+}
+
+impl ApiError {
+    /// Maps a HuggingFace Hub error, prefixing the message with `context` (for example "Model
+    /// search failed"). The Hub's 401/403/404 pass through; trouble with the Hub itself is a
+    /// gateway error (502/504), never a 500.
+    pub fn hub(context: &str, err: HubError) -> Self {
+        let status = match &err {
+            HubError::Unreachable { .. } | HubError::Status { .. } | HubError::Malformed { .. } => {
+                StatusCode::BAD_GATEWAY
+            }
+            HubError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
+            HubError::Gated(_) | HubError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            HubError::Forbidden(_) => StatusCode::FORBIDDEN,
+            HubError::NotFound(_) => StatusCode::NOT_FOUND,
+            HubError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        };
+        Self::new(status, format!("{context}: {err}"))
+    }
+}
+
+impl From<InvalidModelId> for ApiError {
+    fn from(err: InvalidModelId) -> Self {
+        Self::bad_request(err.to_string())
+    }
+}
+
+impl From<InvalidToken> for ApiError {
+    fn from(err: InvalidToken) -> Self {
+        Self::bad_request(err.to_string())
     }
 }
 
@@ -187,6 +221,25 @@ mod tests {
         assert!(
             err.message
                 .contains("Details: spec.engine.type: Unsupported value")
+        );
+    }
+
+    #[test]
+    fn hugging_face_errors_keep_their_meaning() {
+        let id = crate::hf::ModelId::parse("a/../b").expect_err("invalid id");
+        assert_eq!(ApiError::from(id).status, StatusCode::BAD_REQUEST);
+        let token = crate::hf::HfToken::parse(" ").expect_err("empty token");
+        assert_eq!(ApiError::from(token).status, StatusCode::BAD_REQUEST);
+        let err = ApiError::hub("Model search failed", HubError::Timeout(10));
+        assert_eq!(err.status, StatusCode::GATEWAY_TIMEOUT);
+        assert_eq!(
+            err.message,
+            "Model search failed: the HuggingFace Hub did not answer within 10 s"
+        );
+        let err = ApiError::hub("x", HubError::NotFound("gone".into()));
+        assert_eq!(
+            (err.status, err.message.as_str()),
+            (StatusCode::NOT_FOUND, "x: gone")
         );
     }
 

@@ -1,4 +1,5 @@
-//! Request extractors whose rejections use the API's error envelope, and the shared name rules.
+//! Request extractors whose rejections use the API's error envelope, and the shared name rules
+//! (typed [`InvalidName`] errors, so that request mapping outside handlers can use them too).
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -51,7 +52,7 @@ pub fn body_too_large() -> ApiError {
         StatusCode::PAYLOAD_TOO_LARGE,
         format!(
             "Request body too large (limit {} MiB)",
-            crate::BODY_LIMIT >> 20
+            crate::limits::BODY_LIMIT >> 20
         ),
     )
 }
@@ -93,29 +94,45 @@ fn query_rejection(rejection: &QueryRejection) -> ApiError {
     }
 }
 
+/// A name Kubernetes would refuse, refused before any call is made (with the rule, so the user
+/// can fix it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidName {
+    /// Not an RFC 1123 label.
+    #[error(
+        "Invalid namespace \"{0}\": must be 1-63 lower-case letters, digits or '-', starting and ending with a letter or digit"
+    )]
+    Namespace(String),
+    /// Not a DNS-1035 label.
+    #[error(
+        "Invalid deployment name \"{0}\": must be 1-63 lower-case letters, digits or '-', starting with a letter and ending with a letter or digit"
+    )]
+    Deployment(String),
+}
+
+impl From<InvalidName> for ApiError {
+    fn from(err: InvalidName) -> Self {
+        ApiError::bad_request(err.to_string())
+    }
+}
+
 /// Checks a namespace name (RFC 1123 label: 1–63 lower-case alphanumerics or `-`).
-pub fn validate_namespace(ns: &str) -> Result<(), ApiError> {
+pub fn validate_namespace(ns: &str) -> Result<(), InvalidName> {
     if is_dns_label(ns, false) {
         Ok(())
     } else {
-        Err(ApiError::bad_request(format!(
-            "Invalid namespace \"{}\": must be 1-63 lower-case letters, digits or '-', starting and ending with a letter or digit",
-            truncate(ns)
-        )))
+        Err(InvalidName::Namespace(truncate(ns)))
     }
 }
 
 /// Checks a deployment name. Deployments become Services and pods with suffixes, so the name
 /// must be a DNS-1035 label of at most 63 characters (api.md §19.3): no dots, starts with a
 /// letter.
-pub fn validate_deployment_name(name: &str) -> Result<(), ApiError> {
+pub fn validate_deployment_name(name: &str) -> Result<(), InvalidName> {
     if is_dns_label(name, true) {
         Ok(())
     } else {
-        Err(ApiError::bad_request(format!(
-            "Invalid deployment name \"{}\": must be 1-63 lower-case letters, digits or '-', starting with a letter and ending with a letter or digit",
-            truncate(name)
-        )))
+        Err(InvalidName::Deployment(truncate(name)))
     }
 }
 

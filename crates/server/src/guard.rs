@@ -1,6 +1,7 @@
-//! Protections in front of every route: Host and Origin checks (DNS rebinding and cross-site
-//! requests against a loopback server without auth), CORS for configured origins only,
-//! security headers, and the envelope for errors produced by layers rather than handlers.
+//! Protections in front of every route: authentication (the rules are in [`crate::auth`]), Host
+//! and Origin checks (DNS rebinding and cross-site requests against a loopback server without
+//! auth), CORS for configured origins only, security headers, and the envelope for errors
+//! produced by layers rather than handlers.
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -9,13 +10,43 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use crate::AppState;
+use crate::auth::{self, Caller};
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// Content-Security-Policy of every response: the UI loads only its own scripts.
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
 img-src 'self' data: https:; font-src 'self' data:; connect-src 'self'; object-src 'none'; \
 base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
+/// Middleware: authenticates `/api` requests when auth is on and attaches the [`Caller`].
+pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let auth = state.auth().clone();
+    if !auth.enabled() {
+        return next.run(req).await;
+    }
+    let token = auth::bearer(&req);
+    let public = auth::is_public(req.method(), req.uri().path());
+    let Some(token) = token else {
+        if public {
+            return next.run(req).await;
+        }
+        return ApiError::new(StatusCode::UNAUTHORIZED, "Authentication required").into_response();
+    };
+    let kube = match state.kube() {
+        Ok(k) => k,
+        Err(e) => return e.into_response(),
+    };
+    match auth::review(&auth, &kube.client, &kube.config, &token).await {
+        Ok(identity) => {
+            req.extensions_mut()
+                .insert(Caller::authenticated(identity, kube.client.clone(), auth));
+            next.run(req).await
+        }
+        Err(_) if public => next.run(req).await,
+        Err(e) => e.into_response(),
+    }
+}
 
 /// Middleware: without auth, only requests addressed to this server (Host) from its own pages
 /// or non-browser clients (Origin) are served.

@@ -7,8 +7,8 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::AppState;
 use crate::cluster::ClusterStatus;
+use crate::state::AppState;
 
 /// Health, version and cluster-status routes (and their contract aliases).
 pub(crate) fn routes() -> OpenApiRouter<AppState> {

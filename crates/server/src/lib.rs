@@ -1,6 +1,29 @@
 //! The KubeAIRunway REST backend: the HTTP API under `/api` that every frontend (the bundled
 //! web UI, Headlamp, the CLI, scripts) talks to, plus the embedded UI. Its JSON shapes follow
 //! `api.md` exactly; `docs/backend.md` describes the design.
+//!
+//! # Layout
+//!
+//! This file only declares the modules, re-exports the public API, assembles the router and
+//! serves it. The modules form layers, and a module imports only from layers below it (never
+//! from the crate root), so the module graph has no cycles:
+//!
+//! - **Shared pieces:** `error` (the envelope, and the mapping of `hf` errors onto it; route
+//!   trees map the errors of their own domain code), `limits`, `extract`, `wire` (API shapes
+//!   several trees speak), `pods`.
+//! - **Domain and infrastructure, no routes:** `cache` (watch caches), `auth` (who calls, with
+//!   whose credentials), `hf` (the HuggingFace Hub client), and the `kubeairunway-install`
+//!   crate (jobs and the Helm runner). They return their own errors.
+//! - **`state`:** [`AppState`], [`Config`], [`KubeAccess`], holding the caches, auth and Hub
+//!   client; the `Caller` extractor.
+//! - **Route trees** (handlers, thin, one per URL prefix): `health`, `cluster`, `settings`,
+//!   `deployments/`, `runtimes`, `capacity`, `models/`, `oauth`, `secrets`, `installation/`,
+//!   plus `guard` (the layers in front of them) and `ui`.
+//!
+//! New services get one module tree each, the same way: the metrics, costs, aikit (image builds)
+//! and aiconfigurator services will be `metrics/`, `costs/`, `aikit/` and `aiconfigurator/` here,
+//! holding routes, handlers and the mapping of their errors, with their pure logic in a core
+//! crate beside `crates/install` (an image build runs as a job of `kubeairunway_install::jobs`).
 
 pub mod auth;
 pub mod cache;
@@ -13,16 +36,19 @@ mod guard;
 mod health;
 pub mod hf;
 mod installation;
+mod limits;
 mod models;
+mod oauth;
 mod openapi;
 pub mod pods;
 mod runtimes;
+mod secrets;
 mod settings;
+mod state;
 mod ui;
+mod wire;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -38,187 +64,8 @@ pub use auth::{Auth, Caller};
 pub use cache::Caches;
 pub use error::{ApiError, ApiResult};
 pub use hf::HubConfig;
-
-/// Largest request body accepted (JSON bodies are small; anything bigger is a mistake or abuse).
-pub const BODY_LIMIT: usize = 1 << 20;
-/// Longest a non-streaming request may take before it is cancelled with 408.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Build information reported by `GET /api/health/version`.
-#[derive(Clone, Debug)]
-pub struct BuildInfo {
-    /// Release version.
-    pub version: String,
-    /// Build (or, for dev builds, process start) time.
-    pub build_time: String,
-    /// Commit the binary was built from.
-    pub git_commit: String,
-}
-
-/// Server configuration.
-#[derive(Clone, Debug)]
-pub struct Config {
-    /// Listen address.
-    pub addr: SocketAddr,
-    /// `DEFAULT_NAMESPACE`: where KubeAIRunway itself runs.
-    pub default_namespace: String,
-    /// Reported by `/api/health/version`.
-    pub build: BuildInfo,
-    /// `AUTH_ENABLED`: require a Kubernetes bearer token on protected routes.
-    pub auth_enabled: bool,
-    /// `CORS_ORIGIN`: origins allowed to call the API from another site (none by default).
-    pub cors_origins: Vec<String>,
-    /// Host names besides loopback this server may be addressed as when auth is off.
-    pub allowed_hosts: Vec<String>,
-    /// How to reach the HuggingFace Hub (`HF_ENDPOINT`, `HF_CLIENT_ID`, timeouts).
-    pub huggingface: HubConfig,
-    /// `HELM_PATH`: the Helm binary runtime installation runs (a name is looked up on `PATH`).
-    pub helm_path: std::path::PathBuf,
-}
-
-impl Config {
-    /// A configuration for `addr` with defaults everywhere else (auth off, no CORS).
-    pub fn local(addr: SocketAddr, build: BuildInfo) -> Self {
-        Self {
-            addr,
-            default_namespace: "kubeairunway-system".into(),
-            build,
-            auth_enabled: false,
-            cors_origins: Vec::new(),
-            allowed_hosts: Vec::new(),
-            huggingface: HubConfig::default(),
-            helm_path: "helm".into(),
-        }
-    }
-}
-
-/// Shared state of every handler.
-#[derive(Clone)]
-pub struct AppState {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    config: Config,
-    kube: Option<KubeAccess>,
-    caches: Option<Caches>,
-    auth: Auth,
-    hub: Result<hf::Hub, String>,
-    oauth: hf::oauth::Sessions,
-}
-
-/// The backend's Kubernetes access: its own client, the configuration it came from (to build
-/// per-user clients) and the name of the kubeconfig context.
-#[derive(Clone)]
-pub struct KubeAccess {
-    /// Client with the backend's identity.
-    pub client: kube::Client,
-    /// The configuration of `client`.
-    pub config: kube::Config,
-    /// Current kubeconfig context (`inClusterContext` in a pod).
-    pub context: String,
-}
-
-impl KubeAccess {
-    /// Access through `config`, labelled with the kubeconfig `context` name.
-    pub fn new(mut config: kube::Config, context: impl Into<String>) -> Result<Self, kube::Error> {
-        config.connect_timeout = Some(Duration::from_secs(2));
-        // No read timeout: watches idle for minutes between events and log follows for as long
-        // as the user watches; non-streaming requests are bounded by `REQUEST_TIMEOUT`.
-        config.read_timeout = None;
-        let client = kube::Client::try_from(config.clone())?;
-        Ok(Self {
-            client,
-            config,
-            context: context.into(),
-        })
-    }
-
-    /// A client for the same cluster that authenticates with `token` instead of the backend's
-    /// credentials.
-    pub fn client_for_token(&self, token: &str) -> Result<kube::Client, kube::Error> {
-        let mut config = self.config.clone();
-        config.auth_info = kube::config::AuthInfo {
-            token: Some(token.to_string().into()),
-            ..Default::default()
-        };
-        kube::Client::try_from(config)
-    }
-}
-
-impl AppState {
-    /// State for `config`; `kube` is `None` when no kubeconfig could be loaded, in which case
-    /// cluster endpoints answer 503 instead of the server failing to start. Starts the watch
-    /// caches, so it must run inside a Tokio runtime.
-    pub fn new(config: Config, kube: Option<KubeAccess>) -> Self {
-        let caches = kube.as_ref().map(|k| Caches::start(&k.client));
-        let auth = Auth::new(config.auth_enabled);
-        let hub = hf::Hub::new(config.huggingface.clone());
-        let oauth = hf::oauth::Sessions::new(config.huggingface.oauth_state_ttl);
-        Self {
-            inner: Arc::new(Inner {
-                config,
-                kube,
-                caches,
-                auth,
-                hub,
-                oauth,
-            }),
-        }
-    }
-
-    /// The configuration.
-    pub fn config(&self) -> &Config {
-        &self.inner.config
-    }
-
-    /// Authentication state.
-    pub fn auth(&self) -> &Auth {
-        &self.inner.auth
-    }
-
-    /// The backend's Kubernetes access, or 503 when there is none.
-    pub fn kube(&self) -> Result<&KubeAccess, ApiError> {
-        self.inner.kube.as_ref().ok_or_else(no_cluster)
-    }
-
-    /// The HuggingFace Hub client, or 503 when `HF_ENDPOINT` is not a usable URL.
-    pub fn hub(&self) -> Result<&hf::Hub, ApiError> {
-        self.inner
-            .hub
-            .as_ref()
-            .map_err(|e| ApiError::unavailable(e.clone()))
-    }
-
-    /// Pending HuggingFace sign-ins.
-    pub(crate) fn oauth(&self) -> &hf::oauth::Sessions {
-        &self.inner.oauth
-    }
-
-    /// The watch caches, or 503 when there is no cluster configuration.
-    pub fn caches(&self) -> Result<&Caches, ApiError> {
-        self.inner.caches.as_ref().ok_or_else(no_cluster)
-    }
-}
-
-fn no_cluster() -> ApiError {
-    ApiError::unavailable(
-        "No Kubernetes configuration found: set KUBECONFIG, or run KubeAIRunway inside a cluster",
-    )
-}
-
-/// Loads the backend's Kubernetes access from the environment (KUBECONFIG, `~/.kube/config` or
-/// the in-cluster service account).
-pub async fn kube_access_from_env() -> Result<KubeAccess, kube::Error> {
-    let context = match kube::config::Kubeconfig::read() {
-        Ok(kc) => kc.current_context.unwrap_or_else(|| "default".into()),
-        Err(_) => "inClusterContext".into(),
-    };
-    let config = kube::Config::infer()
-        .await
-        .map_err(kube::Error::InferConfig)?;
-    KubeAccess::new(config, context)
-}
+pub use limits::{BODY_LIMIT, REQUEST_TIMEOUT};
+pub use state::{AppState, BuildInfo, Config, KubeAccess, kube_access_from_env};
 
 /// Every API route with its OpenAPI description.
 fn api_routes() -> OpenApiRouter<AppState> {
@@ -230,8 +77,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(runtimes::routes())
         .merge(capacity::routes())
         .merge(models::routes())
-        .merge(hf::oauth::routes())
-        .merge(hf::secrets::routes())
+        .merge(oauth::routes())
+        .merge(secrets::routes())
         .merge(installation::routes())
         .routes(utoipa_axum::routes!(auth::whoami))
 }
@@ -263,7 +110,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(ui::serve)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            auth::authenticate,
+            guard::authenticate,
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(

@@ -11,10 +11,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::Resource;
+use crate::auth::{Caller, Resource};
 use crate::cache::Kind;
 use crate::error::{ApiResult, ErrorBody};
-use crate::{AppState, Caller};
+use crate::state::AppState;
 
 /// A provider whose last heartbeat is older than this is not healthy (the controller's
 /// `HEARTBEAT_STALE_AFTER`).

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::PostParams;
@@ -16,10 +17,11 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::auth::Caller;
 use crate::cache::{Kind, SETTINGS_CONFIG_MAP, SETTINGS_NAMESPACE};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, validate_namespace};
-use crate::{AppState, Caller};
+use crate::state::AppState;
 
 /// The key of the ConfigMap that holds the settings JSON.
 pub(crate) const CONFIG_KEY: &str = "config.json";
@@ -113,17 +115,57 @@ pub(crate) struct SettingsUpdate {
     pub default_namespace: Option<String>,
 }
 
+/// Why a `PUT /api/settings` body is not an update (the client's to fix).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum InvalidSettings {
+    /// A field is unknown or has the wrong type (the message names its path).
+    #[error("Invalid request body: {0}")]
+    Fields(#[from] serde_path_to_error::Error<serde_json::Error>),
+    /// The body is not a JSON object.
+    #[error("Invalid request body: expected a JSON object, got {0}")]
+    NotAnObject(&'static str),
+}
+
 impl SettingsUpdate {
     /// The update in a JSON body, which must be an object (serde would otherwise accept an
     /// array of field values in declaration order).
-    fn parse(body: Value) -> ApiResult<Self> {
+    fn parse(body: Value) -> Result<Self, InvalidSettings> {
         match body {
-            Value::Object(_) => serde_path_to_error::deserialize(body)
-                .map_err(|e| ApiError::bad_request(format!("Invalid request body: {e}"))),
-            other => Err(ApiError::bad_request(format!(
-                "Invalid request body: expected a JSON object, got {}",
-                kind_of(&other)
-            ))),
+            Value::Object(_) => Ok(serde_path_to_error::deserialize(body)?),
+            other => Err(InvalidSettings::NotAnObject(kind_of(&other))),
+        }
+    }
+}
+
+/// Why the settings could not be stored.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SaveError {
+    /// The API server refused a read or write of the ConfigMap (or could not be reached).
+    #[error("could not read or write the settings ConfigMap: {0}")]
+    Kube(#[source] kube::Error),
+    /// The merged settings could not be written as JSON.
+    #[error("could not encode the settings: {0}")]
+    Encode(#[from] serde_json::Error),
+    /// Someone else changed the ConfigMap on every attempt.
+    #[error("the settings changed concurrently on every attempt")]
+    Conflict,
+}
+
+impl From<InvalidSettings> for ApiError {
+    fn from(err: InvalidSettings) -> Self {
+        ApiError::bad_request(err.to_string())
+    }
+}
+
+impl From<SaveError> for ApiError {
+    fn from(err: SaveError) -> Self {
+        match err {
+            SaveError::Kube(e) => ApiError::kube("Failed to save configuration", e),
+            SaveError::Encode(e) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+            SaveError::Conflict => ApiError::new(
+                StatusCode::CONFLICT,
+                "Failed to save configuration: the settings changed concurrently; retry",
+            ),
         }
     }
 }
@@ -197,18 +239,16 @@ pub(crate) async fn put_settings(
 async fn write(
     client: &Client,
     update: &SettingsUpdate,
-) -> ApiResult<(Map<String, Value>, String)> {
+) -> Result<(Map<String, Value>, String), SaveError> {
     let api: Api<ConfigMap> = Api::namespaced(client.clone(), SETTINGS_NAMESPACE);
-    let fail = |e| ApiError::kube("Failed to save configuration", e);
+    let fail = SaveError::Kube;
     for _ in 0..WRITE_ATTEMPTS {
         let current = api.get_opt(SETTINGS_CONFIG_MAP).await.map_err(fail)?;
         let mut config = current.as_ref().and_then(config_of).unwrap_or_default();
         if let Some(ns) = &update.default_namespace {
             config.insert("defaultNamespace".into(), Value::String(ns.clone()));
         }
-        let text = serde_json::to_string_pretty(&config).map_err(|e| {
-            ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
-        })?;
+        let text = serde_json::to_string_pretty(&config)?;
         let result = match current {
             Some(mut cm) => {
                 let labels = cm.metadata.labels.get_or_insert_with(Default::default);
@@ -231,10 +271,7 @@ async fn write(
             Err(e) => return Err(fail(e)),
         }
     }
-    Err(ApiError::new(
-        axum::http::StatusCode::CONFLICT,
-        "Failed to save configuration: the settings changed concurrently; retry",
-    ))
+    Err(SaveError::Conflict)
 }
 
 fn labelled(name: &str, namespace: Option<&str>) -> ObjectMeta {

@@ -15,14 +15,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::manifest::{ManifestResponse, to_value};
-use super::plan::{CreateDeploymentRequest, Plan};
+use super::plan::{CreateDeploymentRequest, InvalidRequest, Plan};
 use super::{FIELD_MANAGER, resolve_namespace};
-use crate::auth::Resource;
+use crate::auth::{Caller, Resource};
 use crate::cache::{Caches, Kind};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, truncate};
-use crate::hf::secrets::{self, TokenCopy};
-use crate::{AppState, Caller};
+use crate::secrets::{self, TokenCopy};
+use crate::state::AppState;
 
 /// `?dryRun=` of `POST /api/deployments`.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -219,6 +219,13 @@ async fn token_secret_warning(
             "⚠️ HuggingFace token missing: the deployment references Secret \"{}\", which could not be copied into \"{namespace}\": {e}. Gated models cannot be downloaded until it exists there; save the token again (Settings → HuggingFace) as a user who may write Secrets in \"{namespace}\"",
             secrets::SECRET_NAME
         )),
+    }
+}
+
+/// A body that cannot become a ModelDeployment is the client's to fix.
+impl From<InvalidRequest> for ApiError {
+    fn from(err: InvalidRequest) -> Self {
+        ApiError::bad_request(err.to_string())
     }
 }
 

@@ -13,12 +13,12 @@ use utoipa::ToSchema;
 use super::list::json_response;
 use super::status::{DeploymentStatus, status_of};
 use super::{DeploymentName, NamespaceQuery, not_found_in, readable, target};
-use crate::auth::Resource;
+use crate::auth::{Caller, Resource};
 use crate::cache::Kind;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiQuery;
 use crate::pods::{self, PodStatus};
-use crate::{AppState, Caller};
+use crate::state::AppState;
 
 /// A plain confirmation.
 #[derive(Debug, Serialize, ToSchema)]

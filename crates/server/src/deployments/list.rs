@@ -3,19 +3,20 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kubeairunway_api::ModelDeployment;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::index::{self, ListIndex};
 use super::status::{self, DeploymentStatus};
-use crate::auth::{Resource, Visible};
-use crate::cache::Kind;
+use crate::auth::{Caller, Resource, Visible};
+use crate::cache::{Derived, Kind};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiQuery, validate_namespace};
-use crate::{AppState, Caller};
+use crate::state::AppState;
 
 /// Largest page.
 const MAX_LIMIT: usize = 100;
@@ -68,6 +69,7 @@ pub struct Pagination {
     ))]
 pub(crate) async fn list(
     State(state): State<AppState>,
+    Extension(list_index): Extension<Arc<Derived<ListIndex>>>,
     caller: Caller,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> ApiResult<Response> {
@@ -80,7 +82,7 @@ pub(crate) async fn list(
     caches.ready(Kind::Deployments).await?;
     caches.ready(Kind::Pods).await?;
 
-    let index = super::index::current(caches);
+    let index = index::current(&list_index, caches);
     let filtered: Vec<Arc<ModelDeployment>>;
     let items: &[Arc<ModelDeployment>] = match query.namespace.as_deref() {
         Some(ns) => {

@@ -17,11 +17,11 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::cached;
 use super::status::{self, DeploymentStatus};
-use crate::auth::{Resource, Visible};
+use crate::auth::{Caller, Resource, Visible};
 use crate::cache::{Caches, Change, Kind};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiQuery, validate_namespace};
-use crate::{AppState, Caller};
+use crate::state::AppState;
 
 /// Changes arriving within this window are sent together (a rollout touches many pods).
 const COALESCE: Duration = Duration::from_millis(100);

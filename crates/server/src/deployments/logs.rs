@@ -16,9 +16,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::list::parse_number;
 use super::{DeploymentName, readable_pods, target};
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiQuery, truncate};
-use crate::{AppState, Caller};
+use crate::state::AppState;
 
 /// Lines returned when `tailLines` is not given.
 const DEFAULT_TAIL: usize = 100;

@@ -14,9 +14,10 @@ use utoipa::ToSchema;
 
 use super::get::is_object_not_found;
 use super::{DeploymentName, NamespaceQuery, target};
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiQuery;
-use crate::{AppState, Caller};
+use crate::state::AppState;
 
 /// A deployment's objects as manifests (also the shape of dry-run and preview answers).
 #[derive(Debug, Serialize, ToSchema)]

@@ -7,7 +7,7 @@
 
 mod create;
 mod get;
-pub(crate) mod index;
+mod index;
 mod list;
 mod live;
 mod logs;
@@ -19,7 +19,7 @@ pub(crate) mod status;
 
 use std::sync::Arc;
 
-use axum::extract::{FromRequestParts, Path};
+use axum::extract::{Extension, FromRequestParts, Path};
 use axum::http::request::Parts;
 use kube::runtime::reflector::ObjectRef;
 use kubeairunway_api::ModelDeployment;
@@ -30,12 +30,14 @@ use utoipa_axum::routes;
 
 use k8s_openapi::api::core::v1::Pod;
 
-use crate::auth::Resource;
-use crate::cache::{Caches, Kind};
+use self::index::ListIndex;
+use crate::auth::{Caller, Resource};
+use crate::cache::{Caches, Derived, Kind};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{validate_deployment_name, validate_namespace};
 use crate::pods;
-use crate::{AppState, Caller, settings};
+use crate::settings;
+use crate::state::AppState;
 
 /// OpenAPI tag of every route here.
 const TAG: &str = "deployments";
@@ -43,8 +45,9 @@ const TAG: &str = "deployments";
 const FIELD_MANAGER: &str = "kubeairunway-api";
 
 /// The `/api/deployments` routes. The static paths (`events`, `preview`) take precedence over
-/// `{name}` in axum's router.
+/// `{name}` in axum's router. The routes own the list index, rebuilt when the caches change.
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    let list_index: Arc<Derived<ListIndex>> = Arc::default();
     OpenApiRouter::new()
         .routes(routes!(list::list, create::create))
         .routes(routes!(create::preview))
@@ -54,6 +57,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get::pods))
         .routes(routes!(pending::pending_reasons))
         .routes(routes!(logs::logs))
+        .layer(Extension(list_index))
 }
 
 /// `?namespace=`: the deployment's namespace (the configured default namespace when omitted).
@@ -124,12 +128,12 @@ pub(crate) fn cached(caches: &Caches, namespace: &str, name: &str) -> Option<Arc
 pub(crate) struct DeploymentName(pub String);
 
 impl<S: Send + Sync> FromRequestParts<S> for DeploymentName {
-    type Rejection = crate::ApiError;
+    type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, crate::ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         match Path::<String>::from_request_parts(parts, state).await {
             Ok(Path(name)) => Ok(Self(name)),
-            Err(rejection) => Err(crate::ApiError::bad_request(format!(
+            Err(rejection) => Err(ApiError::bad_request(format!(
                 "Invalid deployment name in the path: {}",
                 rejection.body_text()
             ))),
@@ -138,8 +142,8 @@ impl<S: Send + Sync> FromRequestParts<S> for DeploymentName {
 }
 
 /// `Deployment '<name>' not found in namespace '<ns>'`.
-pub(crate) fn not_found_in(name: &str, namespace: &str) -> crate::ApiError {
-    crate::ApiError::not_found(format!(
+pub(crate) fn not_found_in(name: &str, namespace: &str) -> ApiError {
+    ApiError::not_found(format!(
         "Deployment '{name}' not found in namespace '{namespace}'"
     ))
 }

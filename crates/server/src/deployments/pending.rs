@@ -18,9 +18,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{DeploymentName, NamespaceQuery, readable_pods, target};
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiQuery;
-use crate::{AppState, Caller};
+use crate::state::AppState;
 
 /// Why a pod is not running (`PodFailureReason` of the contract).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]

@@ -14,12 +14,12 @@ use kubeairunway_api::{
     ModelDeploymentSpec, ModelSource, ModelSpec, ProviderSpec, ResourceSpec, ScalingSpec,
     SecretsSpec, ServingMode, ServingSpec,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{truncate, validate_deployment_name};
+use crate::extract::{InvalidName, truncate, validate_deployment_name};
+use crate::wire::Engine;
 
 /// Names that would be shadowed by the static routes `/api/deployments/{events,preview}`.
 const RESERVED_NAMES: [&str; 2] = ["events", "preview"];
@@ -27,42 +27,6 @@ const RESERVED_NAMES: [&str; 2] = ["events", "preview"];
 const AIKIT_IMAGES: &str = "ghcr.io/kaito-project/aikit";
 /// Most engine arguments the CRD accepts.
 const MAX_ENGINE_ARGS: usize = 64;
-
-/// Inference engine.
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum Engine {
-    /// vLLM.
-    Vllm,
-    /// SGLang.
-    Sglang,
-    /// TensorRT-LLM.
-    Trtllm,
-    /// llama.cpp.
-    Llamacpp,
-}
-
-impl From<Engine> for EngineType {
-    fn from(e: Engine) -> Self {
-        match e {
-            Engine::Vllm => EngineType::Vllm,
-            Engine::Sglang => EngineType::Sglang,
-            Engine::Trtllm => EngineType::Trtllm,
-            Engine::Llamacpp => EngineType::Llamacpp,
-        }
-    }
-}
-
-impl From<EngineType> for Engine {
-    fn from(e: EngineType) -> Self {
-        match e {
-            EngineType::Vllm => Engine::Vllm,
-            EngineType::Sglang => Engine::Sglang,
-            EngineType::Trtllm => Engine::Trtllm,
-            EngineType::Llamacpp => Engine::Llamacpp,
-        }
-    }
-}
 
 /// Serving mode.
 #[derive(Clone, Copy, Debug, Default, Deserialize, ToSchema, PartialEq, Eq)]
@@ -228,6 +192,24 @@ pub struct CreateDeploymentRequest {
     pub max_model_len: Option<i64>,
 }
 
+/// Why a request cannot become a ModelDeployment, in words the user can act on: the message
+/// names the field (or the combination of fields) and the rule. Handlers answer it as a 400.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidRequest {
+    /// The deployment name breaks the naming rules.
+    #[error(transparent)]
+    Name(#[from] InvalidName),
+    /// A field, or a combination of fields, breaks a rule of the mapping.
+    #[error("{0}")]
+    Field(String),
+}
+
+impl InvalidRequest {
+    fn field(message: impl Into<String>) -> Self {
+        Self::Field(message.into())
+    }
+}
+
 /// A validated request: the ModelDeployment to create and the GPUs it asks for.
 #[derive(Debug)]
 pub(crate) struct Plan {
@@ -242,10 +224,13 @@ pub(crate) struct Plan {
 
 impl Plan {
     /// Maps `req` onto a ModelDeployment in `namespace`, or says which field is wrong.
-    pub fn from_request(req: &CreateDeploymentRequest, namespace: &str) -> ApiResult<Self> {
+    pub fn from_request(
+        req: &CreateDeploymentRequest,
+        namespace: &str,
+    ) -> Result<Self, InvalidRequest> {
         validate_deployment_name(&req.name)?;
         if RESERVED_NAMES.contains(&req.name.as_str()) {
-            return Err(ApiError::bad_request(format!(
+            return Err(InvalidRequest::field(format!(
                 "The name \"{}\" is reserved: /api/deployments/{} is another endpoint; choose another name",
                 req.name, req.name
             )));
@@ -272,14 +257,14 @@ impl Plan {
                 if let Some(premade) = &req.premade_model {
                     let premade_image = format!("{AIKIT_IMAGES}/{}", premade_id(premade)?);
                     if image.as_ref().is_some_and(|i| *i != premade_image) {
-                        return Err(ApiError::bad_request(format!(
+                        return Err(InvalidRequest::field(format!(
                             "imageRef and premadeModel name different images ({premade_image}); give one of them"
                         )));
                     }
                     image = Some(premade_image);
                 }
                 if image.is_none() {
-                    return Err(ApiError::bad_request(
+                    return Err(InvalidRequest::field(
                         "modelSource premade needs premadeModel (an AIKit model id such as llama3.2:1b) or imageRef",
                     ));
                 }
@@ -287,7 +272,7 @@ impl Plan {
             }
         }
         if req.premade_model.is_some() && req.model_source != Some(ModelSourceKind::Premade) {
-            return Err(ApiError::bad_request(
+            return Err(InvalidRequest::field(
                 "premadeModel needs modelSource premade",
             ));
         }
@@ -295,7 +280,7 @@ impl Plan {
             .gguf_run_mode
             .or_else(|| req.gguf_file.as_ref().map(|_| GgufRunMode::Direct));
         if run_mode.is_some() && req.model_source == Some(ModelSourceKind::Premade) {
-            return Err(ApiError::bad_request(
+            return Err(InvalidRequest::field(
                 "ggufFile and ggufRunMode do not apply to modelSource premade (the image carries the model)",
             ));
         }
@@ -303,7 +288,7 @@ impl Plan {
             None => {}
             Some(GgufRunMode::Direct) => {
                 let file = req.gguf_file.as_deref().ok_or_else(|| {
-                    ApiError::bad_request(
+                    InvalidRequest::field(
                         "ggufRunMode direct needs ggufFile (the .gguf file to run)",
                     )
                 })?;
@@ -312,12 +297,12 @@ impl Plan {
             }
             Some(GgufRunMode::Build) => {
                 if req.gguf_file.is_some() {
-                    return Err(ApiError::bad_request(
+                    return Err(InvalidRequest::field(
                         "ggufFile does not apply to ggufRunMode build: the built image (imageRef) carries the file",
                     ));
                 }
                 if req.image_ref.is_none() {
-                    return Err(ApiError::bad_request(
+                    return Err(InvalidRequest::field(
                         "ggufRunMode build needs imageRef (the image built with the GGUF file)",
                     ));
                 }
@@ -332,7 +317,7 @@ impl Plan {
             positive_i32("maxModelLen", req.max_model_len)?,
         ) {
             (Some(a), Some(b)) if a != b => {
-                return Err(ApiError::bad_request(format!(
+                return Err(InvalidRequest::field(format!(
                     "contextLength ({a}) and maxModelLen ({b}) disagree; give one of them"
                 )));
             }
@@ -357,7 +342,7 @@ impl Plan {
                     )?;
                 }
                 Some(Engine::Sglang) => {
-                    return Err(ApiError::bad_request(
+                    return Err(InvalidRequest::field(
                         "enablePrefixCaching: SGLang always caches prefixes (RadixAttention); leave it unset",
                     ));
                 }
@@ -376,7 +361,7 @@ impl Plan {
             None | Some(RouterMode::None) => None,
             Some(mode) => {
                 if provider.as_deref() != Some("dynamo") {
-                    return Err(ApiError::bad_request(
+                    return Err(InvalidRequest::field(
                         "routerMode kv or round-robin needs provider dynamo (the only provider with a router)",
                     ));
                 }
@@ -456,7 +441,7 @@ impl Plan {
 fn compute(
     req: &CreateDeploymentRequest,
     mode: Mode,
-) -> ApiResult<(ScalingSpec, Option<ResourceSpec>, i64, i64)> {
+) -> Result<(ScalingSpec, Option<ResourceSpec>, i64, i64), InvalidRequest> {
     let resources = req.resources.as_ref();
     let gpu = resources
         .map(|r| non_negative_i32("resources.gpu", Some(r.gpu)))
@@ -475,7 +460,7 @@ fn compute(
                 ("decodeGpus", req.decode_gpus),
             ] {
                 if value.is_some() {
-                    return Err(ApiError::bad_request(format!(
+                    return Err(InvalidRequest::field(format!(
                         "{field} applies to mode disaggregated only; this deployment is aggregated (use replicas and resources.gpu)"
                     )));
                 }
@@ -483,13 +468,13 @@ fn compute(
             let replicas = non_negative_i32("replicas", req.replicas)?.unwrap_or(1);
             let gpu = match (req.compute_type, gpu) {
                 (Some(ComputeType::Cpu), Some(n)) if n > 0 => {
-                    return Err(ApiError::bad_request(format!(
+                    return Err(InvalidRequest::field(format!(
                         "computeType cpu conflicts with resources.gpu {n}; use 0 GPUs or computeType gpu"
                     )));
                 }
                 (Some(ComputeType::Cpu), _) => Some(0),
                 (Some(ComputeType::Gpu), Some(0)) => {
-                    return Err(ApiError::bad_request(
+                    return Err(InvalidRequest::field(
                         "computeType gpu needs resources.gpu of at least 1",
                     ));
                 }
@@ -520,17 +505,17 @@ fn compute(
         }
         Mode::Disaggregated => {
             if req.replicas.is_some() {
-                return Err(ApiError::bad_request(
+                return Err(InvalidRequest::field(
                     "replicas applies to mode aggregated only; set prefillReplicas and decodeReplicas for disaggregated mode",
                 ));
             }
             if req.compute_type == Some(ComputeType::Cpu) {
-                return Err(ApiError::bad_request(
+                return Err(InvalidRequest::field(
                     "computeType cpu is not possible in mode disaggregated: prefill and decode workers need GPUs",
                 ));
             }
             if resources.and_then(|r| r.cpu.as_ref()).is_some() {
-                return Err(ApiError::bad_request(
+                return Err(InvalidRequest::field(
                     "resources.cpu applies to mode aggregated only (disaggregated workers take GPUs and memory)",
                 ));
             }
@@ -541,7 +526,7 @@ fn compute(
                 && g > 0
                 && (g != p || g != d)
             {
-                return Err(ApiError::bad_request(format!(
+                return Err(InvalidRequest::field(format!(
                     "resources.gpu ({g}) would have no effect: in mode disaggregated it is only the default of prefillGpus ({p}) and decodeGpus ({d}); leave it out"
                 )));
             }
@@ -580,9 +565,13 @@ fn gpu_spec(count: i32) -> GpuSpec {
 }
 
 /// Sets the engine a field needs, or rejects a conflicting explicit engine.
-fn require_engine(engine: &mut Option<Engine>, needed: Engine, why: &str) -> ApiResult<()> {
+fn require_engine(
+    engine: &mut Option<Engine>,
+    needed: Engine,
+    why: &str,
+) -> Result<(), InvalidRequest> {
     match engine {
-        Some(e) if *e != needed => Err(ApiError::bad_request(format!(
+        Some(e) if *e != needed => Err(InvalidRequest::field(format!(
             "{why} needs engine {}, not {}",
             EngineType::from(needed),
             EngineType::from(*e)
@@ -594,25 +583,27 @@ fn require_engine(engine: &mut Option<Engine>, needed: Engine, why: &str) -> Api
     }
 }
 
-fn unsupported_flag(field: &str, engine: Option<Engine>, supported: &str) -> ApiError {
+fn unsupported_flag(field: &str, engine: Option<Engine>, supported: &str) -> InvalidRequest {
     match engine {
-        Some(e) => ApiError::bad_request(format!(
+        Some(e) => InvalidRequest::field(format!(
             "{field} is not supported by engine {} (supported: {supported}); pass engine flags in engineArgs instead",
             EngineType::from(e)
         )),
-        None => ApiError::bad_request(format!(
+        None => InvalidRequest::field(format!(
             "{field} needs an explicit engine ({supported}): the flag differs per engine"
         )),
     }
 }
 
 /// `engineArgs`: flag names as the CRD allows them, string values only (§19.2).
-fn engine_args(args: Option<&Map<String, Value>>) -> ApiResult<BTreeMap<String, String>> {
+fn engine_args(
+    args: Option<&Map<String, Value>>,
+) -> Result<BTreeMap<String, String>, InvalidRequest> {
     let Some(args) = args else {
         return Ok(BTreeMap::new());
     };
     if args.len() > MAX_ENGINE_ARGS {
-        return Err(ApiError::bad_request(format!(
+        return Err(InvalidRequest::field(format!(
             "engineArgs has {} entries; at most {MAX_ENGINE_ARGS} are allowed",
             args.len()
         )));
@@ -625,13 +616,13 @@ fn engine_args(args: Option<&Map<String, Value>>) -> ApiResult<BTreeMap<String, 
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
         if !valid {
-            return Err(ApiError::bad_request(format!(
+            return Err(InvalidRequest::field(format!(
                 "engineArgs key \"{}\" is not a flag name: use letters, digits, '-', '_' or '.', without leading dashes (for example max-num-seqs)",
                 truncate(key)
             )));
         }
         let Value::String(text) = value else {
-            return Err(ApiError::bad_request(format!(
+            return Err(InvalidRequest::field(format!(
                 "engineArgs.{key} must be a string (got {}); write numbers and booleans as strings, for example \"8192\", and an empty string for a flag without a value",
                 json_type(value)
             )));
@@ -647,9 +638,9 @@ fn insert_arg(
     key: &str,
     value: &str,
     field: &str,
-) -> ApiResult<()> {
+) -> Result<(), InvalidRequest> {
     match args.get(key) {
-        Some(existing) if existing != value => Err(ApiError::bad_request(format!(
+        Some(existing) if existing != value => Err(InvalidRequest::field(format!(
             "engineArgs.{key} (\"{}\") conflicts with {field}; give one of them",
             truncate(existing)
         ))),
@@ -672,18 +663,18 @@ fn json_type(value: &Value) -> &'static str {
 }
 
 /// A required, non-blank string of at most `max` characters without control characters.
-fn text(field: &str, value: &str, max: usize) -> ApiResult<String> {
+fn text(field: &str, value: &str, max: usize) -> Result<String, InvalidRequest> {
     let trimmed = value.trim();
     if trimmed.is_empty() {
-        return Err(ApiError::bad_request(format!("{field} must not be empty")));
+        return Err(InvalidRequest::field(format!("{field} must not be empty")));
     }
     if trimmed.chars().count() > max {
-        return Err(ApiError::bad_request(format!(
+        return Err(InvalidRequest::field(format!(
             "{field} is longer than {max} characters"
         )));
     }
     if trimmed.chars().any(char::is_control) {
-        return Err(ApiError::bad_request(format!(
+        return Err(InvalidRequest::field(format!(
             "{field} must not contain control characters"
         )));
     }
@@ -691,7 +682,7 @@ fn text(field: &str, value: &str, max: usize) -> ApiResult<String> {
 }
 
 /// A Kubernetes object name (DNS-1123 subdomain).
-fn dns_subdomain(field: &str, value: &str) -> ApiResult<String> {
+fn dns_subdomain(field: &str, value: &str) -> Result<String, InvalidRequest> {
     let valid = value.len() <= 253
         && value.split('.').all(|part| {
             let b = part.as_bytes();
@@ -704,7 +695,7 @@ fn dns_subdomain(field: &str, value: &str) -> ApiResult<String> {
     if valid {
         Ok(value.to_string())
     } else {
-        Err(ApiError::bad_request(format!(
+        Err(InvalidRequest::field(format!(
             "Invalid {field} \"{}\": must be a Kubernetes object name (lower-case letters, digits, '-' and '.', at most 253 characters)",
             truncate(value)
         )))
@@ -712,12 +703,12 @@ fn dns_subdomain(field: &str, value: &str) -> ApiResult<String> {
 }
 
 /// A container image reference: non-blank, no whitespace, at most 512 characters.
-fn image_ref(field: &str, value: &str) -> ApiResult<String> {
+fn image_ref(field: &str, value: &str) -> Result<String, InvalidRequest> {
     if value.is_empty()
         || value.len() > 512
         || value.chars().any(|c| c.is_whitespace() || c.is_control())
     {
-        return Err(ApiError::bad_request(format!(
+        return Err(InvalidRequest::field(format!(
             "Invalid {field} \"{}\": must be a container image reference such as ghcr.io/org/image:tag",
             truncate(value)
         )));
@@ -726,7 +717,7 @@ fn image_ref(field: &str, value: &str) -> ApiResult<String> {
 }
 
 /// An AIKit premade id such as `llama3.2:1b`.
-fn premade_id(value: &str) -> ApiResult<&str> {
+fn premade_id(value: &str) -> Result<&str, InvalidRequest> {
     let ok_part = |p: &str| {
         !p.is_empty()
             && p.chars().all(|c| {
@@ -735,7 +726,7 @@ fn premade_id(value: &str) -> ApiResult<&str> {
     };
     match value.split_once(':') {
         Some((model, tag)) if value.len() <= 128 && ok_part(model) && ok_part(tag) => Ok(value),
-        _ => Err(ApiError::bad_request(format!(
+        _ => Err(InvalidRequest::field(format!(
             "Invalid premadeModel \"{}\": must be an AIKit model id such as llama3.2:1b",
             truncate(value)
         ))),
@@ -743,7 +734,7 @@ fn premade_id(value: &str) -> ApiResult<&str> {
 }
 
 /// A `.gguf` file path inside the model repository.
-fn gguf_file(value: &str) -> ApiResult<String> {
+fn gguf_file(value: &str) -> Result<String, InvalidRequest> {
     let safe = value.len() <= 512
         && value.ends_with(".gguf")
         && !value.starts_with('/')
@@ -754,7 +745,7 @@ fn gguf_file(value: &str) -> ApiResult<String> {
     if safe {
         Ok(value.to_string())
     } else {
-        Err(ApiError::bad_request(format!(
+        Err(InvalidRequest::field(format!(
             "Invalid ggufFile \"{}\": must be a relative path to a .gguf file in the model repository",
             truncate(value)
         )))
@@ -763,7 +754,7 @@ fn gguf_file(value: &str) -> ApiResult<String> {
 
 /// A Kubernetes quantity such as `32Gi`, `500m` or `4` (the CRD checks it as well; this gives a
 /// clearer message first).
-fn quantity(field: &str, value: &str) -> ApiResult<String> {
+fn quantity(field: &str, value: &str) -> Result<String, InvalidRequest> {
     let number_end = value
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(value.len());
@@ -782,28 +773,28 @@ fn quantity(field: &str, value: &str) -> ApiResult<String> {
     if number_ok && suffix_ok && value.len() <= 64 {
         Ok(value.to_string())
     } else {
-        Err(ApiError::bad_request(format!(
+        Err(InvalidRequest::field(format!(
             "Invalid {field} \"{}\": must be a Kubernetes quantity such as 32Gi or 500m",
             truncate(value)
         )))
     }
 }
 
-fn non_negative_i32(field: &str, value: Option<i64>) -> ApiResult<Option<i32>> {
+fn non_negative_i32(field: &str, value: Option<i64>) -> Result<Option<i32>, InvalidRequest> {
     value
         .map(|v| {
             i32::try_from(v).ok().filter(|v| *v >= 0).ok_or_else(|| {
-                ApiError::bad_request(format!("{field} must be an integer from 0 to {}", i32::MAX))
+                InvalidRequest::field(format!("{field} must be an integer from 0 to {}", i32::MAX))
             })
         })
         .transpose()
 }
 
-fn positive_i32(field: &str, value: Option<i64>) -> ApiResult<Option<i32>> {
+fn positive_i32(field: &str, value: Option<i64>) -> Result<Option<i32>, InvalidRequest> {
     value
         .map(|v| {
             i32::try_from(v).ok().filter(|v| *v > 0).ok_or_else(|| {
-                ApiError::bad_request(format!("{field} must be an integer from 1 to {}", i32::MAX))
+                InvalidRequest::field(format!("{field} must be an integer from 1 to {}", i32::MAX))
             })
         })
         .transpose()
@@ -828,6 +819,7 @@ mod tests {
 
     fn rejected(extra: Value) -> String {
         let err = Plan::from_request(&request(extra), "ns").expect_err("rejected");
+        let err = crate::error::ApiError::from(err);
         assert_eq!(err.status, axum::http::StatusCode::BAD_REQUEST);
         err.message
     }

@@ -15,10 +15,11 @@ use super::get::is_object_not_found;
 use super::list::json_response;
 use super::status::{DeploymentStatus, status_of};
 use super::{DeploymentName, FIELD_MANAGER, NamespaceQuery, cached, not_found_in, target};
+use crate::auth::Caller;
 use crate::cache::Kind;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
-use crate::{AppState, Caller};
+use crate::state::AppState;
 
 /// Body of `PATCH /api/deployments/{name}`: at least one count.
 #[derive(Debug, Deserialize, ToSchema)]

@@ -3,6 +3,7 @@
 //! validated and path-escaped (api.md §19 security 8), and the caller's HuggingFace token is
 //! passed through but never logged or echoed.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,9 +13,6 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use url::Url;
-
-use crate::error::ApiError;
-use crate::models::compat::Safetensors;
 
 /// Where the public Hub lives.
 pub const DEFAULT_ENDPOINT: &str = "https://huggingface.co";
@@ -118,26 +116,30 @@ pub enum HubError {
     },
 }
 
-impl HubError {
-    /// The status a client of our API gets: the Hub's 401/403/404 pass through; trouble with
-    /// the Hub itself is a gateway error (502/504), never a 500.
-    pub fn status(&self) -> StatusCode {
-        match self {
-            Self::Unreachable { .. } | Self::Status { .. } | Self::Malformed { .. } => {
-                StatusCode::BAD_GATEWAY
-            }
-            Self::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
-            Self::Gated(_) | Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-        }
-    }
+/// A model id the Hub would not accept, refused before it is put into a URL.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Invalid model id \"{id}\": {reason}")]
+pub struct InvalidModelId {
+    /// The id as given (shortened).
+    pub id: String,
+    /// The rule it breaks.
+    pub reason: &'static str,
+}
 
-    /// The error as an API answer, prefixed with what was being done.
-    pub fn into_api(self, context: &str) -> ApiError {
-        ApiError::new(self.status(), format!("{context}: {self}"))
-    }
+/// A HuggingFace token that cannot be one, refused before it is sent anywhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidToken {
+    /// Nothing but whitespace.
+    #[error("The HuggingFace token is empty")]
+    Empty,
+    /// Too long, or characters no token has.
+    #[error(
+        "The HuggingFace token is malformed: expected up to 1024 printable ASCII characters without spaces"
+    )]
+    Malformed,
+    /// The `X-HF-Token` header is not text.
+    #[error("The X-HF-Token header must be printable ASCII")]
+    HeaderNotAscii,
 }
 
 /// A validated HuggingFace model id (`name` or `namespace/name`).
@@ -146,12 +148,10 @@ pub struct ModelId(String);
 
 impl ModelId {
     /// Checks `id` against the Hub's naming rules so it can be put into a URL path safely.
-    pub fn parse(id: &str) -> Result<Self, ApiError> {
-        let bad = |why: &str| {
-            ApiError::bad_request(format!(
-                "Invalid model id \"{}\": {why}",
-                crate::extract::truncate(id)
-            ))
+    pub fn parse(id: &str) -> Result<Self, InvalidModelId> {
+        let bad = |reason: &'static str| InvalidModelId {
+            id: truncate_to(id, 80),
+            reason,
         };
         if id.is_empty() {
             return Err(bad("it is empty"));
@@ -210,27 +210,23 @@ impl std::fmt::Debug for HfToken {
 
 impl HfToken {
     /// Validates a token's form (the Hub decides whether it is good).
-    pub fn parse(token: &str) -> Result<Self, ApiError> {
+    pub fn parse(token: &str) -> Result<Self, InvalidToken> {
         let token = token.trim();
         if token.is_empty() {
-            return Err(ApiError::bad_request("The HuggingFace token is empty"));
+            return Err(InvalidToken::Empty);
         }
         if token.len() > 1024 || !token.chars().all(|c| c.is_ascii_graphic()) {
-            return Err(ApiError::bad_request(
-                "The HuggingFace token is malformed: expected up to 1024 printable ASCII characters without spaces",
-            ));
+            return Err(InvalidToken::Malformed);
         }
         Ok(Self(token.into()))
     }
 
     /// The token from the `X-HF-Token` header, if one was sent.
-    pub fn from_headers(headers: &HeaderMap) -> Result<Option<Self>, ApiError> {
+    pub fn from_headers(headers: &HeaderMap) -> Result<Option<Self>, InvalidToken> {
         match headers.get(TOKEN_HEADER) {
             None => Ok(None),
             Some(v) => {
-                let s = v.to_str().map_err(|_| {
-                    ApiError::bad_request("The X-HF-Token header must be printable ASCII")
-                })?;
+                let s = v.to_str().map_err(|_| InvalidToken::HeaderNotAscii)?;
                 if s.trim().is_empty() {
                     return Ok(None);
                 }
@@ -282,6 +278,18 @@ pub(crate) struct HubModel {
     /// Files (model info only).
     #[serde(default)]
     pub siblings: Vec<Sibling>,
+}
+
+/// The Hub's `safetensors` object: parameter counts per dtype (`{"BF16": 751632384}`) and
+/// their total.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct Safetensors {
+    /// Parameters per safetensors dtype (`BF16`, `F32`, `I32`, `F8_E4M3`, …).
+    #[serde(default)]
+    pub parameters: BTreeMap<String, u64>,
+    /// Total parameter count.
+    #[serde(default)]
+    pub total: Option<u64>,
 }
 
 /// The part of the Hub's `config` summary we read.
@@ -778,6 +786,7 @@ fn next_link(headers: &reqwest::header::HeaderMap, current: &Url) -> Option<Url>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn model_ids_follow_the_hubs_rules() {
@@ -805,7 +814,7 @@ mod tests {
             &"x".repeat(97),
         ] {
             let err = ModelId::parse(bad).expect_err(bad);
-            assert_eq!(err.status, StatusCode::BAD_REQUEST, "{bad}");
+            assert!(err.to_string().starts_with("Invalid model id"), "{bad}");
         }
     }
 
@@ -868,6 +877,18 @@ mod tests {
         assert!(HfToken::parse("hf_\u{e9}").is_err());
         assert_ne!(HfToken::cache_key(Some(&t)), HfToken::cache_key(None));
         assert!(!HfToken::cache_key(Some(&t)).contains("abc"));
+    }
+
+    #[test]
+    fn safetensors_parse_from_the_hub_shape() {
+        let st: Safetensors = serde_json::from_value(
+            json!({ "parameters": { "BF16": 751632384 }, "total": 751632384 }),
+        )
+        .unwrap();
+        assert_eq!(st.total, Some(751_632_384));
+        assert_eq!(st.parameters["BF16"], 751_632_384);
+        let empty: Safetensors = serde_json::from_value(json!({})).unwrap();
+        assert_eq!(empty, Safetensors::default());
     }
 
     #[test]

@@ -14,20 +14,22 @@ use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use kube::ResourceExt;
+use kubeairunway_install::args;
+use kubeairunway_install::jobs::Finish;
+use kubeairunway_install::run::{Chart, Plan, Repo};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::jobs::{Access, JobKind};
 use super::launch::{self, Launch, RunQuery};
 use super::providers::{ActiveJob, InstallBody, NAMESPACES, SECRETS, parse_body};
-use super::run::{Chart, Plan, Repo};
-use super::{Installer, TAG, args};
-use crate::auth::Resource;
+use super::{Installer, TAG};
+use crate::auth::{Caller, Resource};
 use crate::cache::Kind;
 use crate::capacity::GPU_RESOURCE;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiQuery;
-use crate::{AppState, Caller};
+use crate::state::AppState;
 
 /// The operator's namespace.
 const NAMESPACE: &str = "gpu-operator";
@@ -170,7 +172,7 @@ async fn compute(
     };
     let active_job = installer.jobs.active(TARGET).map(|j| ActiveJob {
         job_id: j.id.clone(),
-        kind: j.kind,
+        kind: j.meta.kind,
         state: j.state(),
     });
     Ok(GpuOperatorStatus {
@@ -295,7 +297,7 @@ pub(crate) async fn install(
             match run.install(&plan).await {
                 Ok(()) => {
                     let mut finish =
-                        launch::succeeded("NVIDIA GPU Operator installed successfully".into());
+                        Finish::succeeded("NVIDIA GPU Operator installed successfully");
                     match compute(&job_state, &job_installer, &job_caller, true).await {
                         Ok(status) => {
                             finish.details.insert(
@@ -307,7 +309,7 @@ pub(crate) async fn install(
                     }
                     finish
                 }
-                Err(f) => launch::failed_at("Installation", &f.step, &f.error),
+                Err(f) => Finish::failed_at("Installation", &f.step, &f.error),
             }
         },
     )

@@ -17,13 +17,14 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use kubeairunway_install::jobs::{JobEvent, RETENTION, StepState};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::error::RecvError;
 use utoipa::{IntoParams, ToSchema};
 
-use super::jobs::{Job, JobEvent, JobState, JobSummary, JobView};
+use super::jobs::{Job, JobSummary, JobView};
 use super::{Installer, TAG};
-use crate::Caller;
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiQuery;
 
@@ -61,7 +62,7 @@ impl<S: Send + Sync> FromRequestParts<S> for JobId {
 
 /// Whether `caller` may read `job`.
 async fn readable(caller: &Caller, job: &Job) -> bool {
-    for access in &job.access {
+    for access in &job.meta.access {
         if !caller
             .can(access.verb, access.resource, access.namespace.as_deref())
             .await
@@ -77,7 +78,7 @@ async fn find(installer: &Installer, caller: &Caller, id: &str) -> ApiResult<Arc
         ApiError::not_found(format!(
             "Job not found: {} (finished jobs are kept for {} minutes)",
             crate::extract::truncate(id),
-            super::jobs::RETENTION.as_secs() / 60
+            RETENTION.as_secs() / 60
         ))
     })?;
     if !readable(caller, &job).await {
@@ -104,7 +105,7 @@ pub(crate) async fn list(
             continue;
         }
         if readable(&caller, &job).await {
-            jobs.push(job.summary());
+            jobs.push(JobSummary::of(&job));
         }
     }
     Json(JobList { jobs })
@@ -123,7 +124,8 @@ pub(crate) async fn get(
     caller: Caller,
     JobId(id): JobId,
 ) -> ApiResult<Json<JobView>> {
-    Ok(Json(find(&installer, &caller, &id).await?.view()))
+    let job = find(&installer, &caller, &id).await?;
+    Ok(Json(JobView::now(&job)))
 }
 
 /// The job's progress as Server-Sent Events: `snapshot` (a `JobView`) first, then `state`,
@@ -145,17 +147,18 @@ pub(crate) async fn events(
     let job = find(&installer, &caller, &id).await?;
     let stream = async_stream::stream! {
         let (snapshot, mut rx) = job.subscribe();
-        let finished = matches!(snapshot.state, JobState::Succeeded | JobState::Failed);
-        yield Ok::<_, Infallible>(json_event("snapshot", &serde_json::to_value(&snapshot).unwrap_or_default()));
+        let snapshot = JobView::of(&job, snapshot);
+        let finished = snapshot.state.finished();
+        yield Ok::<_, Infallible>(json_event("snapshot", &to_json(&snapshot)));
         if finished {
-            yield Ok(json_event("end", &serde_json::to_value(&snapshot).unwrap_or_default()));
+            yield Ok(json_event("end", &to_json(&snapshot)));
             return;
         }
         loop {
             match rx.recv().await {
                 Ok(event) => {
                     let end = matches!(event, JobEvent::End(_));
-                    yield Ok(json_event(event.name(), &event.data()));
+                    yield Ok(json_event(event.name(), &event_data(&job, event)));
                     if end {
                         break;
                     }
@@ -164,10 +167,11 @@ pub(crate) async fn events(
                     // Too slow for the buffer: start over from a fresh snapshot.
                     let (snapshot, fresh) = job.subscribe();
                     rx = fresh;
-                    let finished = matches!(snapshot.state, JobState::Succeeded | JobState::Failed);
-                    yield Ok(json_event("snapshot", &serde_json::to_value(&snapshot).unwrap_or_default()));
+                    let snapshot = JobView::of(&job, snapshot);
+                    let finished = snapshot.state.finished();
+                    yield Ok(json_event("snapshot", &to_json(&snapshot)));
                     if finished {
-                        yield Ok(json_event("end", &serde_json::to_value(&snapshot).unwrap_or_default()));
+                        yield Ok(json_event("end", &to_json(&snapshot)));
                         break;
                     }
                 }
@@ -182,4 +186,40 @@ pub(crate) async fn events(
 
 fn json_event(name: &str, data: &serde_json::Value) -> Event {
     Event::default().event(name).data(data.to_string())
+}
+
+fn to_json(view: &JobView) -> serde_json::Value {
+    serde_json::to_value(view).unwrap_or_default()
+}
+
+/// The data of the SSE event for `event` of `job` (JSON).
+fn event_data(job: &Job, event: JobEvent) -> serde_json::Value {
+    use serde_json::json;
+    match event {
+        JobEvent::State { state } => json!({ "state": state }),
+        JobEvent::StepStart {
+            index,
+            step,
+            title,
+            command,
+        } => json!({ "index": index, "step": step, "title": title, "command": command }),
+        JobEvent::Output {
+            index,
+            step,
+            stream,
+            line,
+        } => json!({ "index": index, "step": step, "stream": stream, "line": line }),
+        JobEvent::StepEnd {
+            index,
+            step,
+            state,
+            exit_code,
+            timed_out,
+            duration_ms,
+        } => json!({
+            "index": index, "step": step, "state": state, "success": state == StepState::Succeeded,
+            "exitCode": exit_code, "timedOut": timed_out, "durationMs": duration_ms,
+        }),
+        JobEvent::End(snapshot) => to_json(&JobView::of(job, *snapshot)),
+    }
 }

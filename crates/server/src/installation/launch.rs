@@ -7,28 +7,27 @@
 //! so a slow install never turns into a 408.
 
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use futures::FutureExt;
+use kubeairunway_install::helm::HelmStatus;
+use kubeairunway_install::jobs::{Busy, Finish, JobState, NewJob, PlannedStep, StepResult};
+use kubeairunway_install::run::Run;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::Installer;
-use super::jobs::{
-    Access, Finish, Job, JobKind, JobState, JobView, NewJob, PlannedStep, StepResult,
-};
-use super::kubeconfig::PrivateKubeconfig;
-use super::run::Run;
+use super::jobs::{Access, Job, JobKind, JobMeta, JobView};
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::{AppState, Caller};
+use crate::state::AppState;
 
 /// Longest a synchronous request waits for its job.
-pub(crate) const SYNC_WAIT: Duration = Duration::from_secs(crate::REQUEST_TIMEOUT.as_secs() - 5);
+pub(crate) const SYNC_WAIT: Duration =
+    Duration::from_secs(crate::limits::REQUEST_TIMEOUT.as_secs() - 5);
 /// Default timeout of each install, upgrade, rollback or uninstall command.
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 /// Largest `timeoutSeconds`.
@@ -170,7 +169,7 @@ pub(crate) async fn start<F, Fut>(
     work: F,
 ) -> Result<Arc<Job>, Response>
 where
-    F: FnOnce(Run) -> Fut + Send + 'static,
+    F: FnOnce(Run<JobMeta>) -> Fut + Send + 'static,
     Fut: Future<Output = Finish> + Send + 'static,
 {
     for access in &launch.access {
@@ -191,66 +190,46 @@ where
     let job = installer
         .jobs
         .create(NewJob {
-            kind: launch.kind,
             target: launch.target.clone(),
             user: caller.identity().map(|i| i.username.clone()),
-            access: launch.access,
-        })
-        .map_err(|running| conflict(&running))?;
-    job.plan(launch.plan);
-    let kubeconfig =
-        match PrivateKubeconfig::write(&helm.kubeconfig_dir(), &kube.config, token.as_deref()) {
-            Ok(k) => k,
-            Err(e) => {
-                let message = format!("Could not write the private kubeconfig for Helm: {e}");
-                installer.jobs.finish(
-                    &job,
-                    Finish {
-                        success: false,
-                        message: message.clone(),
-                        failed_step: None,
-                        details: serde_json::Map::new(),
-                    },
-                );
-                return Err(
-                    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, message).into_response()
-                );
-            }
-        };
-    let run = Run {
-        helm,
-        job: job.clone(),
-        kubeconfig,
-        timeout: launch.timeout,
-    };
-    let jobs_owner = installer.clone();
-    let task_job = job.clone();
-    tokio::spawn(async move {
-        task_job.begin();
-        let finish = match AssertUnwindSafe(work(run)).catch_unwind().await {
-            Ok(finish) => finish,
-            Err(_) => Finish {
-                success: false,
-                message: "The job failed unexpectedly (internal error); see the server log".into(),
-                failed_step: None,
-                details: serde_json::Map::new(),
+            meta: JobMeta {
+                kind: launch.kind,
+                access: launch.access,
             },
-        };
-        jobs_owner.jobs.finish(&task_job, finish);
-    });
+        })
+        .map_err(|busy| conflict(&busy))?;
+    job.plan(launch.plan);
+    let run = match Run::prepare(
+        helm,
+        job.clone(),
+        &kube.config,
+        token.as_deref(),
+        launch.timeout,
+    ) {
+        Ok(run) => run,
+        Err(e) => {
+            let message = format!(
+                "Could not write the private kubeconfig for Helm: {}",
+                e.source
+            );
+            installer.jobs.finish(&job, Finish::failed(message.clone()));
+            return Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, message).into_response());
+        }
+    };
+    installer.jobs.spawn(job.clone(), work(run));
     Ok(job)
 }
 
 /// The answer to a POST that started `job`: wait (sync) or not (async).
 pub(crate) async fn answer(job: &Arc<Job>, run_async: bool) -> Response {
     if !run_async && job.wait(SYNC_WAIT).await {
-        return outcome_response(&job.view());
+        return outcome_response(&JobView::now(job));
     }
     accepted(job, run_async)
 }
 
 fn accepted(job: &Job, run_async: bool) -> Response {
-    let view = job.view();
+    let view = JobView::now(job);
     let status_url = format!("/api/jobs/{}", view.job_id);
     let message = if run_async {
         format!("Job accepted; follow it at {status_url} or {status_url}/events")
@@ -300,12 +279,13 @@ pub(crate) fn outcome_response(view: &JobView) -> Response {
     (status, Json(body)).into_response()
 }
 
-fn conflict(running: &Job) -> Response {
+fn conflict(busy: &Busy<JobMeta>) -> Response {
+    let running = &busy.running;
     let body = ConflictBody {
         error: ConflictDetail {
             message: format!(
                 "Another job ({} {}) is already running for {}; follow it at /api/jobs/{} and retry when it has finished",
-                serde_json::to_value(running.kind)
+                serde_json::to_value(running.meta.kind)
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_string))
                     .unwrap_or_default(),
@@ -318,26 +298,6 @@ fn conflict(running: &Job) -> Response {
         },
     };
     (StatusCode::CONFLICT, Json(body)).into_response()
-}
-
-/// A failed job's `Finish` for `failure` (`<verb> failed at step "<step>": <error>`).
-pub(crate) fn failed_at(verb: &str, step: &str, error: &str) -> Finish {
-    Finish {
-        success: false,
-        message: format!("{verb} failed at step \"{step}\": {error}"),
-        failed_step: Some(step.to_string()),
-        details: serde_json::Map::new(),
-    }
-}
-
-/// A successful `Finish`.
-pub(crate) fn succeeded(message: String) -> Finish {
-    Finish {
-        success: true,
-        message,
-        failed_step: None,
-        details: serde_json::Map::new(),
-    }
 }
 
 /// The bearer token of the request when authentication is on (Helm then acts as the caller);
@@ -362,7 +322,7 @@ pub(crate) fn caller_token(
 }
 
 /// `400` when Helm cannot run (the reference's message).
-pub(crate) fn helm_unavailable(status: &super::helm::HelmStatus) -> ApiError {
+pub(crate) fn helm_unavailable(status: &HelmStatus) -> ApiError {
     ApiError::bad_request(format!(
         "Helm CLI not available: {}. Please install Helm or use the manual installation commands.",
         status.error.as_deref().unwrap_or("unknown error")

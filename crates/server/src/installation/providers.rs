@@ -21,20 +21,22 @@ use kube::Api;
 use kube::api::ListParams;
 use kube::runtime::reflector::ObjectRef;
 use kubeairunway_api::{InferenceProviderConfig, InstallationInfo};
+use kubeairunway_install::args;
+use kubeairunway_install::jobs::{Finish, JobState};
+use kubeairunway_install::provider::{self, manual_commands};
+use kubeairunway_install::run::Plan;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::args;
-use super::jobs::{Access, Finish, JobKind, JobState};
+use super::jobs::{Access, JobKind};
 use super::launch::{self, Launch, RunQuery};
-use super::run::{Chart, Plan, Repo};
 use super::{Installer, TAG};
-use crate::auth::Resource;
+use crate::auth::{Caller, Resource};
 use crate::cache::Kind;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiQuery, truncate};
 use crate::runtimes::display_name;
-use crate::{AppState, Caller};
+use crate::state::AppState;
 
 /// Core `secrets`: Helm keeps each release in Secrets of its namespace.
 pub(crate) const SECRETS: Resource = Resource {
@@ -268,115 +270,6 @@ fn steps_of(info: Option<&InstallationInfo>) -> Vec<InstallationStepView> {
         .unwrap_or_default()
 }
 
-/// The manual commands (api.md §8.1 `getInstallCommands`), shell-quoted where needed.
-fn manual_commands(info: Option<&InstallationInfo>) -> Vec<String> {
-    use super::helm::display_command;
-    let Some(info) = info else {
-        return Vec::new();
-    };
-    let repos = info.helm_repos.as_deref().unwrap_or_default();
-    let mut commands: Vec<String> = repos
-        .iter()
-        .map(|r| display_command(["repo", "add", r.name.as_str(), r.url.as_str()]))
-        .collect();
-    if !repos.is_empty() {
-        commands.push("helm repo update".into());
-    }
-    for chart in info.helm_charts.as_deref().unwrap_or_default() {
-        let mut args = vec![
-            "install",
-            chart.name.as_str(),
-            chart.chart.as_str(),
-            "--namespace",
-            chart.namespace.as_str(),
-        ];
-        if chart.create_namespace == Some(true) {
-            args.push("--create-namespace");
-        }
-        if let Some(v) = &chart.version {
-            args.extend(["--version", v.as_str()]);
-        }
-        commands.push(display_command(args));
-    }
-    commands
-}
-
-/// The validated plan of a provider's installation; `values` become `--set-json` entries of
-/// their release. Any value Helm would receive that breaks a rule is a 400 naming it.
-pub(crate) fn plan_of(
-    id: &str,
-    info: Option<&InstallationInfo>,
-    values: &BTreeMap<String, BTreeMap<String, serde_json::Value>>,
-) -> ApiResult<Plan> {
-    let invalid = |e: args::InvalidArg| {
-        ApiError::bad_request(format!(
-            "Provider {id} has an installation Helm cannot be given safely: {e}"
-        ))
-    };
-    let mut plan = Plan::default();
-    let Some(info) = info else {
-        return Ok(plan);
-    };
-    for repo in info.helm_repos.as_deref().unwrap_or_default() {
-        args::repo_name(&repo.name).map_err(invalid)?;
-        args::repo_url(&repo.url).map_err(invalid)?;
-        if plan.repos.iter().any(|r: &Repo| r.name == repo.name) {
-            return Err(ApiError::bad_request(format!(
-                "Provider {id} declares the repository {} twice",
-                repo.name
-            )));
-        }
-        plan.repos.push(Repo {
-            name: repo.name.clone(),
-            url: repo.url.clone(),
-        });
-    }
-    let repo_names: Vec<&str> = plan.repos.iter().map(|r| r.name.as_str()).collect();
-    let mut charts = Vec::new();
-    for chart in info.helm_charts.as_deref().unwrap_or_default() {
-        args::release_name(&chart.name).map_err(invalid)?;
-        args::chart_ref(&chart.chart, &repo_names).map_err(invalid)?;
-        args::namespace(&chart.namespace).map_err(invalid)?;
-        if let Some(v) = &chart.version {
-            args::version(v).map_err(invalid)?;
-        }
-        if charts
-            .iter()
-            .any(|c: &Chart| c.release == chart.name && c.namespace == chart.namespace)
-        {
-            return Err(ApiError::bad_request(format!(
-                "Provider {id} declares the release {} twice",
-                chart.name
-            )));
-        }
-        let mut set_json = Vec::new();
-        for (key, value) in values.get(&chart.name).into_iter().flatten() {
-            set_json.push(args::set_json(key, value).map_err(|e| {
-                ApiError::bad_request(format!("Invalid values for release {}: {e}", chart.name))
-            })?);
-        }
-        charts.push(Chart {
-            release: chart.name.clone(),
-            chart: chart.chart.clone(),
-            version: chart.version.clone(),
-            namespace: chart.namespace.clone(),
-            create_namespace: chart.create_namespace == Some(true),
-            set_json,
-        });
-    }
-    if let Some(unknown) = values
-        .keys()
-        .find(|k| !charts.iter().any(|c| &c.release == *k))
-    {
-        return Err(ApiError::bad_request(format!(
-            "Invalid values: provider {id} has no release \"{}\"",
-            truncate(unknown)
-        )));
-    }
-    plan.charts = charts;
-    Ok(plan)
-}
-
 /// Target of a provider's jobs.
 fn target(id: &str) -> String {
     id.to_string()
@@ -454,7 +347,7 @@ pub(crate) async fn status(
     }
     let active_job = installer.jobs.active(&target(&id)).map(|j| ActiveJob {
         job_id: j.id.clone(),
-        kind: j.kind,
+        kind: j.meta.kind,
         state: j.state(),
     });
     Ok(Json(ProviderInstallStatus {
@@ -549,7 +442,7 @@ async fn prepare(
         let timeout = query.timeout()?;
         let token = launch::caller_token(caller, headers)?;
         let provider = fresh(caller, id).await?;
-        let plan = plan_of(id, provider.spec.installation.as_ref(), values)?;
+        let plan = provider::plan(id, provider.spec.installation.as_ref(), values)?;
         ApiResult::Ok(Prepared {
             run_async,
             timeout,
@@ -619,8 +512,8 @@ pub(crate) async fn install(
         launch,
         move |run| async move {
             match run.install(&plan).await {
-                Ok(()) => launch::succeeded(format!("{name} installed successfully")),
-                Err(f) => launch::failed_at("Installation", &f.step, &f.error),
+                Ok(()) => Finish::succeeded(format!("{name} installed successfully")),
+                Err(f) => Finish::failed_at("Installation", &f.step, &f.error),
             }
         },
     )
@@ -668,9 +561,9 @@ pub(crate) async fn uninstall(
     let job = launch::start(&state, &installer, &caller, token, launch, move |run| async move {
         let failures = run.uninstall(&plan).await;
         match failures.first() {
-            None => launch::succeeded(format!("{name} uninstalled successfully")),
+            None => Finish::succeeded(format!("{name} uninstalled successfully")),
             Some(first) => {
-                let mut finish = launch::failed_at("Uninstall", &first.step, &first.error);
+                let mut finish = Finish::failed_at("Uninstall", &first.step, &first.error);
                 finish.message = format!(
                     "{name} uninstall completed with errors: {} of {} steps failed; first failure at step \"{}\": {}",
                     failures.len(),
@@ -750,7 +643,7 @@ pub(crate) async fn uninstall_crds(
                     } else {
                         format!("{} CRD(s) ({})", crds.len(), crds.join(", "))
                     };
-                    let mut finish: Finish = launch::succeeded(format!(
+                    let mut finish = Finish::succeeded(format!(
                         "{provider_id} provider config and {removed} removed successfully"
                     ));
                     finish
@@ -758,7 +651,7 @@ pub(crate) async fn uninstall_crds(
                         .insert("removedCrds".into(), serde_json::json!(crds));
                     finish
                 }
-                Err(f) => launch::failed_at("Removal", &f.step, &f.error),
+                Err(f) => Finish::failed_at("Removal", &f.step, &f.error),
             }
         },
     )
@@ -769,64 +662,6 @@ pub(crate) async fn uninstall_crds(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kubeairunway_api::{HelmChart, HelmRepo};
-    use serde_json::json;
-
-    fn info(chart: &str, namespace: &str) -> InstallationInfo {
-        InstallationInfo {
-            helm_repos: Some(vec![HelmRepo {
-                name: "kaito".into(),
-                url: "https://kaito-project.github.io/kaito/charts/kaito".into(),
-            }]),
-            helm_charts: Some(vec![HelmChart {
-                name: "kaito-workspace".into(),
-                chart: chart.into(),
-                version: Some(">=0.4.0".into()),
-                namespace: namespace.into(),
-                create_namespace: Some(true),
-            }]),
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn plans_refuse_option_like_values() {
-        let none = BTreeMap::new();
-        assert!(
-            plan_of(
-                "kaito",
-                Some(&info("kaito/workspace", "kaito-workspace")),
-                &none
-            )
-            .is_ok()
-        );
-        let err =
-            plan_of("kaito", Some(&info("--post-renderer=x", "ns")), &none).expect_err("chart");
-        assert!(err.message.contains("--post-renderer=x"), "{}", err.message);
-        assert!(plan_of("kaito", Some(&info("kaito/workspace", "-n")), &none).is_err());
-        let mut values = BTreeMap::new();
-        values.insert(
-            "kaito-workspace".to_string(),
-            BTreeMap::from([("--post-renderer".to_string(), json!("x"))]),
-        );
-        assert!(plan_of("kaito", Some(&info("kaito/workspace", "ns")), &values).is_err());
-        let mut unknown = BTreeMap::new();
-        unknown.insert("other".to_string(), BTreeMap::new());
-        assert!(plan_of("kaito", Some(&info("kaito/workspace", "ns")), &unknown).is_err());
-    }
-
-    #[test]
-    fn manual_commands_are_quoted_for_a_shell() {
-        let commands = manual_commands(Some(&info("kaito/workspace", "kaito-workspace")));
-        assert_eq!(
-            commands,
-            [
-                "helm repo add kaito https://kaito-project.github.io/kaito/charts/kaito",
-                "helm repo update",
-                "helm install kaito-workspace kaito/workspace --namespace kaito-workspace --create-namespace --version '>=0.4.0'",
-            ]
-        );
-    }
 
     #[test]
     fn bodies() {

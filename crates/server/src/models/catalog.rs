@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::deployments::plan::Engine;
+use crate::wire::Engine;
 
 const CATALOG_JSON: &str = include_str!("../../data/models.json");
 

@@ -5,24 +5,12 @@
 //! often arrive with little more than an id, so the architecture and the size are then guessed
 //! from the id. The lists and the wording of the reasons are part of the contract.
 
-use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use kubeairunway_api::EngineType;
 use regex::Regex;
-use serde::Deserialize;
 
-/// The Hub's `safetensors` object: parameter counts per dtype (`{"BF16": 751632384}`) and
-/// their total.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub(crate) struct Safetensors {
-    /// Parameters per safetensors dtype (`BF16`, `F32`, `I32`, `F8_E4M3`, …).
-    #[serde(default)]
-    pub parameters: BTreeMap<String, u64>,
-    /// Total parameter count.
-    #[serde(default)]
-    pub total: Option<u64>,
-}
+use crate::hf::Safetensors;
 
 /// Architecture guessed from the model id, first match wins (case-insensitive, ASCII word
 /// boundaries as in the reference's JavaScript regexes).
@@ -534,18 +522,6 @@ mod tests {
                 "{tag:?} {library:?} {architectures:?} {engines:?} {gguf}"
             );
         }
-    }
-
-    #[test]
-    fn safetensors_parse_from_the_hub_shape() {
-        let st: Safetensors = serde_json::from_value(
-            json!({ "parameters": { "BF16": 751632384 }, "total": 751632384 }),
-        )
-        .unwrap();
-        assert_eq!(st.total, Some(751_632_384));
-        assert_eq!(st.parameters["BF16"], 751_632_384);
-        let empty: Safetensors = serde_json::from_value(json!({})).unwrap();
-        assert_eq!(empty, Safetensors::default());
     }
 
     #[test]

@@ -24,10 +24,11 @@ use utoipa_axum::routes;
 use self::catalog::{Catalog, Model};
 use self::fit::PlanTarget;
 use self::planner::ModelPlan;
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiQuery;
 use crate::hf::{HfToken, HubError, ModelId};
-use crate::{AppState, Caller};
+use crate::state::AppState;
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(WildcardPaths::openapi())
@@ -127,7 +128,7 @@ pub(crate) async fn gguf_files(
         .hub()?
         .model_info(&id, true, token.as_ref())
         .await
-        .map_err(|e| e.into_api("Failed to fetch model info"))?;
+        .map_err(|e| ApiError::hub("Failed to fetch model info", e))?;
     let mut files = Vec::new();
     let mut sizes = BTreeMap::new();
     for s in info.siblings {
@@ -178,7 +179,7 @@ pub(crate) async fn plan(
         Ok(info) => Some(info),
         // Catalog presets (`kaito/…`) are not Hub repositories: plan them from their size.
         Err(HubError::NotFound(_)) if curated.is_some() => None,
-        Err(e) => return Err(e.into_api("Failed to fetch model info")),
+        Err(e) => return Err(ApiError::hub("Failed to fetch model info", e)),
     };
     let shape = match &info {
         Some(_) => fit::shape(hub, &id, token.as_ref()).await,

@@ -28,8 +28,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use super::compat::Safetensors;
 use super::gpus::GpuType;
+use crate::hf::Safetensors;
 
 /// Share of GPU memory vLLM uses by default (`--gpu-memory-utilization`).
 pub(crate) const GPU_MEMORY_UTILIZATION: f64 = 0.90;

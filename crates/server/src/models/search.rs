@@ -16,12 +16,13 @@ use utoipa::{IntoParams, ToSchema};
 use super::compat;
 use super::fit::{self, PlanTarget};
 use super::planner::{self, ModelPlan, Weights};
-use crate::deployments::plan::Engine;
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiQuery;
 use crate::hf::hub::HubModel;
 use crate::hf::{HfToken, Hub, ModelId};
-use crate::{AppState, Caller};
+use crate::state::AppState;
+use crate::wire::Engine;
 
 /// Most Hub results scanned for one query (10 pages): bounds the work a query can cause.
 const MAX_SCANNED: usize = 1_000;
@@ -176,7 +177,7 @@ pub(crate) async fn search(
     let mut page = hub
         .search_page(&q, hub.config().search_page_size, token.as_ref())
         .await
-        .map_err(|e| e.into_api("Model search failed"))?;
+        .map_err(|e| ApiError::hub("Model search failed", e))?;
     let complete = loop {
         scanned += page.models.len();
         found.extend(page.models.iter().filter_map(candidate));
@@ -189,7 +190,7 @@ pub(crate) async fn search(
         page = hub
             .next_page(next, token.as_ref())
             .await
-            .map_err(|e| e.into_api("Model search failed"))?;
+            .map_err(|e| ApiError::hub("Model search failed", e))?;
     };
 
     let total = found.len();

@@ -3,15 +3,11 @@
 //! client that started the flow (it holds a session key that never travels in a URL), redirect
 //! URIs must be on this server's origin unless allow-listed, and pending sign-ins expire.
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use moka::future::Cache;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use url::Url;
@@ -19,17 +15,16 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::hub::{HfToken, HfUserInfo, HubError};
-use crate::AppState;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiJson;
+use crate::hf::signin::SignIn;
+use crate::hf::{HfToken, HfUserInfo, HubError};
+use crate::state::AppState;
 
 /// Scopes asked for: identity plus reading the gated repositories the user has access to.
 pub const SCOPES: [&str; 3] = ["openid", "profile", "read-repos"];
 /// The header carrying the session key `start` returned.
 pub const SESSION_KEY_HEADER: &str = "x-oauth-session-key";
-/// Most sign-ins pending at once (each entry is a few hundred bytes).
-const MAX_PENDING: u64 = 10_000;
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -37,30 +32,6 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(start))
         .routes(routes!(verifier))
         .routes(routes!(token))
-}
-
-/// A sign-in between `start` and `verifier`.
-struct Session {
-    verifier: String,
-    redirect_uri: String,
-    key_hash: [u8; 32],
-}
-
-/// Pending sign-ins by `state`, forgotten after the TTL.
-#[derive(Clone)]
-pub(crate) struct Sessions {
-    pending: Cache<String, Arc<Session>>,
-}
-
-impl Sessions {
-    pub(crate) fn new(ttl: Duration) -> Self {
-        Self {
-            pending: Cache::builder()
-                .max_capacity(MAX_PENDING)
-                .time_to_live(ttl)
-                .build(),
-        }
-    }
 }
 
 /// Public OAuth settings for the browser.
@@ -148,14 +119,13 @@ pub(crate) async fn start(
         .append_pair("state", &oauth_state);
     state
         .oauth()
-        .pending
         .insert(
             oauth_state.clone(),
-            Arc::new(Session {
+            SignIn {
                 verifier,
                 redirect_uri: redirect.to_string(),
-                key_hash: Sha256::digest(session_key.as_bytes()).into(),
-            }),
+            },
+            &session_key,
         )
         .await;
     Ok(Json(StartResponse {
@@ -197,20 +167,14 @@ pub(crate) async fn verifier(
                 "Send the sessionKey returned by /api/oauth/huggingface/start in the X-OAuth-Session-Key header",
             )
         })?;
-    let not_found = || ApiError::not_found("OAuth session not found or expired");
-    let pending = &state.oauth().pending;
-    let session = pending.get(&oauth_state).await.ok_or_else(not_found)?;
-    let presented: [u8; 32] = Sha256::digest(key.as_bytes()).into();
-    // Comparing digests keeps the comparison independent of where the keys differ. A wrong key
-    // leaves the session in place: the holder of the real key can still finish.
-    if presented != session.key_hash {
-        return Err(not_found());
-    }
-    // One-time read: a second fetch (or a replay) finds nothing.
-    let session = pending.remove(&oauth_state).await.ok_or_else(not_found)?;
+    let sign_in = state
+        .oauth()
+        .take(&oauth_state, key)
+        .await
+        .ok_or_else(|| ApiError::not_found("OAuth session not found or expired"))?;
     Ok(Json(VerifierResponse {
-        code_verifier: session.verifier.clone(),
-        redirect_uri: session.redirect_uri.clone(),
+        code_verifier: sign_in.verifier,
+        redirect_uri: sign_in.redirect_uri,
     }))
 }
 
@@ -319,7 +283,7 @@ pub(crate) async fn token(
         HubError::Unauthorized(m) | HubError::Forbidden(m) => {
             ApiError::bad_request(format!("Failed to get user info: {m}"))
         }
-        other => other.into_api("Failed to get user info"),
+        other => ApiError::hub("Failed to get user info", other),
     })?;
     Ok(Json(TokenResponse {
         access_token: hf_token.expose().to_string(),

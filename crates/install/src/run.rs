@@ -25,9 +25,10 @@ use kube::Api;
 use kube::api::DeleteParams;
 use kubeairunway_api::InferenceProviderConfig;
 
-use super::helm::{self, Helm, Invocation, Outcome, Stream};
-use super::jobs::{Job, PlannedStep};
-use super::kubeconfig::PrivateKubeconfig;
+use crate::helm::{self, Helm, Invocation, Outcome};
+use crate::jobs::{Job, PlannedStep, Stream};
+use crate::kube_text::describe;
+use crate::kubeconfig::{KubeconfigError, PrivateKubeconfig};
 
 /// Longest a repository command (`repo add`, `repo update`, `show crds`) may take.
 const REPO_TIMEOUT: Duration = Duration::from_secs(120);
@@ -38,7 +39,7 @@ const CRD_GONE_WAIT: Duration = Duration::from_secs(20);
 
 /// A chart repository to add.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Repo {
+pub struct Repo {
     /// Local name.
     pub name: String,
     /// URL.
@@ -47,7 +48,7 @@ pub(crate) struct Repo {
 
 /// A release to install, validated.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Chart {
+pub struct Chart {
     /// Release name.
     pub release: String,
     /// `repo/chart` or URL.
@@ -62,34 +63,33 @@ pub(crate) struct Chart {
     pub set_json: Vec<String>,
 }
 
-/// Repositories and charts of one installation, validated.
+/// Repositories and charts of one installation. Every value becomes a Helm argument, so build
+/// it with [`crate::provider::plan`], or from constants and values that passed [`crate::args`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Plan {
+pub struct Plan {
     /// Repositories, in order.
     pub repos: Vec<Repo>,
     /// Charts, in install order.
     pub charts: Vec<Chart>,
 }
 
-/// The step that failed and why.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct StepFailure {
+/// The step that failed and why (its error output, or what went wrong).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("step {step} failed: {error}")]
+pub struct StepFailure {
     /// Step id.
     pub step: String,
     /// Its error output, or what went wrong.
     pub error: String,
 }
 
-/// Everything a running job needs.
-pub(crate) struct Run {
-    /// The Helm service.
-    pub helm: Arc<Helm>,
-    /// The job being recorded.
-    pub job: Arc<Job>,
-    /// The caller's kubeconfig for Helm.
-    pub kubeconfig: PrivateKubeconfig,
-    /// Timeout of each install, upgrade, rollback or uninstall.
-    pub timeout: Duration,
+/// Everything a running job needs: Helm, the job its steps are recorded in, the caller's
+/// private kubeconfig (removed when the run is dropped) and the timeout of each long command.
+pub struct Run<M> {
+    helm: Arc<Helm>,
+    job: Arc<Job<M>>,
+    kubeconfig: PrivateKubeconfig,
+    timeout: Duration,
 }
 
 impl Plan {
@@ -134,7 +134,7 @@ impl Plan {
     }
 
     /// The steps an install will run, for the job's plan.
-    pub(crate) fn install_steps(&self, timeout: Duration) -> Vec<PlannedStep> {
+    pub fn install_steps(&self, timeout: Duration) -> Vec<PlannedStep> {
         let mut planned = planned(self.repo_steps(timeout));
         planned.extend(self.charts.iter().map(|c| PlannedStep {
             step: format!("install-{}", c.release),
@@ -145,7 +145,7 @@ impl Plan {
     }
 
     /// The steps an uninstall will run.
-    pub(crate) fn uninstall_steps(&self, timeout: Duration) -> Vec<PlannedStep> {
+    pub fn uninstall_steps(&self, timeout: Duration) -> Vec<PlannedStep> {
         self.charts
             .iter()
             .rev()
@@ -158,7 +158,7 @@ impl Plan {
     }
 
     /// The first steps of a CRD removal (the CRD deletions are known only after listing).
-    pub(crate) fn remove_crds_steps(&self, timeout: Duration, provider: &str) -> Vec<PlannedStep> {
+    pub fn remove_crds_steps(&self, timeout: Duration, provider: &str) -> Vec<PlannedStep> {
         let mut planned = planned(self.repo_steps(timeout));
         planned.extend(self.charts.iter().map(|c| PlannedStep {
             step: format!("list-crds-{}", c.release),
@@ -189,7 +189,26 @@ fn delete_provider_step(provider: &str) -> PlannedStep {
     }
 }
 
-impl Run {
+impl<M: Send + Sync> Run<M> {
+    /// A run of `job` whose Helm commands act with `config`'s cluster and `token` (the
+    /// caller's), or `config`'s own credentials without a token. The token is only ever written
+    /// into the private kubeconfig, never onto a command line.
+    pub fn prepare(
+        helm: Arc<Helm>,
+        job: Arc<Job<M>>,
+        config: &kube::Config,
+        token: Option<&str>,
+        timeout: Duration,
+    ) -> Result<Self, KubeconfigError> {
+        let kubeconfig = PrivateKubeconfig::write(&helm.kubeconfig_dir(), config, token)?;
+        Ok(Self {
+            helm,
+            job,
+            kubeconfig,
+            timeout,
+        })
+    }
+
     /// Runs `invocation` as step `step` of the job, streaming its output into the job.
     async fn step(&self, step: &str, title: &str, invocation: &Invocation) -> Outcome {
         let index = self.job.step_start(step, title, &invocation.display());
@@ -202,7 +221,7 @@ impl Run {
                 &mut |stream, line| job.output(index, stream, line),
             )
             .await;
-        self.job.step_end_helm(index, &outcome);
+        end_step(&self.job, index, &outcome);
         outcome
     }
 
@@ -227,7 +246,7 @@ impl Run {
     }
 
     /// The install sequence.
-    pub(crate) async fn install(&self, plan: &Plan) -> Result<(), StepFailure> {
+    pub async fn install(&self, plan: &Plan) -> Result<(), StepFailure> {
         self.add_repos(plan).await?;
         for chart in &plan.charts {
             self.unstick(chart, &format!("recover-{}", chart.release))
@@ -301,7 +320,7 @@ impl Run {
                 job.output(index, s, l)
             })
             .await;
-        self.job.step_end_helm(index, &outcome);
+        end_step(&self.job, index, &outcome);
         if outcome.success {
             Ok(())
         } else {
@@ -313,7 +332,7 @@ impl Run {
     }
 
     /// The uninstall sequence; returns every failed step.
-    pub(crate) async fn uninstall(&self, plan: &Plan) -> Vec<StepFailure> {
+    pub async fn uninstall(&self, plan: &Plan) -> Vec<StepFailure> {
         let mut failures = Vec::new();
         for chart in plan.charts.iter().rev() {
             let step = format!("uninstall-{}", chart.release);
@@ -358,7 +377,7 @@ impl Run {
 
     /// Removes the CRDs the charts ship, then the provider's InferenceProviderConfig; returns
     /// the CRDs deleted.
-    pub(crate) async fn remove_crds(
+    pub async fn remove_crds(
         &self,
         plan: &Plan,
         client: &kube::Client,
@@ -391,7 +410,7 @@ impl Run {
                 self.job.output(index, Stream::Stdout, &line);
                 names.extend(found);
             }
-            self.job.step_end_helm(index, &outcome);
+            end_step(&self.job, index, &outcome);
             if !outcome.success {
                 return Err(StepFailure {
                     step,
@@ -439,7 +458,7 @@ impl Run {
             Err(kube::Error::Api(s)) if s.code == 404 => Ok(format!(
                 "inferenceproviderconfig {provider} was already gone"
             )),
-            Err(e) => Err(crate::error::describe_kube_error(&e).1),
+            Err(e) => Err(describe(&e)),
         };
         match result {
             Ok(line) => {
@@ -459,6 +478,12 @@ impl Run {
     }
 }
 
+/// Ends step `index` with the result of a Helm command (its output was recorded line by line
+/// already).
+fn end_step<M>(job: &Job<M>, index: usize, outcome: &Outcome) {
+    job.step_end(index, outcome.success, outcome.exit_code, outcome.timed_out);
+}
+
 /// Deletes a CRD and waits briefly until it is gone (its custom resources are removed first).
 async fn delete_crd(crds: &Api<CustomResourceDefinition>, name: &str) -> Result<String, String> {
     match crds.delete(name, &DeleteParams::default()).await {
@@ -466,7 +491,7 @@ async fn delete_crd(crds: &Api<CustomResourceDefinition>, name: &str) -> Result<
         Err(kube::Error::Api(s)) if s.code == 404 => {
             return Ok(format!("customresourcedefinition {name} was not installed"));
         }
-        Err(e) => return Err(crate::error::describe_kube_error(&e).1),
+        Err(e) => return Err(describe(&e)),
     }
     let deadline = tokio::time::Instant::now() + CRD_GONE_WAIT;
     loop {
@@ -483,7 +508,7 @@ async fn delete_crd(crds: &Api<CustomResourceDefinition>, name: &str) -> Result<
             Err(e) => {
                 return Ok(format!(
                     "customresourcedefinition {name} deletion requested (could not confirm: {})",
-                    crate::error::describe_kube_error(&e).1
+                    describe(&e)
                 ));
             }
         }
@@ -493,7 +518,7 @@ async fn delete_crd(crds: &Api<CustomResourceDefinition>, name: &str) -> Result<
 /// Names of the CustomResourceDefinitions in a multi-document YAML stream (the output of
 /// `helm show crds`): the top-level `kind` and the `name` directly under `metadata` of each
 /// document. The server has no YAML parser; CRD manifests are regular enough for this.
-pub(crate) fn crd_names(yaml: &str) -> Vec<String> {
+fn crd_names(yaml: &str) -> Vec<String> {
     let mut names = Vec::new();
     let mut push = |kind: &Option<String>, name: &mut Option<String>| {
         if kind.as_deref() == Some("CustomResourceDefinition")

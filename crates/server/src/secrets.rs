@@ -20,11 +20,12 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::hub::{HfToken, HfUserInfo, HubError};
+use crate::auth::Caller;
 use crate::cache::Kind;
 use crate::error::{ApiError, ApiResult, ErrorBody, describe_kube_error};
 use crate::extract::ApiJson;
-use crate::{AppState, Caller};
+use crate::hf::{HfToken, HfUserInfo, HubError};
+use crate::state::AppState;
 
 /// Name of the Secret deployments reference (`hfTokenSecret`).
 pub const SECRET_NAME: &str = "hf-token-secret";
@@ -184,7 +185,7 @@ pub(crate) async fn save(
         HubError::Unauthorized(m) | HubError::Forbidden(m) => {
             ApiError::bad_request(format!("Invalid HuggingFace token: {m}"))
         }
-        other => other.into_api("Could not validate the HuggingFace token"),
+        other => ApiError::hub("Could not validate the HuggingFace token", other),
     })?;
     let client = caller.client();
     let writes = targets

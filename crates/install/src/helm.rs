@@ -1,5 +1,6 @@
-//! The Helm service: runs the real `helm` binary, never through a shell, with validated
-//! arguments (`args.rs`), a private Helm home, the caller's kubeconfig and a timeout per command.
+//! The Helm CLI: runs the real `helm` binary, never through a shell, with validated arguments
+//! ([`crate::args`]), a private Helm home ([`PrivateHome`]), the caller's kubeconfig and a
+//! timeout per command.
 //!
 //! Every command gets a clean environment for Helm: the user's `HELM_*` settings and
 //! `KUBECONFIG` are removed, Helm's cache, config and data homes and the Kubernetes discovery
@@ -13,11 +14,12 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::Command;
 use tokio::sync::mpsc;
-use utoipa::ToSchema;
+
+use crate::home::PrivateHome;
+use crate::jobs::Stream;
 
 /// How long `helm version` may take.
 const VERSION_TIMEOUT: Duration = Duration::from_secs(10);
@@ -30,33 +32,21 @@ const MAX_LINE: usize = 16 * 1024;
 /// How long to wait for output pipes to close after the process ended or was killed.
 const DRAIN_WAIT: Duration = Duration::from_secs(2);
 
-/// `GET /api/installation/helm/status`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct HelmStatus {
+/// Whether Helm can run here, checked by running `helm version`; installs are refused up front
+/// when it cannot (rather than failing at their first step).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HelmStatus {
     /// Whether `helm version` ran.
     pub available: bool,
     /// `helm version --short` (e.g. `v3.16.2+g13654a5`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
     /// Why Helm cannot be used.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-}
-
-/// Which output stream a line came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum Stream {
-    /// Standard output.
-    Stdout,
-    /// Standard error.
-    Stderr,
 }
 
 /// What one Helm command did (`HelmResult` of the reference, plus the timeout flag).
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Outcome {
+pub struct Outcome {
     /// Exit code 0.
     pub success: bool,
     /// Standard output.
@@ -71,7 +61,7 @@ pub(crate) struct Outcome {
 
 /// One Helm command line.
 #[derive(Clone, Debug)]
-pub(crate) struct Invocation {
+pub struct Invocation {
     /// Arguments after `helm`.
     pub args: Vec<String>,
     /// Killed after this long.
@@ -84,17 +74,17 @@ impl Invocation {
     }
 
     /// The command as a user would type it (shell-quoted where needed); for display only.
-    pub(crate) fn display(&self) -> String {
+    pub fn display(&self) -> String {
         display_command(self.args.iter().map(String::as_str))
     }
 
     /// `helm version --short`.
-    pub(crate) fn version() -> Self {
+    pub fn version() -> Self {
         Self::new(vec!["version".into(), "--short".into()], VERSION_TIMEOUT)
     }
 
     /// `helm repo add --force-update -- <name> <url>`.
-    pub(crate) fn repo_add(name: &str, url: &str, timeout: Duration) -> Self {
+    pub fn repo_add(name: &str, url: &str, timeout: Duration) -> Self {
         Self::new(
             strings(["repo", "add", "--force-update", "--", name, url]),
             timeout,
@@ -102,7 +92,7 @@ impl Invocation {
     }
 
     /// `helm repo update -- <names…>` (only the repositories of this job).
-    pub(crate) fn repo_update(names: &[&str], timeout: Duration) -> Self {
+    pub fn repo_update(names: &[&str], timeout: Duration) -> Self {
         let mut args = strings(["repo", "update", "--"]);
         args.extend(names.iter().map(|n| n.to_string()));
         Self::new(args, timeout)
@@ -110,7 +100,7 @@ impl Invocation {
 
     /// `helm upgrade --install` of `release` from `chart`. Helm's own `--timeout` (for hooks) is
     /// set beyond ours, so our timeout decides and the clean-up below always runs.
-    pub(crate) fn upgrade_install(
+    pub fn upgrade_install(
         release: &str,
         chart: &str,
         namespace: &str,
@@ -134,12 +124,7 @@ impl Invocation {
     }
 
     /// `helm uninstall`; `no_hooks` for cleaning up a release whose hooks hung.
-    pub(crate) fn uninstall(
-        release: &str,
-        namespace: &str,
-        no_hooks: bool,
-        timeout: Duration,
-    ) -> Self {
+    pub fn uninstall(release: &str, namespace: &str, no_hooks: bool, timeout: Duration) -> Self {
         let mut args = strings(["uninstall"]);
         args.push(format!("--namespace={namespace}"));
         if no_hooks {
@@ -151,7 +136,7 @@ impl Invocation {
     }
 
     /// `helm rollback` to the previous revision.
-    pub(crate) fn rollback(release: &str, namespace: &str, timeout: Duration) -> Self {
+    pub fn rollback(release: &str, namespace: &str, timeout: Duration) -> Self {
         let mut args = strings(["rollback"]);
         args.push(format!("--namespace={namespace}"));
         args.push(helm_timeout(timeout));
@@ -160,7 +145,7 @@ impl Invocation {
     }
 
     /// `helm status -o json`.
-    pub(crate) fn status(release: &str, namespace: &str, timeout: Duration) -> Self {
+    pub fn status(release: &str, namespace: &str, timeout: Duration) -> Self {
         let mut args = strings(["status"]);
         args.push(format!("--namespace={namespace}"));
         args.push("--output=json".into());
@@ -169,7 +154,7 @@ impl Invocation {
     }
 
     /// `helm show crds`: the CRDs a chart ships in its `crds/` directories.
-    pub(crate) fn show_crds(chart: &str, version: Option<&str>, timeout: Duration) -> Self {
+    pub fn show_crds(chart: &str, version: Option<&str>, timeout: Duration) -> Self {
         let mut args = strings(["show", "crds"]);
         if let Some(v) = version {
             args.push(format!("--version={v}"));
@@ -190,7 +175,7 @@ fn helm_timeout(ours: Duration) -> String {
 
 /// `helm <args>` with shell quoting where a shell would split or expand; for display only
 /// (commands are never run through a shell).
-pub(crate) fn display_command<'a>(args: impl IntoIterator<Item = &'a str>) -> String {
+pub fn display_command<'a>(args: impl IntoIterator<Item = &'a str>) -> String {
     let mut out = String::from("helm");
     for arg in args {
         out.push(' ');
@@ -200,7 +185,7 @@ pub(crate) fn display_command<'a>(args: impl IntoIterator<Item = &'a str>) -> St
 }
 
 /// Quotes `value` for a POSIX shell when it holds anything but safe characters.
-pub(crate) fn shell_quote(value: &str) -> String {
+pub fn shell_quote(value: &str) -> String {
     let safe = !value.is_empty()
         && value
             .chars()
@@ -212,17 +197,17 @@ pub(crate) fn shell_quote(value: &str) -> String {
     }
 }
 
-/// The Helm binary and the private directories it runs in.
-pub(crate) struct Helm {
+/// The Helm binary and the private directories it runs in (removed when the last user of this
+/// value drops it).
+pub struct Helm {
     path: PathBuf,
-    home: PathBuf,
+    home: PrivateHome,
     status: tokio::sync::Mutex<Option<(Instant, HelmStatus)>>,
 }
 
 impl Helm {
-    /// Helm at `path` (a name is looked up on `PATH`), with its homes under `home`, which must
-    /// exist and be private to this server.
-    pub(crate) fn new(path: PathBuf, home: PathBuf) -> Self {
+    /// Helm at `path` (a name is looked up on `PATH`), with its homes under `home`.
+    pub fn new(path: PathBuf, home: PrivateHome) -> Self {
         Self {
             path,
             home,
@@ -231,13 +216,13 @@ impl Helm {
     }
 
     /// Directory for the jobs' private kubeconfigs.
-    pub(crate) fn kubeconfig_dir(&self) -> PathBuf {
-        self.home.join("kubeconfigs")
+    pub fn kubeconfig_dir(&self) -> PathBuf {
+        self.home.path().join("kubeconfigs")
     }
 
     /// Whether Helm runs, and its version; cached briefly (a process per status poll would be
     /// wasteful).
-    pub(crate) async fn status(&self) -> HelmStatus {
+    pub async fn status(&self) -> HelmStatus {
         let mut cached = self.status.lock().await;
         if let Some((at, status)) = cached.as_ref() {
             let ttl = if status.available {
@@ -275,7 +260,7 @@ impl Helm {
 
     /// Runs `invocation` with `kubeconfig` (none: no cluster is reachable), passing every output
     /// line to `on_line` as it arrives, and kills it when its timeout passes.
-    pub(crate) async fn run(
+    pub async fn run(
         &self,
         invocation: &Invocation,
         kubeconfig: Option<&Path>,
@@ -380,16 +365,17 @@ impl Helm {
                 command.env_remove(&key);
             }
         }
+        let home = self.home.path();
         command
-            .env("HELM_CACHE_HOME", self.home.join("cache"))
-            .env("HELM_CONFIG_HOME", self.home.join("config"))
-            .env("HELM_DATA_HOME", self.home.join("data"))
-            .env("KUBECACHEDIR", self.home.join("kube-cache"))
+            .env("HELM_CACHE_HOME", home.join("cache"))
+            .env("HELM_CONFIG_HOME", home.join("config"))
+            .env("HELM_DATA_HOME", home.join("data"))
+            .env("KUBECACHEDIR", home.join("kube-cache"))
             .env(
                 "KUBECONFIG",
-                kubeconfig.map_or_else(|| self.home.join("no-cluster"), Path::to_path_buf),
+                kubeconfig.map_or_else(|| home.join("no-cluster"), Path::to_path_buf),
             )
-            .current_dir(&self.home)
+            .current_dir(home)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -424,27 +410,49 @@ async fn read_lines(
     }
 }
 
+/// Why the status of a release is unknown.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ReleaseStatusError {
+    /// `helm status` failed for another reason than a missing release.
+    #[error("helm status failed: {stderr}")]
+    Failed {
+        /// Its error output.
+        stderr: String,
+    },
+    /// `helm status` answered something other than the JSON it documents.
+    #[error("unexpected output of helm status: {detail}")]
+    Unreadable {
+        /// The parse error.
+        detail: String,
+    },
+}
+
 /// The status of a release from `helm status -o json` (`info.status`), `None` when Helm says
 /// the release does not exist.
-pub(crate) fn release_status(outcome: &Outcome) -> Result<Option<String>, String> {
+pub fn release_status(outcome: &Outcome) -> Result<Option<String>, ReleaseStatusError> {
     if !outcome.success {
         if is_not_found(&outcome.stderr) {
             return Ok(None);
         }
-        return Err(outcome.stderr.trim().to_string());
+        return Err(ReleaseStatusError::Failed {
+            stderr: outcome.stderr.trim().to_string(),
+        });
     }
-    let value: serde_json::Value = serde_json::from_str(outcome.stdout.trim())
-        .map_err(|e| format!("unexpected output of helm status: {e}"))?;
+    let value: serde_json::Value = serde_json::from_str(outcome.stdout.trim()).map_err(|e| {
+        ReleaseStatusError::Unreadable {
+            detail: e.to_string(),
+        }
+    })?;
     Ok(value["info"]["status"].as_str().map(str::to_string))
 }
 
 /// Helm's "release: not found" (status, uninstall).
-pub(crate) fn is_not_found(stderr: &str) -> bool {
+pub fn is_not_found(stderr: &str) -> bool {
     stderr.contains("release: not found")
 }
 
 /// Whether a release status means an operation was interrupted.
-pub(crate) fn is_pending(status: &str) -> bool {
+pub fn is_pending(status: &str) -> bool {
     matches!(
         status,
         "pending-install" | "pending-upgrade" | "pending-rollback"

@@ -12,20 +12,38 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use serde_json::{Value, json};
 
+/// The private kubeconfig could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("could not write a private kubeconfig into {}: {source}", dir.display())]
+pub struct KubeconfigError {
+    /// The directory it was to be written into.
+    pub dir: PathBuf,
+    /// Why it failed.
+    #[source]
+    pub source: std::io::Error,
+}
+
 /// A kubeconfig file that is deleted when dropped.
 #[derive(Debug)]
-pub(crate) struct PrivateKubeconfig {
+pub struct PrivateKubeconfig {
     path: PathBuf,
 }
 
 impl PrivateKubeconfig {
     /// Writes a kubeconfig for `config`'s cluster into `dir`, authenticating with `token` when
     /// given, else with `config`'s own credentials.
-    pub(crate) fn write(
+    pub fn write(
         dir: &Path,
         config: &kube::Config,
         token: Option<&str>,
-    ) -> std::io::Result<Self> {
+    ) -> Result<Self, KubeconfigError> {
+        Self::write_io(dir, config, token).map_err(|source| KubeconfigError {
+            dir: dir.to_path_buf(),
+            source,
+        })
+    }
+
+    fn write_io(dir: &Path, config: &kube::Config, token: Option<&str>) -> std::io::Result<Self> {
         let document = render(config, token)?;
         let name = format!("{}.json", hex::encode(rand::random::<[u8; 12]>()));
         let path = dir.join(name);
@@ -45,7 +63,7 @@ impl PrivateKubeconfig {
     }
 
     /// Where the file is (the value of `KUBECONFIG`).
-    pub(crate) fn path(&self) -> &Path {
+    pub fn path(&self) -> &Path {
         &self.path
     }
 }

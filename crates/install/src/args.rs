@@ -13,7 +13,7 @@ use regex::Regex;
 /// A value that may not be passed to Helm.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{what} \"{value}\" is not allowed: {rule}")]
-pub(crate) struct InvalidArg {
+pub struct InvalidArg {
     /// What the value is (`chart`, `namespace`, …).
     pub what: &'static str,
     /// The value, shortened for messages.
@@ -25,13 +25,22 @@ pub(crate) struct InvalidArg {
 fn invalid(what: &'static str, value: &str, rule: impl Into<String>) -> InvalidArg {
     InvalidArg {
         what,
-        value: crate::extract::truncate(value),
+        value: truncate(value),
         rule: rule.into(),
     }
 }
 
+/// At most 80 characters of a value, for messages (a value can be as long as a request allows).
+pub fn truncate(s: &str) -> String {
+    if s.chars().count() <= 80 {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(80).collect::<String>())
+    }
+}
+
 /// Longest value accepted for one `--set-json` entry (Linux limits a single argument to 128 KiB).
-pub(crate) const MAX_SET_JSON_VALUE: usize = 32 * 1024;
+pub const MAX_SET_JSON_VALUE: usize = 32 * 1024;
 
 static RELEASE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -49,7 +58,7 @@ static SET_KEY: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// A Helm release name: a lower-case DNS-1123 subdomain of at most 53 characters.
-pub(crate) fn release_name(value: &str) -> Result<(), InvalidArg> {
+pub fn release_name(value: &str) -> Result<(), InvalidArg> {
     if value.len() <= 53 && RELEASE.is_match(value) {
         Ok(())
     } else {
@@ -62,18 +71,26 @@ pub(crate) fn release_name(value: &str) -> Result<(), InvalidArg> {
 }
 
 /// A namespace: a DNS-1123 label.
-pub(crate) fn namespace(value: &str) -> Result<(), InvalidArg> {
-    crate::extract::validate_namespace(value).map_err(|_| {
-        invalid(
+pub fn namespace(value: &str) -> Result<(), InvalidArg> {
+    let bytes = value.as_bytes();
+    let alnum = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    let valid = bytes.len() <= 63
+        && bytes.first().is_some_and(alnum)
+        && bytes.last().is_some_and(alnum)
+        && bytes.iter().all(|b| alnum(b) || *b == b'-');
+    if valid {
+        Ok(())
+    } else {
+        Err(invalid(
             "namespace",
             value,
             "use 1-63 lower-case letters, digits or '-', starting and ending with a letter or digit",
-        )
-    })
+        ))
+    }
 }
 
 /// A local repository name (what `helm repo add` stores it as).
-pub(crate) fn repo_name(value: &str) -> Result<(), InvalidArg> {
+pub fn repo_name(value: &str) -> Result<(), InvalidArg> {
     if REPO.is_match(value) {
         Ok(())
     } else {
@@ -86,7 +103,7 @@ pub(crate) fn repo_name(value: &str) -> Result<(), InvalidArg> {
 }
 
 /// A chart repository URL: http(s), with a host and without credentials.
-pub(crate) fn repo_url(value: &str) -> Result<(), InvalidArg> {
+pub fn repo_url(value: &str) -> Result<(), InvalidArg> {
     web_url("repository URL", value, &["http", "https"])
 }
 
@@ -121,7 +138,7 @@ fn web_url(what: &'static str, value: &str, schemes: &[&str]) -> Result<(), Inva
 
 /// A chart reference: `repo/chart` naming one of `repos`, or an http(s) or oci URL. Local
 /// paths are refused: they would read files of the machine the server runs on.
-pub(crate) fn chart_ref(value: &str, repos: &[&str]) -> Result<(), InvalidArg> {
+pub fn chart_ref(value: &str, repos: &[&str]) -> Result<(), InvalidArg> {
     if value.contains("://") {
         return web_url("chart", value, &["http", "https", "oci"]);
     }
@@ -152,7 +169,7 @@ pub(crate) fn chart_ref(value: &str, repos: &[&str]) -> Result<(), InvalidArg> {
 }
 
 /// A chart version or version constraint (`1.2.3`, `v0.4.0`, `^1.2`, `>=1.0, <2.0`).
-pub(crate) fn version(value: &str) -> Result<(), InvalidArg> {
+pub fn version(value: &str) -> Result<(), InvalidArg> {
     if VERSION.is_match(value) {
         Ok(())
     } else {
@@ -167,7 +184,7 @@ pub(crate) fn version(value: &str) -> Result<(), InvalidArg> {
 /// One `--set-json` entry as the argument value `key=<compact JSON>`. The key is a Helm value
 /// path (`a.b[0].c`, `\.` for dots in names); it may not contain `=` or `,`, which Helm treats
 /// as separators.
-pub(crate) fn set_json(key: &str, value: &serde_json::Value) -> Result<String, InvalidArg> {
+pub fn set_json(key: &str, value: &serde_json::Value) -> Result<String, InvalidArg> {
     if !SET_KEY.is_match(key) {
         return Err(invalid(
             "value key",

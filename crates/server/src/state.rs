@@ -1,0 +1,208 @@
+//! The state every handler shares ([`AppState`]), the server's [`Config`], and the backend's
+//! own Kubernetes access ([`KubeAccess`]). It lives apart from the crate root so that the
+//! route trees import it from here and the root only assembles them.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::request::Parts;
+
+use crate::auth::{self, Auth, Caller};
+use crate::cache::Caches;
+use crate::error::ApiError;
+use crate::hf::{self, HubConfig};
+
+/// Build information reported by `GET /api/health/version`.
+#[derive(Clone, Debug)]
+pub struct BuildInfo {
+    /// Release version.
+    pub version: String,
+    /// Build (or, for dev builds, process start) time.
+    pub build_time: String,
+    /// Commit the binary was built from.
+    pub git_commit: String,
+}
+
+/// Server configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Listen address.
+    pub addr: SocketAddr,
+    /// `DEFAULT_NAMESPACE`: where KubeAIRunway itself runs.
+    pub default_namespace: String,
+    /// Reported by `/api/health/version`.
+    pub build: BuildInfo,
+    /// `AUTH_ENABLED`: require a Kubernetes bearer token on protected routes.
+    pub auth_enabled: bool,
+    /// `CORS_ORIGIN`: origins allowed to call the API from another site (none by default).
+    pub cors_origins: Vec<String>,
+    /// Host names besides loopback this server may be addressed as when auth is off.
+    pub allowed_hosts: Vec<String>,
+    /// How to reach the HuggingFace Hub (`HF_ENDPOINT`, `HF_CLIENT_ID`, timeouts).
+    pub huggingface: HubConfig,
+    /// `HELM_PATH`: the Helm binary runtime installation runs (a name is looked up on `PATH`).
+    pub helm_path: std::path::PathBuf,
+}
+
+impl Config {
+    /// A configuration for `addr` with defaults everywhere else (auth off, no CORS).
+    pub fn local(addr: SocketAddr, build: BuildInfo) -> Self {
+        Self {
+            addr,
+            default_namespace: "kubeairunway-system".into(),
+            build,
+            auth_enabled: false,
+            cors_origins: Vec::new(),
+            allowed_hosts: Vec::new(),
+            huggingface: HubConfig::default(),
+            helm_path: "helm".into(),
+        }
+    }
+}
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    kube: Option<KubeAccess>,
+    caches: Option<Caches>,
+    auth: Auth,
+    hub: Result<hf::Hub, String>,
+    oauth: hf::signin::SignIns,
+}
+
+/// The backend's Kubernetes access: its own client, the configuration it came from (to build
+/// per-user clients) and the name of the kubeconfig context.
+#[derive(Clone)]
+pub struct KubeAccess {
+    /// Client with the backend's identity.
+    pub client: kube::Client,
+    /// The configuration of `client`.
+    pub config: kube::Config,
+    /// Current kubeconfig context (`inClusterContext` in a pod).
+    pub context: String,
+}
+
+impl KubeAccess {
+    /// Access through `config`, labelled with the kubeconfig `context` name.
+    pub fn new(mut config: kube::Config, context: impl Into<String>) -> Result<Self, kube::Error> {
+        config.connect_timeout = Some(Duration::from_secs(2));
+        // No read timeout: watches idle for minutes between events and log follows for as long
+        // as the user watches; non-streaming requests are bounded by `REQUEST_TIMEOUT`.
+        config.read_timeout = None;
+        let client = kube::Client::try_from(config.clone())?;
+        Ok(Self {
+            client,
+            config,
+            context: context.into(),
+        })
+    }
+
+    /// A client for the same cluster that authenticates with `token` instead of the backend's
+    /// credentials.
+    pub fn client_for_token(&self, token: &str) -> Result<kube::Client, kube::Error> {
+        auth::client_for_token(&self.config, token)
+    }
+}
+
+impl AppState {
+    /// State for `config`; `kube` is `None` when no kubeconfig could be loaded, in which case
+    /// cluster endpoints answer 503 instead of the server failing to start. Starts the watch
+    /// caches, so it must run inside a Tokio runtime.
+    pub fn new(config: Config, kube: Option<KubeAccess>) -> Self {
+        let caches = kube.as_ref().map(|k| Caches::start(&k.client));
+        let auth = Auth::new(config.auth_enabled);
+        let hub = hf::Hub::new(config.huggingface.clone());
+        let oauth = hf::signin::SignIns::new(config.huggingface.oauth_state_ttl);
+        Self {
+            inner: Arc::new(Inner {
+                config,
+                kube,
+                caches,
+                auth,
+                hub,
+                oauth,
+            }),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Authentication state.
+    pub fn auth(&self) -> &Auth {
+        &self.inner.auth
+    }
+
+    /// The backend's Kubernetes access, or 503 when there is none.
+    pub fn kube(&self) -> Result<&KubeAccess, ApiError> {
+        self.inner.kube.as_ref().ok_or_else(no_cluster)
+    }
+
+    /// The HuggingFace Hub client, or 503 when `HF_ENDPOINT` is not a usable URL.
+    pub fn hub(&self) -> Result<&hf::Hub, ApiError> {
+        self.inner
+            .hub
+            .as_ref()
+            .map_err(|e| ApiError::unavailable(e.clone()))
+    }
+
+    /// Pending HuggingFace sign-ins.
+    pub(crate) fn oauth(&self) -> &hf::signin::SignIns {
+        &self.inner.oauth
+    }
+
+    /// The watch caches, or 503 when there is no cluster configuration.
+    pub fn caches(&self) -> Result<&Caches, ApiError> {
+        self.inner.caches.as_ref().ok_or_else(no_cluster)
+    }
+}
+
+/// Handlers that only read the authentication settings take `State<Auth>`.
+impl FromRef<AppState> for Auth {
+    fn from_ref(state: &AppState) -> Self {
+        state.auth().clone()
+    }
+}
+
+/// The caller a request carries: attached by the authentication middleware, or else the
+/// backend's identity (without auth, and on public paths without a token); 503 without a
+/// cluster.
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(caller.clone());
+        }
+        let kube = state.kube()?;
+        Ok(Caller::backend(kube.client.clone(), state.auth().clone()))
+    }
+}
+
+fn no_cluster() -> ApiError {
+    ApiError::unavailable(
+        "No Kubernetes configuration found: set KUBECONFIG, or run KubeAIRunway inside a cluster",
+    )
+}
+
+/// Loads the backend's Kubernetes access from the environment (KUBECONFIG, `~/.kube/config` or
+/// the in-cluster service account).
+pub async fn kube_access_from_env() -> Result<KubeAccess, kube::Error> {
+    let context = match kube::config::Kubeconfig::read() {
+        Ok(kc) => kc.current_context.unwrap_or_else(|| "default".into()),
+        Err(_) => "inClusterContext".into(),
+    };
+    let config = kube::Config::infer()
+        .await
+        .map_err(kube::Error::InferConfig)?;
+    KubeAccess::new(config, context)
+}
