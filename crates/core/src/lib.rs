@@ -10,6 +10,8 @@
 pub mod cel;
 pub mod conditions;
 pub mod decide;
+pub mod fit;
+pub mod gpu;
 pub mod notice;
 pub mod providers;
 pub mod selection;

@@ -16,9 +16,9 @@ use utoipa_axum::routes;
 
 use crate::auth::{Caller, Resource};
 use crate::cache::Kind;
-use crate::capacity::node_gpus;
 use crate::error::{ApiResult, ErrorBody};
 use crate::state::AppState;
+use kubeairunway_core::gpu::node_gpus;
 
 /// How long the CRD lookup of the status answer may take when the cache cannot tell.
 const CRD_TIMEOUT: Duration = Duration::from_secs(1);

@@ -3,7 +3,6 @@
 //! validated and path-escaped (api.md §19 security 8), and the caller's HuggingFace token is
 //! passed through but never logged or echoed.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,6 +12,8 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use url::Url;
+
+pub use kubeairunway_core::fit::Safetensors;
 
 /// Where the public Hub lives.
 pub const DEFAULT_ENDPOINT: &str = "https://huggingface.co";
@@ -278,18 +279,6 @@ pub(crate) struct HubModel {
     /// Files (model info only).
     #[serde(default)]
     pub siblings: Vec<Sibling>,
-}
-
-/// The Hub's `safetensors` object: parameter counts per dtype (`{"BF16": 751632384}`) and
-/// their total.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct Safetensors {
-    /// Parameters per safetensors dtype (`BF16`, `F32`, `I32`, `F8_E4M3`, …).
-    #[serde(default)]
-    pub parameters: BTreeMap<String, u64>,
-    /// Total parameter count.
-    #[serde(default)]
-    pub total: Option<u64>,
 }
 
 /// The part of the Hub's `config` summary we read.

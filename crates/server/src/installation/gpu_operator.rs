@@ -26,10 +26,10 @@ use super::providers::{ActiveJob, InstallBody, NAMESPACES, SECRETS, parse_body};
 use super::{Installer, TAG};
 use crate::auth::{Caller, Resource};
 use crate::cache::Kind;
-use crate::capacity::GPU_RESOURCE;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiQuery;
 use crate::state::AppState;
+use kubeairunway_core::gpu::GPU_RESOURCE;
 
 /// The operator's namespace.
 const NAMESPACE: &str = "gpu-operator";

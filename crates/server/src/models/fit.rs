@@ -3,13 +3,13 @@
 
 use axum::http::StatusCode;
 
-use super::gpus::{self, GpuType};
-use super::planner::{self, ModelPlan, ModelShape, PlanRequest, Weights};
 use crate::auth::{Caller, Resource};
 use crate::cache::Kind;
 use crate::error::{ApiError, ApiResult};
 use crate::hf::{HfToken, Hub, HubError, ModelId};
 use crate::state::AppState;
+use kubeairunway_core::fit::gpus::{self, GpuType};
+use kubeairunway_core::fit::planner::{self, ModelPlan, ModelShape, PlanRequest, Weights};
 
 /// Longest context a plan may ask for (10 M tokens: beyond any model today).
 pub(crate) const MAX_CONTEXT: u64 = 10_000_000;

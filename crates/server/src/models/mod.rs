@@ -4,10 +4,7 @@
 //! route and wins over it.
 
 pub(crate) mod catalog;
-pub(crate) mod compat;
 mod fit;
-pub(crate) mod gpus;
-pub(crate) mod planner;
 mod search;
 
 use std::collections::BTreeMap;
@@ -23,12 +20,13 @@ use utoipa_axum::routes;
 
 use self::catalog::{Catalog, Model};
 use self::fit::PlanTarget;
-use self::planner::ModelPlan;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiQuery;
 use crate::hf::{HfToken, HubError, ModelId};
 use crate::state::AppState;
+use kubeairunway_core::fit::compat;
+use kubeairunway_core::fit::planner::{self, ModelPlan};
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(WildcardPaths::openapi())

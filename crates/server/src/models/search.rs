@@ -13,9 +13,7 @@ use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::compat;
 use super::fit::{self, PlanTarget};
-use super::planner::{self, ModelPlan, Weights};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiQuery;
@@ -23,6 +21,8 @@ use crate::hf::hub::HubModel;
 use crate::hf::{HfToken, Hub, ModelId};
 use crate::state::AppState;
 use crate::wire::Engine;
+use kubeairunway_core::fit::compat;
+use kubeairunway_core::fit::planner::{self, ModelPlan, Weights};
 
 /// Most Hub results scanned for one query (10 pages): bounds the work a query can cause.
 const MAX_SCANNED: usize = 1_000;

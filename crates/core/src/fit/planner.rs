@@ -26,22 +26,21 @@
 
 use serde::Serialize;
 use serde_json::{Map, Value};
-use utoipa::ToSchema;
 
+use super::Safetensors;
 use super::gpus::GpuType;
-use crate::hf::Safetensors;
 
 /// Share of GPU memory vLLM uses by default (`--gpu-memory-utilization`).
-pub(crate) const GPU_MEMORY_UTILIZATION: f64 = 0.90;
+pub const GPU_MEMORY_UTILIZATION: f64 = 0.90;
 /// `GPU_MEMORY_UTILIZATION` in percent, for exact integer arithmetic.
 const UTILIZATION_PERCENT: u64 = 90;
 /// Memory per GPU that is neither weights nor KV cache: CUDA context, CUDA graphs, activation
 /// workspace (1.5 GiB).
-pub(crate) const RUNTIME_OVERHEAD_PER_GPU: u64 = 1_610_612_736;
+pub const RUNTIME_OVERHEAD_PER_GPU: u64 = 1_610_612_736;
 /// Context planned for when the caller names none (capped at the model's maximum).
-pub(crate) const DEFAULT_CONTEXT: u64 = 8192;
+pub const DEFAULT_CONTEXT: u64 = 8192;
 /// Concurrent full-context requests planned for when the caller names none.
-pub(crate) const DEFAULT_CONCURRENCY: u32 = 1;
+pub const DEFAULT_CONCURRENCY: u32 = 1;
 /// Tensor-parallel sizes considered.
 const TP_SIZES: [u32; 7] = [1, 2, 4, 8, 16, 32, 64];
 /// Above this share of usable memory a fit is `tight`, in percent.
@@ -66,7 +65,7 @@ fn served_bytes(dtype: &str) -> u64 {
 
 /// The model's weights as they will sit in GPU memory.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Weights {
+pub struct Weights {
     /// Bytes the weights take when served.
     pub bytes: u64,
     /// Parameter count (for quantized models: stored elements, as the Hub counts them).
@@ -76,7 +75,7 @@ pub(crate) struct Weights {
 }
 
 /// Weights from the Hub's safetensors metadata; `None` when it lists no parameters.
-pub(crate) fn weights_from_safetensors(st: &Safetensors) -> Option<Weights> {
+pub fn weights_from_safetensors(st: &Safetensors) -> Option<Weights> {
     let mut bytes = 0u64;
     let mut count = 0u64;
     for (dtype, n) in &st.parameters {
@@ -98,7 +97,7 @@ pub(crate) fn weights_from_safetensors(st: &Safetensors) -> Option<Weights> {
 
 /// Weights from a bare parameter count and the config's `torch_dtype`: 1 byte for 8-bit types,
 /// else 2 (float32 checkpoints are served at 16 bit).
-pub(crate) fn weights_from_parameter_count(count: u64, torch_dtype: Option<&str>) -> Weights {
+pub fn weights_from_parameter_count(count: u64, torch_dtype: Option<&str>) -> Weights {
     let (dtype, per_param) = match torch_dtype {
         Some("float32") => ("F32", 2),
         Some("float16") => ("F16", 2),
@@ -116,7 +115,7 @@ pub(crate) fn weights_from_parameter_count(count: u64, torch_dtype: Option<&str>
 
 /// Why a `config.json` gives no model shape.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub(crate) enum ShapeError {
+pub enum ShapeError {
     /// A field the KV-cache size depends on is absent.
     #[error("config.json has no {0}")]
     Missing(&'static str),
@@ -127,7 +126,7 @@ pub(crate) enum ShapeError {
 
 /// The parts of a model's architecture that size its KV cache.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct ModelShape {
+pub struct ModelShape {
     /// Transformer layers (`num_hidden_layers`).
     pub layers: u64,
     /// Query heads (`num_attention_heads`); tensor parallelism must divide them.
@@ -145,7 +144,7 @@ pub(crate) struct ModelShape {
 impl ModelShape {
     /// Reads the shape from a `config.json`. Multimodal models keep their language model's
     /// fields in `text_config` (Llava, Mistral 3, Gemma 3) or `llm_config` (InternVL).
-    pub(crate) fn from_config(config: &Value) -> Result<ModelShape, ShapeError> {
+    pub fn from_config(config: &Value) -> Result<ModelShape, ShapeError> {
         let section = language_section(config).ok_or(ShapeError::Missing("num_hidden_layers"))?;
         let layers =
             field(section, "num_hidden_layers")?.ok_or(ShapeError::Missing("num_hidden_layers"))?;
@@ -182,7 +181,7 @@ impl ModelShape {
     }
 
     /// KV-cache bytes one token takes across all layers (16-bit cache).
-    pub(crate) fn kv_bytes_per_token(&self) -> u64 {
+    pub fn kv_bytes_per_token(&self) -> u64 {
         match self.mla {
             Some((rank, rope)) => self
                 .layers
@@ -199,7 +198,7 @@ impl ModelShape {
     /// How many copies of the KV cache `n` tensor-parallel GPUs hold together: MLA's latent
     /// cache is not split across GPUs (each holds all of it), and beyond one KV head per GPU
     /// vLLM replicates heads.
-    pub(crate) fn kv_copies(&self, n: u32) -> u64 {
+    pub fn kv_copies(&self, n: u32) -> u64 {
         let n = u64::from(n).max(1);
         if self.mla.is_some() {
             n
@@ -243,7 +242,7 @@ fn field(section: &Map<String, Value>, name: &'static str) -> Result<Option<u64>
 
 /// What the caller wants to serve.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct PlanRequest {
+pub struct PlanRequest {
     /// Context length in tokens (default 8192, capped at the model's maximum).
     pub context_length: Option<u64>,
     /// Concurrent requests at that context (default 1).
@@ -251,9 +250,10 @@ pub(crate) struct PlanRequest {
 }
 
 /// GPU needs of a model (`GET /api/models/:id/plan`, and `plan` in search results).
-#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct ModelPlan {
+pub struct ModelPlan {
     /// HuggingFace model id.
     pub model_id: String,
     /// `config`: sized from the model's config.json (KV cache included); `parameters`: from the
@@ -289,9 +289,10 @@ pub(crate) struct ModelPlan {
 }
 
 /// How a model fits one GPU type.
-#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct GpuPlan {
+pub struct GpuPlan {
     /// GPU product name.
     pub gpu_type: String,
     /// Memory of one GPU in bytes, when known.
@@ -326,7 +327,7 @@ pub(crate) struct GpuPlan {
 }
 
 /// Plans `weights` (+ the KV cache of `shape`, when known) on each of `gpus`.
-pub(crate) fn plan(
+pub fn plan(
     model_id: &str,
     weights: &Weights,
     shape: Option<&ModelShape>,

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::Node;
-use kube::ResourceExt;
+use kube_core::ResourceExt;
 
-use crate::capacity::{
+use crate::gpu::{
     GPU_MEMORY_LABEL, GPU_PRODUCT_LABEL, INSTANCE_TYPE_LABELS, gpu_model_from_instance_type,
     memory_from_product, node_gpus,
 };
@@ -20,7 +20,7 @@ const GIB: u64 = 1024 * 1024 * 1024;
 
 /// One kind of GPU and how many of it a node holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct GpuType {
+pub struct GpuType {
     /// Product name (`NVIDIA-A100-SXM4-40GB`, `H100`, …).
     pub name: String,
     /// Memory of one GPU in bytes, when known.
@@ -33,7 +33,7 @@ pub(crate) struct GpuType {
 
 /// The GPU types of the cluster's GPU nodes, largest memory first (unknown memory last), then
 /// by name.
-pub(crate) fn cluster_gpu_types(nodes: &[Arc<Node>]) -> Vec<GpuType> {
+pub fn cluster_gpu_types(nodes: &[Arc<Node>]) -> Vec<GpuType> {
     let mut sorted: Vec<&Node> = nodes
         .iter()
         .map(AsRef::as_ref)
@@ -70,7 +70,7 @@ pub(crate) fn cluster_gpu_types(nodes: &[Arc<Node>]) -> Vec<GpuType> {
 /// The GPU type a caller asked for: one of the cluster's (by name, ignoring case), else a
 /// common NVIDIA GPU (8 per node, as in the usual 8-GPU servers); `None` for names we do not
 /// know, so the caller can be told instead of getting a plan for a guess.
-pub(crate) fn gpu_type_named(name: &str, cluster: &[GpuType]) -> Option<GpuType> {
+pub fn gpu_type_named(name: &str, cluster: &[GpuType]) -> Option<GpuType> {
     if let Some(t) = cluster.iter().find(|t| t.name.eq_ignore_ascii_case(name)) {
         return Some(t.clone());
     }

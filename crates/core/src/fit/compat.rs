@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 use kubeairunway_api::EngineType;
 use regex::Regex;
 
-use crate::hf::Safetensors;
+use super::Safetensors;
 
 /// Architecture guessed from the model id, first match wins (case-insensitive, ASCII word
 /// boundaries as in the reference's JavaScript regexes).
@@ -186,7 +186,7 @@ const SERVABLE_LIBRARIES: [&str; 4] = ["transformers", "vllm", "gguf", ""];
 
 /// The architecture guessed from a model id, for models whose `config.json` the Hub did not
 /// return; empty when no rule matches.
-pub(crate) fn infer_architectures(id: &str) -> Vec<String> {
+pub fn infer_architectures(id: &str) -> Vec<String> {
     ARCH_FROM_ID
         .iter()
         .find(|(re, _)| re.is_match(id))
@@ -195,13 +195,13 @@ pub(crate) fn infer_architectures(id: &str) -> Vec<String> {
 }
 
 /// Whether the repository holds GGUF files (served by llama.cpp only).
-pub(crate) fn is_gguf(id: &str, library_name: Option<&str>) -> bool {
+pub fn is_gguf(id: &str, library_name: Option<&str>) -> bool {
     library_name == Some("gguf") || id.to_ascii_lowercase().contains("gguf")
 }
 
 /// Whether the Hub's `gated` field marks the repository as gated (`true`, `"auto"`,
 /// `"manual"`); `false` and anything else is open.
-pub(crate) fn is_gated(gated: Option<&serde_json::Value>) -> bool {
+pub fn is_gated(gated: Option<&serde_json::Value>) -> bool {
     match gated {
         Some(serde_json::Value::Bool(b)) => *b,
         Some(serde_json::Value::String(s)) => s == "auto" || s == "manual",
@@ -211,7 +211,7 @@ pub(crate) fn is_gated(gated: Option<&serde_json::Value>) -> bool {
 
 /// The engines that can serve a model, in preference order: llama.cpp alone for GGUF,
 /// otherwise every other engine whose list names one of the architectures.
-pub(crate) fn supported_engines(architectures: &[String], gguf: bool) -> Vec<EngineType> {
+pub fn supported_engines(architectures: &[String], gguf: bool) -> Vec<EngineType> {
     if gguf {
         return vec![EngineType::Llamacpp];
     }
@@ -228,7 +228,7 @@ pub(crate) fn supported_engines(architectures: &[String], gguf: bool) -> Vec<Eng
 /// Why a model cannot be served, or `None` when it can: a text-generation model of a known
 /// library with an engine (a), any model whose architecture an engine serves — which covers
 /// gated repositories the Hub describes poorly (b) — or a GGUF repository (c).
-pub(crate) fn incompatibility(
+pub fn incompatibility(
     pipeline_tag: Option<&str>,
     library: Option<&str>,
     architectures: &[String],
@@ -261,7 +261,7 @@ pub(crate) fn incompatibility(
 
 /// Parameter count: the Hub's safetensors total, else the sum over dtypes, else a size written
 /// in the id (`-8B`, `-135M`).
-pub(crate) fn parameter_count(safetensors: Option<&Safetensors>, id: &str) -> Option<u64> {
+pub fn parameter_count(safetensors: Option<&Safetensors>, id: &str) -> Option<u64> {
     if let Some(st) = safetensors {
         if let Some(total) = st.total.filter(|t| *t > 0) {
             return Some(total);
@@ -290,7 +290,7 @@ fn size_in_id(re: &Regex, id: &str, unit: f64) -> Option<u64> {
 
 /// The reference's GPU memory estimate kept for `estimatedGpuMemoryGb`: FP16 weights plus
 /// 20 %, in GiB rounded up. The planner (`planner.rs`) replaces it for real decisions.
-pub(crate) fn legacy_gpu_memory_gb(parameter_count: u64) -> u64 {
+pub fn legacy_gpu_memory_gb(parameter_count: u64) -> u64 {
     const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
     // Same evaluation order as the reference (`params * 2 * 1.2`); a parameter count is far
     // below 2^53, and the result far below u64::MAX.
@@ -299,7 +299,7 @@ pub(crate) fn legacy_gpu_memory_gb(parameter_count: u64) -> u64 {
 
 /// `author` and `name` of a Hub id: the parts before and after the first `/`; an id without a
 /// `/` is both, and an empty id has the author `unknown`.
-pub(crate) fn split_id(id: &str) -> (String, String) {
+pub fn split_id(id: &str) -> (String, String) {
     match id.split_once('/') {
         Some((author, name)) => (author.to_string(), name.to_string()),
         None if id.is_empty() => ("unknown".to_string(), String::new()),
