@@ -3,13 +3,15 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{EnvVar, EnvVarSource, Pod, SecretKeySelector, Toleration};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use kube_core::{Resource, ResourceExt};
 use kubeairunway_api::labels::{
     DEPLOYMENT, ENGINE_TYPE, KAIR_MANAGED_BY, MANAGED_BY, MANAGED_BY_VALUE, MODEL_SOURCE,
 };
 use kubeairunway_api::{EngineType, ModelDeployment, ModelSource, ServingMode};
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::TransformError;
 
@@ -59,16 +61,35 @@ pub fn source_str(source: ModelSource) -> &'static str {
 }
 
 /// An owner reference to the ModelDeployment (`controller: true`), so the garbage collector
-/// removes objects in the same namespace with it.
-pub fn owner_reference(md: &ModelDeployment) -> Value {
-    json!({
-        "apiVersion": ModelDeployment::api_version(&()),
-        "kind": ModelDeployment::kind(&()),
-        "name": md.metadata.name,
-        "uid": md.metadata.uid,
-        "controller": true,
-        "blockOwnerDeletion": true,
-    })
+/// removes objects in the same namespace with it and deletion waits for them.
+pub fn owner_reference(md: &ModelDeployment) -> OwnerReference {
+    OwnerReference {
+        api_version: ModelDeployment::api_version(&()).into_owned(),
+        kind: ModelDeployment::kind(&()).into_owned(),
+        name: md.metadata.name.clone().unwrap_or_default(),
+        uid: md.metadata.uid.clone().unwrap_or_default(),
+        controller: Some(true),
+        block_owner_deletion: Some(true),
+    }
+}
+
+/// `metadata` of a provider's primary object, owned by `md` so it is garbage-collected with it.
+/// `annotations` is written only when given, so objects without any keep the reference's shape.
+pub fn object_meta(
+    md: &ModelDeployment,
+    name: String,
+    namespace: String,
+    labels: BTreeMap<String, String>,
+    annotations: Option<BTreeMap<String, String>>,
+) -> ObjectMeta {
+    ObjectMeta {
+        name: Some(name),
+        namespace: Some(namespace),
+        labels: Some(labels),
+        annotations,
+        owner_references: Some(vec![owner_reference(md)]),
+        ..ObjectMeta::default()
+    }
 }
 
 /// GPUs per replica as the reference reads the spec: `resources.gpu.count`, and one GPU when
@@ -119,24 +140,53 @@ pub fn replicas(md: &ModelDeployment) -> i32 {
 }
 
 /// Container environment (controller.md §5.10, with §13.21 fixed): every `spec.env` entry is
-/// kept whole, then `HF_TOKEN` from the secret named in `secrets.huggingFaceToken`.
-pub fn env(md: &ModelDeployment) -> Vec<Value> {
-    let mut out: Vec<Value> = md
-        .spec
-        .env
-        .iter()
-        .flatten()
-        .filter_map(|e| serde_json::to_value(e).ok())
-        .collect();
+/// kept whole, then `HF_TOKEN` from the secret named in `secrets.huggingFaceToken`, so engines
+/// that download from HuggingFace find the token where they look for it.
+pub fn env(md: &ModelDeployment) -> Vec<EnvVar> {
+    let mut out = md.spec.env.clone().unwrap_or_default();
     if let Some(secret) = md
         .spec
         .secrets
         .as_ref()
         .and_then(|s| s.hugging_face_token.as_ref())
     {
-        out.push(json!({ "name": "HF_TOKEN", "valueFrom": { "secretKeyRef": { "name": secret, "key": "HF_TOKEN" } } }));
+        out.push(EnvVar {
+            name: "HF_TOKEN".into(),
+            value_from: Some(EnvVarSource {
+                secret_key_ref: Some(SecretKeySelector {
+                    name: secret.clone(),
+                    key: "HF_TOKEN".into(),
+                    ..SecretKeySelector::default()
+                }),
+                ..EnvVarSource::default()
+            }),
+            ..EnvVar::default()
+        });
     }
     out
+}
+
+/// `spec.nodeSelector` when it selects anything: an empty selector is left out of the object.
+pub fn node_selector(md: &ModelDeployment) -> Option<BTreeMap<String, String>> {
+    md.spec.node_selector.clone().filter(|s| !s.is_empty())
+}
+
+/// `spec.tolerations` when there are any: an empty list is left out of the object.
+pub fn tolerations(md: &ModelDeployment) -> Option<Vec<Toleration>> {
+    md.spec.tolerations.clone().filter(|t| !t.is_empty())
+}
+
+/// `podTemplate.metadata.annotations` when there are any, for objects that carry annotations
+/// only when asked to.
+pub fn annotations_if_any(md: &ModelDeployment) -> Option<BTreeMap<String, String>> {
+    Some(template_annotations(md)).filter(|a| !a.is_empty())
+}
+
+/// A typed object as the JSON the controller applies: rendering builds typed values, the
+/// [`super::Provider`] interface hands out JSON so overrides can be merged into it.
+pub fn to_json(object: &impl Serialize) -> Result<Value, TransformError> {
+    serde_json::to_value(object)
+        .map_err(|e| TransformError(format!("cannot render the object: {e}")))
 }
 
 /// `spec.engine.args` as argv elements, keys sorted: `--key value`, or `--key` alone when the
@@ -222,7 +272,7 @@ pub fn string_map(map: &BTreeMap<String, String>) -> Value {
     Value::Object(
         map.iter()
             .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-            .collect::<Map<_, _>>(),
+            .collect::<serde_json::Map<_, _>>(),
     )
 }
 
@@ -279,6 +329,7 @@ pub fn unschedulable_message(pods: &[Pod]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn sanitize_label_follows_the_reference() {

@@ -195,7 +195,7 @@ impl Shared<'_> {
         });
         let env = common::env(md);
         if !env.is_empty() {
-            container["env"] = Value::Array(env);
+            container["env"] = json!(env);
         }
         service.insert("extraPodSpec".into(), self.extra_pod_spec(container));
         Value::Object(service)

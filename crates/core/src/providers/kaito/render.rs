@@ -114,7 +114,7 @@ fn template_inference(md: &ModelDeployment) -> Result<Value, TransformError> {
     }
     let env = common::env(md);
     if !env.is_empty() {
-        container["env"] = Value::Array(env);
+        container["env"] = json!(env);
     }
 
     let mut pod_spec = json!({ "containers": [container] });

@@ -40,7 +40,7 @@ pub(super) fn desired(
         json!({ "name": "MODEL_ID", "value": model_id(md).unwrap_or_default() }),
         json!({ "name": "VLLM_ENGINE_ARGS", "value": vllm_engine_args(md)? }),
     ];
-    head_env.extend(common::env(md));
+    head_env.extend(common::env(md).iter().map(|e| json!(e)));
     let memory = md.spec.resources.as_ref().and_then(|r| r.memory.as_deref());
     let head = json!({
         "name": "ray-head",
@@ -128,7 +128,7 @@ impl PodParts {
         });
         let env = common::env(md);
         if !env.is_empty() {
-            container["env"] = Value::Array(env);
+            container["env"] = json!(env);
         }
         json!({
             "groupName": name,

@@ -1,11 +1,26 @@
-//! The Deployment and Service the built-in provider applies.
+//! The Deployment and Service the built-in provider applies, built from the k8s-openapi types
+//! so every field is the one the API server reads.
 
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
+use k8s_openapi::api::core::v1::{
+    Container, ContainerPort, HTTPGetAction, PodSpec, PodTemplateSpec, Probe, ResourceRequirements,
+    Service, ServicePort, ServiceSpec,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use kubeairunway_api::labels::{DEPLOYMENT, MANAGED_BY, MANAGED_BY_VALUE};
 use kubeairunway_api::{EngineType, ModelDeployment, ModelSource};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::super::TransformError;
-use super::super::common::{self, base_labels, string_map};
+use super::super::common::{self, base_labels};
 use super::{LLAMACPP_IMAGE, SERVICE_PORT, VLLM_IMAGE};
+
+/// Name of the container port, so the probe and the Service follow the engine's port.
+const PORT_NAME: &str = "http";
 
 /// The Deployment (primary) and the Service in front of it.
 pub(super) fn desired(
@@ -14,14 +29,69 @@ pub(super) fn desired(
 ) -> Result<Vec<Value>, TransformError> {
     let name = md.metadata.name.clone().unwrap_or_default();
     let namespace = md.metadata.namespace.clone().unwrap_or_default();
+    // A Deployment's selector cannot change once created: it uses only the name and our
+    // managed-by label, never the template's labels.
+    let selector = BTreeMap::from([
+        (DEPLOYMENT.to_string(), name.clone()),
+        (MANAGED_BY.to_string(), MANAGED_BY_VALUE.to_string()),
+    ]);
     let mut labels = base_labels(md, engine);
-    let selector = json!({
-        kubeairunway_api::labels::DEPLOYMENT: name,
-        kubeairunway_api::labels::MANAGED_BY: kubeairunway_api::labels::MANAGED_BY_VALUE,
-    });
-    let mut pod_labels = labels.clone();
-    pod_labels.extend(common::template_labels(md));
     labels.extend(common::template_labels(md));
+    let annotations = common::template_annotations(md);
+    let metadata = common::object_meta(md, name, namespace, labels.clone(), None);
+
+    let deployment = Deployment {
+        metadata: ObjectMeta {
+            annotations: Some(annotations.clone()),
+            ..metadata.clone()
+        },
+        spec: Some(DeploymentSpec {
+            replicas: Some(common::replicas(md)),
+            selector: LabelSelector {
+                match_labels: Some(selector.clone()),
+                ..LabelSelector::default()
+            },
+            template: PodTemplateSpec {
+                metadata: Some(ObjectMeta {
+                    labels: Some(labels),
+                    annotations: Some(annotations),
+                    ..ObjectMeta::default()
+                }),
+                spec: Some(PodSpec {
+                    containers: vec![container(md, engine)?],
+                    node_selector: md.spec.node_selector.clone(),
+                    tolerations: md.spec.tolerations.clone(),
+                    ..PodSpec::default()
+                }),
+            },
+            ..DeploymentSpec::default()
+        }),
+        ..Deployment::default()
+    };
+    let service = Service {
+        metadata,
+        spec: Some(ServiceSpec {
+            type_: Some("ClusterIP".into()),
+            selector: Some(selector),
+            ports: Some(vec![ServicePort {
+                name: Some(PORT_NAME.into()),
+                port: SERVICE_PORT,
+                target_port: Some(IntOrString::String(PORT_NAME.into())),
+                protocol: Some("TCP".into()),
+                ..ServicePort::default()
+            }]),
+            ..ServiceSpec::default()
+        }),
+        ..Service::default()
+    };
+    Ok(vec![
+        common::to_json(&deployment)?,
+        common::to_json(&service)?,
+    ])
+}
+
+/// The model server: the engine's image and flags, ready once `/health` answers.
+fn container(md: &ModelDeployment, engine: EngineType) -> Result<Container, TransformError> {
     let image = md.spec.image.clone().unwrap_or_else(|| {
         if engine == EngineType::Llamacpp {
             LLAMACPP_IMAGE.into()
@@ -29,64 +99,30 @@ pub(super) fn desired(
             VLLM_IMAGE.into()
         }
     });
-    let port = container_port(engine);
-    let mut pod_spec = json!({
-        "containers": [{
-            "name": "server",
-            "image": image,
-            "args": args(md, engine)?,
-            "env": common::env(md),
-            "ports": [{ "name": "http", "containerPort": port, "protocol": "TCP" }],
-            "resources": resources(md),
-            "readinessProbe": {
-                "httpGet": { "path": "/health", "port": "http" },
-                "periodSeconds": 10,
-                "failureThreshold": 3,
-            },
-        }],
-    });
-    if let Some(ns) = &md.spec.node_selector {
-        pod_spec["nodeSelector"] = string_map(ns);
-    }
-    if let Some(t) = &md.spec.tolerations {
-        pod_spec["tolerations"] =
-            serde_json::to_value(t).map_err(|e| TransformError(e.to_string()))?;
-    }
-    let owner = common::owner_reference(md);
-    let annotations = common::template_annotations(md);
-    let deployment = json!({
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {
-            "name": name, "namespace": namespace,
-            "labels": string_map(&labels),
-            "annotations": string_map(&annotations),
-            "ownerReferences": [owner],
-        },
-        "spec": {
-            "replicas": common::replicas(md),
-            "selector": { "matchLabels": selector },
-            "template": {
-                "metadata": { "labels": string_map(&pod_labels), "annotations": string_map(&annotations) },
-                "spec": pod_spec,
-            },
-        },
-    });
-    let service = json!({
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": {
-            "name": name, "namespace": namespace,
-            "labels": string_map(&labels),
-            "ownerReferences": [common::owner_reference(md)],
-        },
-        "spec": {
-            "type": "ClusterIP",
-            "selector": selector,
-            "ports": [{ "name": "http", "port": SERVICE_PORT, "targetPort": "http", "protocol": "TCP" }],
-        },
-    });
-    Ok(vec![deployment, service])
+    Ok(Container {
+        name: "server".into(),
+        image: Some(image),
+        args: Some(args(md, engine)?),
+        env: Some(common::env(md)),
+        ports: Some(vec![ContainerPort {
+            name: Some(PORT_NAME.into()),
+            container_port: container_port(engine),
+            protocol: Some("TCP".into()),
+            ..ContainerPort::default()
+        }]),
+        resources: Some(resources(md)),
+        readiness_probe: Some(Probe {
+            http_get: Some(HTTPGetAction {
+                path: Some("/health".into()),
+                port: IntOrString::String(PORT_NAME.into()),
+                ..HTTPGetAction::default()
+            }),
+            period_seconds: Some(10),
+            failure_threshold: Some(3),
+            ..Probe::default()
+        }),
+        ..Container::default()
+    })
 }
 
 fn container_port(engine: EngineType) -> i32 {
@@ -156,23 +192,29 @@ fn args(md: &ModelDeployment, engine: EngineType) -> Result<Vec<String>, Transfo
     Ok(args)
 }
 
-fn resources(md: &ModelDeployment) -> Value {
-    let mut requests = serde_json::Map::new();
-    let mut limits = serde_json::Map::new();
+/// GPUs and memory are requested and limited alike; CPU is only requested, so a busy server
+/// is not throttled.
+fn resources(md: &ModelDeployment) -> ResourceRequirements {
+    let mut requests = BTreeMap::new();
+    let mut limits = BTreeMap::new();
     let gpus = common::gpu_count(md);
     if gpus > 0 {
         let key = common::gpu_resource(md);
-        requests.insert(key.clone(), json!(gpus.to_string()));
-        limits.insert(key, json!(gpus.to_string()));
+        requests.insert(key.clone(), Quantity(gpus.to_string()));
+        limits.insert(key, Quantity(gpus.to_string()));
     }
     if let Some(r) = &md.spec.resources {
         if let Some(memory) = &r.memory {
-            requests.insert("memory".into(), json!(memory));
-            limits.insert("memory".into(), json!(memory));
+            requests.insert("memory".into(), Quantity(memory.clone()));
+            limits.insert("memory".into(), Quantity(memory.clone()));
         }
         if let Some(cpu) = &r.cpu {
-            requests.insert("cpu".into(), json!(cpu));
+            requests.insert("cpu".into(), Quantity(cpu.clone()));
         }
     }
-    json!({ "requests": requests, "limits": limits })
+    ResourceRequirements {
+        requests: Some(requests),
+        limits: Some(limits),
+        ..ResourceRequirements::default()
+    }
 }
