@@ -1,13 +1,63 @@
-//! The Workspace the KAITO provider applies.
+//! The Workspace the KAITO provider applies. The envelope is typed after KAITO's
+//! `kaito.sh/v1beta1` Workspace; the llama.cpp template is a Kubernetes pod template.
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::api::core::v1::{
+    Container, ContainerPort, PodSpec, PodTemplateSpec, ResourceRequirements,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use kube_core::ResourceExt;
 use kubeairunway_api::{EngineType, ModelDeployment, ModelSource};
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::super::{TransformError, common};
 use super::{TEMPLATE_PORT, UPSTREAM, hf_secret, image, model_id};
+
+/// The fields of a KAITO Workspace this provider sets.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Workspace {
+    api_version: String,
+    kind: &'static str,
+    metadata: ObjectMeta,
+    resource: WorkspaceResource,
+    inference: Inference,
+}
+
+/// The nodes a Workspace runs on.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WorkspaceResource {
+    count: i32,
+    label_selector: LabelSelector,
+}
+
+/// What a Workspace serves: exactly one of a KAITO preset or a pod template.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+enum Inference {
+    Preset(Preset),
+    Template(Box<PodTemplateSpec>),
+}
+
+/// A KAITO model preset; KAITO picks the image and the vLLM flags.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Preset {
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    preset_options: Option<PresetOptions>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PresetOptions {
+    /// Secret holding the HuggingFace token for gated models.
+    model_access_secret: String,
+}
 
 /// The Workspace: a preset for vLLM, an inference template for llama.cpp.
 pub(super) fn desired(
@@ -15,8 +65,8 @@ pub(super) fn desired(
     engine: EngineType,
 ) -> Result<Vec<Value>, TransformError> {
     let inference = match engine {
-        EngineType::Vllm => preset_inference(md),
-        EngineType::Llamacpp => template_inference(md)?,
+        EngineType::Vllm => Inference::Preset(preset(md)),
+        EngineType::Llamacpp => Inference::Template(Box::new(template(md)?)),
         EngineType::Sglang | EngineType::Trtllm => {
             return Err(TransformError(format!(
                 "engine {engine} is not supported by KAITO (supported: vllm, llamacpp)"
@@ -25,53 +75,61 @@ pub(super) fn desired(
     };
     let mut match_labels = BTreeMap::from([("kubernetes.io/os".into(), "linux".into())]);
     match_labels.extend(md.spec.node_selector.clone().unwrap_or_default());
-    let mut workspace = json!({
-        "apiVersion": UPSTREAM.api_version(),
-        "kind": UPSTREAM.kind,
-        "metadata": metadata(md, engine)?,
-        "resource": {
+    let workspace = Workspace {
+        api_version: UPSTREAM.api_version(),
+        kind: UPSTREAM.kind,
+        metadata: metadata(md, engine)?,
+        resource: WorkspaceResource {
             // A Workspace needs at least one node: scale to zero is not possible here.
-            "count": common::replicas(md).max(1),
-            "labelSelector": { "matchLabels": common::string_map(&match_labels) },
+            count: common::replicas(md).max(1),
+            label_selector: LabelSelector {
+                match_labels: Some(match_labels),
+                ..LabelSelector::default()
+            },
         },
-        "inference": inference,
-    });
+        inference,
+    };
+    let mut workspace = common::to_json(&workspace)?;
     common::apply_overrides(md, &mut workspace)?;
     Ok(vec![workspace])
 }
 
 /// `metadata` of the Workspace: our labels win over `podTemplate` labels so ownership and
 /// selection labels cannot be overwritten; `podTemplate` annotations are added when present.
-fn metadata(md: &ModelDeployment, engine: EngineType) -> Result<Value, TransformError> {
+fn metadata(md: &ModelDeployment, engine: EngineType) -> Result<ObjectMeta, TransformError> {
     let namespace = md
         .namespace()
         .ok_or_else(|| TransformError("the ModelDeployment has no namespace".into()))?;
+    Ok(common::object_meta(
+        md,
+        md.name_any(),
+        namespace,
+        labels(md, engine),
+        common::annotations_if_any(md),
+    ))
+}
+
+/// `podTemplate` labels, then ours, which win.
+fn labels(md: &ModelDeployment, engine: EngineType) -> BTreeMap<String, String> {
     let mut labels = common::template_labels(md);
     labels.extend(common::base_labels(md, engine));
-    let mut meta = json!({
-        "name": md.name_any(),
-        "namespace": namespace,
-        "labels": common::string_map(&labels),
-        "ownerReferences": [common::owner_reference(md)],
-    });
-    let annotations = common::template_annotations(md);
-    if !annotations.is_empty() {
-        meta["annotations"] = common::string_map(&annotations);
-    }
-    Ok(meta)
+    labels
 }
 
-/// vLLM through a KAITO preset named after the model id; KAITO picks the image and flags.
-fn preset_inference(md: &ModelDeployment) -> Value {
-    let mut preset = json!({ "name": model_id(md).unwrap_or_default() });
-    if let Some(secret) = hf_secret(md) {
-        preset["presetOptions"] = json!({ "modelAccessSecret": secret });
+/// vLLM through a KAITO preset named after the model id.
+fn preset(md: &ModelDeployment) -> Preset {
+    Preset {
+        name: model_id(md).unwrap_or_default().to_string(),
+        preset_options: hf_secret(md).map(|secret| PresetOptions {
+            model_access_secret: secret.to_string(),
+        }),
     }
-    json!({ "preset": preset })
 }
 
-/// llama.cpp through an inference template: one container running `spec.image`.
-fn template_inference(md: &ModelDeployment) -> Result<Value, TransformError> {
+/// llama.cpp through an inference template: one container running `spec.image`. Its pods
+/// carry our labels (which win over `podTemplate` labels) so they can be found by
+/// `kubeairunway.ai/deployment`.
+fn template(md: &ModelDeployment) -> Result<PodTemplateSpec, TransformError> {
     let image = image(md).ok_or_else(|| {
         TransformError("KAITO runs llama.cpp only from a custom image: set spec.image".into())
     })?;
@@ -94,56 +152,42 @@ fn template_inference(md: &ModelDeployment) -> Result<Value, TransformError> {
     }
     args.extend(common::engine_args(md)?);
 
-    let mut container = json!({
-        "name": "model",
-        "image": image,
-        "args": args,
-        "ports": [{ "containerPort": TEMPLATE_PORT }],
-    });
-    let mut requests = Map::new();
-    if let Some(r) = &md.spec.resources {
-        if let Some(memory) = &r.memory {
-            requests.insert("memory".into(), json!(memory));
-        }
-        if let Some(cpu) = &r.cpu {
-            requests.insert("cpu".into(), json!(cpu));
-        }
-    }
-    if !requests.is_empty() {
-        container["resources"] = json!({ "requests": requests });
-    }
     let env = common::env(md);
-    if !env.is_empty() {
-        container["env"] = json!(env);
-    }
-
-    let mut pod_spec = json!({ "containers": [container] });
-    if let Some(tolerations) = tolerations(md) {
-        pod_spec["tolerations"] = tolerations;
-    }
-    Ok(json!({ "template": { "metadata": pod_metadata(md), "spec": pod_spec } }))
+    let container = Container {
+        name: "model".into(),
+        image: Some(image.to_string()),
+        args: Some(args),
+        ports: Some(vec![ContainerPort {
+            container_port: TEMPLATE_PORT,
+            ..ContainerPort::default()
+        }]),
+        resources: requests(md).map(|requests| ResourceRequirements {
+            requests: Some(requests),
+            ..ResourceRequirements::default()
+        }),
+        env: (!env.is_empty()).then_some(env),
+        ..Container::default()
+    };
+    Ok(PodTemplateSpec {
+        metadata: Some(ObjectMeta {
+            labels: Some(labels(md, EngineType::Llamacpp)),
+            annotations: common::annotations_if_any(md),
+            ..ObjectMeta::default()
+        }),
+        spec: Some(PodSpec {
+            containers: vec![container],
+            tolerations: common::tolerations(md),
+            ..PodSpec::default()
+        }),
+    })
 }
 
-/// Metadata of the pods the template creates: `podTemplate` labels and annotations, plus our
-/// labels (which win) so the pods can be found by `kubeairunway.ai/deployment`.
-fn pod_metadata(md: &ModelDeployment) -> Value {
-    let mut labels = common::template_labels(md);
-    labels.extend(common::base_labels(md, EngineType::Llamacpp));
-    let mut meta = json!({ "labels": common::string_map(&labels) });
-    let annotations = common::template_annotations(md);
-    if !annotations.is_empty() {
-        meta["annotations"] = common::string_map(&annotations);
-    }
-    meta
-}
-
-fn tolerations(md: &ModelDeployment) -> Option<Value> {
-    let list: Vec<Value> = md
-        .spec
-        .tolerations
-        .iter()
-        .flatten()
-        .filter_map(|t| serde_json::to_value(t).ok())
+/// Memory and CPU requests, when the spec gives any; the template requests no GPU.
+fn requests(md: &ModelDeployment) -> Option<BTreeMap<String, Quantity>> {
+    let r = md.spec.resources.as_ref()?;
+    let requests: BTreeMap<String, Quantity> = [("memory", &r.memory), ("cpu", &r.cpu)]
+        .into_iter()
+        .filter_map(|(name, q)| Some((name.to_string(), Quantity(q.clone()?))))
         .collect();
-    (!list.is_empty()).then_some(Value::Array(list))
+    (!requests.is_empty()).then_some(requests)
 }
