@@ -1,18 +1,113 @@
-//! The DynamoGraphDeployment the Dynamo provider applies.
+//! The DynamoGraphDeployment the Dynamo provider applies. The envelope is typed after Dynamo's
+//! `nvidia.com/v1alpha1` DGD, with Kubernetes types for environment, tolerations and metadata.
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::api::core::v1::{EnvVar, Toleration};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube_core::ResourceExt;
 use kubeairunway_api::labels::{DEPLOYMENT_NAMESPACE, MODEL_ID};
 use kubeairunway_api::{
     ComponentScalingSpec, DEFAULT_GPU_RESOURCE, EngineType, ModelDeployment, ServingMode,
 };
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::super::{TransformError, common};
 use super::overrides::{FrontendSettings, split_overrides};
 use super::{MAX_DYNAMO_NAMESPACE, UPSTREAM, model_id};
+
+/// The fields of a DynamoGraphDeployment this provider sets.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DynamoGraphDeployment {
+    api_version: String,
+    kind: &'static str,
+    metadata: ObjectMeta,
+    spec: DgdSpec,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DgdSpec {
+    backend_framework: &'static str,
+    /// Keyed by the service names Dynamo's operator recognises (`Frontend`, `VllmWorker`, …).
+    services: BTreeMap<String, Service>,
+}
+
+/// One DGD service: the Frontend or a worker.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Service {
+    component_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sub_component_type: Option<&'static str>,
+    dynamo_namespace: String,
+    replicas: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    env_from_secret: Option<String>,
+    /// Dynamo spells this key with a dash.
+    #[serde(rename = "router-mode", skip_serializing_if = "Option::is_none")]
+    router_mode: Option<String>,
+    resources: Resources,
+    extra_pod_spec: ExtraPodSpec,
+    extra_pod_metadata: ExtraPodMetadata,
+}
+
+/// Dynamo's resources: quantities by name, with the GPU as a count and its resource name apart.
+#[derive(Serialize)]
+struct Resources {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    limits: Option<ResourceItem>,
+    requests: ResourceItem,
+}
+
+#[derive(Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ResourceItem {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cpu: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    memory: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gpu: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gpu_type: Option<String>,
+}
+
+/// Pod spec fields Dynamo copies onto the service's pods.
+#[derive(Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ExtraPodSpec {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    node_selector: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tolerations: Option<Vec<Toleration>>,
+    main_container: MainContainer,
+}
+
+/// The fields of the main container this provider sets. Not a k8s-openapi `Container`: that
+/// type always writes `name`, and Dynamo names the container itself.
+#[derive(Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MainContainer {
+    image: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    command: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    args: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    env: Vec<EnvVar>,
+}
+
+/// Labels and annotations Dynamo puts on the service's pods.
+#[derive(Clone, Serialize)]
+struct ExtraPodMetadata {
+    labels: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    annotations: Option<BTreeMap<String, String>>,
+}
 
 /// The DGD: a Frontend plus the worker services of the serving mode.
 pub(super) fn desired(
@@ -34,28 +129,29 @@ pub(super) fn desired(
         .namespace()
         .ok_or_else(|| TransformError("the ModelDeployment has no namespace".into()))?;
     let (frontend, rest) = split_overrides(md)?;
+    let labels = labels(md, engine, &namespace);
+    let annotations = common::annotations_if_any(md);
     let shared = Shared {
         dynamo_namespace: dynamo_namespace(&namespace, &md.name_any()),
         image: image(md, engine),
-        hf_secret: hf_secret(md),
-        scheduling: scheduling(md),
-        pod_metadata: pod_metadata(md, engine, &namespace),
+        env_from_secret: hf_secret(md).map(str::to_string),
+        node_selector: common::node_selector(md),
+        tolerations: common::tolerations(md),
+        pod_metadata: ExtraPodMetadata {
+            labels: labels.clone(),
+            annotations: annotations.clone(),
+        },
     };
 
-    let mut services = Map::new();
-    services.insert("Frontend".into(), shared.frontend(&frontend));
+    let mut services = BTreeMap::new();
+    services.insert("Frontend".to_string(), shared.frontend(&frontend));
     let args = worker_args(md, engine)?;
     match md.spec.serving.mode {
         ServingMode::Aggregated => {
-            let gpus = common::gpu_count(md);
-            let mut resources = gpu_resources(gpus, &common::gpu_resource(md));
+            let mut resources = gpu_resources(common::gpu_count(md), &common::gpu_resource(md));
             let spec_resources = md.spec.resources.as_ref();
-            if let Some(memory) = spec_resources.and_then(|r| r.memory.as_ref()) {
-                resources.limits.insert("memory".into(), json!(memory));
-            }
-            if let Some(cpu) = spec_resources.and_then(|r| r.cpu.as_ref()) {
-                resources.limits.insert("cpu".into(), json!(cpu));
-            }
+            resources.limits.memory = spec_resources.and_then(|r| r.memory.clone());
+            resources.limits.cpu = spec_resources.and_then(|r| r.cpu.clone());
             let worker = shared.worker(
                 md,
                 engine,
@@ -92,15 +188,16 @@ pub(super) fn desired(
         }
     }
 
-    let mut dgd = json!({
-        "apiVersion": UPSTREAM.api_version(),
-        "kind": UPSTREAM.kind,
-        "metadata": metadata(md, engine, &namespace),
-        "spec": {
-            "backendFramework": engine.as_str(),
-            "services": services,
+    let dgd = DynamoGraphDeployment {
+        api_version: UPSTREAM.api_version(),
+        kind: UPSTREAM.kind,
+        metadata: common::object_meta(md, md.name_any(), namespace, labels, annotations),
+        spec: DgdSpec {
+            backend_framework: engine.as_str(),
+            services,
         },
-    });
+    };
+    let mut dgd = common::to_json(&dgd)?;
     if let Some(rest) = rest {
         // The typed keys are taken out; everything else is the escape hatch (§5.8).
         let mut stripped = md.clone();
@@ -121,47 +218,61 @@ enum Role {
 }
 
 /// What every service of one DGD shares.
-struct Shared<'a> {
+struct Shared {
     dynamo_namespace: String,
     image: String,
-    hf_secret: Option<&'a str>,
-    /// `nodeSelector` / `tolerations` for `extraPodSpec`.
-    scheduling: Map<String, Value>,
-    /// `extraPodMetadata` of every service.
-    pod_metadata: Value,
+    env_from_secret: Option<String>,
+    node_selector: Option<BTreeMap<String, String>>,
+    tolerations: Option<Vec<Toleration>>,
+    /// `extraPodMetadata` of every service: the DGD's labels, so the pods can be found by
+    /// `kubeairunway.ai/deployment`, and the `podTemplate` annotations.
+    pod_metadata: ExtraPodMetadata,
 }
 
-impl Shared<'_> {
-    fn service(&self, component_type: &str, replicas: i32) -> Map<String, Value> {
-        let mut service = Map::new();
-        service.insert("componentType".into(), json!(component_type));
-        service.insert("dynamoNamespace".into(), json!(self.dynamo_namespace));
-        service.insert("replicas".into(), json!(replicas));
-        if let Some(secret) = self.hf_secret {
-            service.insert("envFromSecret".into(), json!(secret));
+impl Shared {
+    fn service(
+        &self,
+        component_type: &'static str,
+        replicas: i32,
+        resources: Resources,
+        main_container: MainContainer,
+    ) -> Service {
+        Service {
+            component_type,
+            sub_component_type: None,
+            dynamo_namespace: self.dynamo_namespace.clone(),
+            replicas,
+            env_from_secret: self.env_from_secret.clone(),
+            router_mode: None,
+            resources,
+            extra_pod_spec: ExtraPodSpec {
+                node_selector: self.node_selector.clone(),
+                tolerations: self.tolerations.clone(),
+                main_container,
+            },
+            extra_pod_metadata: self.pod_metadata.clone(),
         }
-        service.insert("extraPodMetadata".into(), self.pod_metadata.clone());
-        service
     }
 
-    fn extra_pod_spec(&self, main_container: Value) -> Value {
-        let mut spec = self.scheduling.clone();
-        spec.insert("mainContainer".into(), main_container);
-        Value::Object(spec)
-    }
-
-    fn frontend(&self, settings: &FrontendSettings) -> Value {
-        let mut service = self.service("frontend", settings.replicas);
-        service.insert("router-mode".into(), json!(settings.router_mode));
-        service.insert(
-            "resources".into(),
-            json!({ "requests": { "cpu": settings.cpu, "memory": settings.memory } }),
-        );
-        service.insert(
-            "extraPodSpec".into(),
-            self.extra_pod_spec(json!({ "image": self.image })),
-        );
-        Value::Object(service)
+    fn frontend(&self, settings: &FrontendSettings) -> Service {
+        let resources = Resources {
+            limits: None,
+            requests: ResourceItem {
+                cpu: Some(settings.cpu.clone()),
+                memory: Some(settings.memory.clone()),
+                ..ResourceItem::default()
+            },
+        };
+        let container = MainContainer {
+            image: self.image.clone(),
+            command: None,
+            args: None,
+            env: Vec::new(),
+        };
+        Service {
+            router_mode: Some(settings.router_mode.clone()),
+            ..self.service("frontend", settings.replicas, resources, container)
+        }
     }
 
     fn worker(
@@ -170,35 +281,32 @@ impl Shared<'_> {
         engine: EngineType,
         role: Role,
         replicas: i32,
-        resources: Resources,
+        resources: WorkerResources,
         mut args: Vec<String>,
-    ) -> Value {
-        let mut service = self.service("worker", replicas);
-        match role {
-            Role::Aggregated => {}
-            Role::Prefill => {
-                service.insert("subComponentType".into(), json!("prefill"));
-            }
-            Role::Decode => {
-                service.insert("subComponentType".into(), json!("decode"));
-            }
-        }
+    ) -> Service {
         args.extend(role_flags(engine, role).iter().map(|s| s.to_string()));
-        service.insert(
-            "resources".into(),
-            json!({ "limits": resources.limits, "requests": resources.requests }),
-        );
-        let mut container = json!({
-            "image": self.image,
-            "command": ["python3", "-m", format!("dynamo.{}", engine.as_str())],
-            "args": args,
-        });
-        let env = common::env(md);
-        if !env.is_empty() {
-            container["env"] = json!(env);
+        let container = MainContainer {
+            image: self.image.clone(),
+            command: Some(vec![
+                "python3".into(),
+                "-m".into(),
+                format!("dynamo.{}", engine.as_str()),
+            ]),
+            args: Some(args),
+            env: common::env(md),
+        };
+        let resources = Resources {
+            limits: Some(resources.limits),
+            requests: resources.requests,
+        };
+        Service {
+            sub_component_type: match role {
+                Role::Aggregated => None,
+                Role::Prefill => Some("prefill"),
+                Role::Decode => Some("decode"),
+            },
+            ..self.service("worker", replicas, resources, container)
         }
-        service.insert("extraPodSpec".into(), self.extra_pod_spec(container));
-        Value::Object(service)
     }
 }
 
@@ -213,37 +321,36 @@ fn role_flags(engine: EngineType, role: Role) -> &'static [&'static str] {
     }
 }
 
-/// Dynamo `resources.limits` / `resources.requests` of a worker.
-struct Resources {
-    limits: Map<String, Value>,
-    requests: Map<String, Value>,
+/// `resources.limits` / `resources.requests` of a worker: it always writes both.
+struct WorkerResources {
+    limits: ResourceItem,
+    requests: ResourceItem,
 }
 
 /// GPU count as a decimal string in limits and requests (when above zero); `gpuType` only for a
 /// non-default GPU resource, so the default shape stays the reference's.
-fn gpu_resources(count: i32, gpu_type: &str) -> Resources {
-    let mut gpu = Map::new();
+fn gpu_resources(count: i32, gpu_type: &str) -> WorkerResources {
+    let mut gpu = ResourceItem::default();
     if count > 0 {
-        gpu.insert("gpu".into(), json!(count.to_string()));
+        gpu.gpu = Some(count.to_string());
         if gpu_type != DEFAULT_GPU_RESOURCE {
-            gpu.insert("gpuType".into(), json!(gpu_type));
+            gpu.gpu_type = Some(gpu_type.to_string());
         }
     }
-    Resources {
+    WorkerResources {
         limits: gpu.clone(),
         requests: gpu,
     }
 }
 
-fn component_resources(component: &ComponentScalingSpec) -> Resources {
+/// A disaggregated worker's GPUs, and its memory as a limit.
+fn component_resources(component: &ComponentScalingSpec) -> WorkerResources {
     let (count, gpu_type) = component
         .gpu
         .as_ref()
         .map_or((0, DEFAULT_GPU_RESOURCE), |g| (g.count, g.type_.as_str()));
     let mut resources = gpu_resources(count, gpu_type);
-    if let Some(memory) = &component.memory {
-        resources.limits.insert("memory".into(), json!(memory));
-    }
+    resources.limits.memory = component.memory.clone();
     resources
 }
 
@@ -283,6 +390,7 @@ fn worker_args(md: &ModelDeployment, engine: EngineType) -> Result<Vec<String>, 
     Ok(args)
 }
 
+/// `<namespace>-<name>`, label-safe; names too long for a label keep a hash of the full value so
 /// two deployments never share a Dynamo namespace.
 pub(super) fn dynamo_namespace(namespace: &str, name: &str) -> String {
     let full = format!("{namespace}-{name}");
@@ -309,49 +417,8 @@ fn labels(md: &ModelDeployment, engine: EngineType, namespace: &str) -> BTreeMap
     labels
 }
 
-fn metadata(md: &ModelDeployment, engine: EngineType, namespace: &str) -> Value {
-    let mut meta = json!({
-        "name": md.name_any(),
-        "namespace": namespace,
-        "labels": common::string_map(&labels(md, engine, namespace)),
-        "ownerReferences": [common::owner_reference(md)],
-    });
-    let annotations = common::template_annotations(md);
-    if !annotations.is_empty() {
-        meta["annotations"] = common::string_map(&annotations);
-    }
-    meta
-}
-
-/// `extraPodMetadata` of every service: the DGD's labels (so the pods can be found by
-/// `kubeairunway.ai/deployment`) and the `podTemplate` annotations.
-fn pod_metadata(md: &ModelDeployment, engine: EngineType, namespace: &str) -> Value {
-    let mut meta = json!({ "labels": common::string_map(&labels(md, engine, namespace)) });
-    let annotations = common::template_annotations(md);
-    if !annotations.is_empty() {
-        meta["annotations"] = common::string_map(&annotations);
-    }
-    meta
-}
-
-fn scheduling(md: &ModelDeployment) -> Map<String, Value> {
-    let mut spec = Map::new();
-    if let Some(selector) = md.spec.node_selector.as_ref().filter(|s| !s.is_empty()) {
-        spec.insert("nodeSelector".into(), common::string_map(selector));
-    }
-    let tolerations: Vec<Value> = md
-        .spec
-        .tolerations
-        .iter()
-        .flatten()
-        .filter_map(|t| serde_json::to_value(t).ok())
-        .collect();
-    if !tolerations.is_empty() {
-        spec.insert("tolerations".into(), Value::Array(tolerations));
-    }
-    spec
-}
-
+/// `spec.image`, else Dynamo's runtime image for the engine; the Frontend runs the worker image
+/// (controller.md §7.3).
 fn image(md: &ModelDeployment, engine: EngineType) -> String {
     match md
         .spec
@@ -372,6 +439,7 @@ fn image(md: &ModelDeployment, engine: EngineType) -> String {
     }
 }
 
+/// The token Secret every service loads through `envFromSecret` (controller.md §7.3).
 fn hf_secret(md: &ModelDeployment) -> Option<&str> {
     md.spec
         .secrets
