@@ -267,15 +267,6 @@ pub fn sanitize_label(value: &str) -> String {
         .to_string()
 }
 
-/// A JSON object from string pairs.
-pub fn string_map(map: &BTreeMap<String, String>) -> Value {
-    Value::Object(
-        map.iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-            .collect::<serde_json::Map<_, _>>(),
-    )
-}
-
 /// Reads `status.conditions` of an upstream object into `(type, status, message)` triples,
 /// skipping malformed entries.
 pub fn conditions(obj: &Value) -> Vec<(String, String, String)> {

@@ -1,15 +1,67 @@
-//! The RayService the KubeRay provider applies.
+//! The RayService the KubeRay provider applies. The envelope is typed after KubeRay's
+//! `ray.io/v1` RayService; head and worker pods are Kubernetes pod templates.
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::api::core::v1::{
+    Container, EnvVar, PodSpec, PodTemplateSpec, ResourceRequirements, Toleration,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube_core::ResourceExt;
 use kubeairunway_api::{
     ComponentScalingSpec, DEFAULT_GPU_RESOURCE, EngineType, ModelDeployment, ServingMode,
 };
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::super::{TransformError, common};
 use super::{DEFAULT_IMAGE, UPSTREAM, model_id};
+
+/// The fields of a RayService this provider sets.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RayService {
+    api_version: String,
+    kind: &'static str,
+    metadata: ObjectMeta,
+    spec: RayServiceSpec,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RayServiceSpec {
+    /// Ray Serve's own YAML, which KubeRay passes through as a string.
+    serve_config_v2: String,
+    ray_cluster_config: RayClusterSpec,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RayClusterSpec {
+    head_group_spec: HeadGroupSpec,
+    worker_group_specs: Vec<WorkerGroupSpec>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct HeadGroupSpec {
+    ray_start_params: BTreeMap<String, String>,
+    template: PodTemplateSpec,
+}
+
+/// A fixed-size worker group: `minReplicas` and `maxReplicas` equal `replicas`, the size the
+/// spec asks for.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WorkerGroupSpec {
+    group_name: String,
+    replicas: i32,
+    min_replicas: i32,
+    max_replicas: i32,
+    ray_start_params: BTreeMap<String, String>,
+    template: PodTemplateSpec,
+}
 
 /// The RayService: a head group, the worker groups of the serving mode and the Serve config.
 pub(super) fn desired(
@@ -31,23 +83,34 @@ pub(super) fn desired(
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .unwrap_or(DEFAULT_IMAGE);
+    let labels = labels(md, engine);
     let pods = PodParts {
-        metadata: pod_metadata(md, engine),
-        scheduling: scheduling(md),
+        metadata: ObjectMeta {
+            labels: Some(labels.clone()),
+            annotations: common::annotations_if_any(md),
+            ..ObjectMeta::default()
+        },
+        node_selector: common::node_selector(md),
+        tolerations: common::tolerations(md),
     };
 
+    // The Serve application reads its model and vLLM flags from the head's environment.
     let mut head_env = vec![
-        json!({ "name": "MODEL_ID", "value": model_id(md).unwrap_or_default() }),
-        json!({ "name": "VLLM_ENGINE_ARGS", "value": vllm_engine_args(md)? }),
+        plain_env("MODEL_ID", model_id(md).unwrap_or_default()),
+        plain_env("VLLM_ENGINE_ARGS", &vllm_engine_args(md)?),
     ];
-    head_env.extend(common::env(md).iter().map(|e| json!(e)));
+    head_env.extend(common::env(md));
     let memory = md.spec.resources.as_ref().and_then(|r| r.memory.as_deref());
-    let head = json!({
-        "name": "ray-head",
-        "image": image,
-        "resources": { "limits": { "cpu": "4", "memory": memory.unwrap_or("16Gi") } },
-        "env": head_env,
-    });
+    let head = Container {
+        name: "ray-head".into(),
+        image: Some(image.to_string()),
+        resources: Some(limits([
+            ("cpu", "4".to_string()),
+            ("memory", memory.unwrap_or("16Gi").to_string()),
+        ])),
+        env: Some(head_env),
+        ..Container::default()
+    };
 
     let worker_groups = match md.spec.serving.mode {
         ServingMode::Aggregated => {
@@ -81,36 +144,55 @@ pub(super) fn desired(
         }
     };
 
-    let mut service = json!({
-        "apiVersion": UPSTREAM.api_version(),
-        "kind": UPSTREAM.kind,
-        "metadata": metadata(md, engine, &namespace),
-        "spec": {
-            "serveConfigV2": serve_config(common::replicas(md)),
-            "rayClusterConfig": {
-                "headGroupSpec": {
-                    "rayStartParams": { "dashboard-host": "0.0.0.0" },
-                    "template": pods.template(head),
+    let service = RayService {
+        api_version: UPSTREAM.api_version(),
+        kind: UPSTREAM.kind,
+        metadata: common::object_meta(
+            md,
+            md.name_any(),
+            namespace,
+            labels,
+            common::annotations_if_any(md),
+        ),
+        spec: RayServiceSpec {
+            serve_config_v2: serve_config(common::replicas(md)),
+            ray_cluster_config: RayClusterSpec {
+                head_group_spec: HeadGroupSpec {
+                    ray_start_params: BTreeMap::from([(
+                        "dashboard-host".to_string(),
+                        "0.0.0.0".to_string(),
+                    )]),
+                    template: pods.template(head),
                 },
-                "workerGroupSpecs": worker_groups,
+                worker_group_specs: worker_groups,
             },
         },
-    });
+    };
+    let mut service = common::to_json(&service)?;
     common::apply_overrides(md, &mut service)?;
     Ok(vec![service])
 }
 
-/// Metadata and scheduling shared by the head and worker pod templates.
+/// Metadata and scheduling shared by the head and worker pod templates. The metadata carries
+/// our labels, so the pods can be found by `kubeairunway.ai/deployment`, and the `podTemplate`
+/// annotations.
 struct PodParts {
-    metadata: Value,
-    scheduling: Map<String, Value>,
+    metadata: ObjectMeta,
+    node_selector: Option<BTreeMap<String, String>>,
+    tolerations: Option<Vec<Toleration>>,
 }
 
 impl PodParts {
-    fn template(&self, container: Value) -> Value {
-        let mut spec = self.scheduling.clone();
-        spec.insert("containers".into(), json!([container]));
-        json!({ "metadata": self.metadata, "spec": spec })
+    fn template(&self, container: Container) -> PodTemplateSpec {
+        PodTemplateSpec {
+            metadata: Some(self.metadata.clone()),
+            spec: Some(PodSpec {
+                containers: vec![container],
+                node_selector: self.node_selector.clone(),
+                tolerations: self.tolerations.clone(),
+                ..PodSpec::default()
+            }),
+        }
     }
 
     fn worker_group(
@@ -119,46 +201,68 @@ impl PodParts {
         image: &str,
         name: &str,
         replicas: i32,
-        limits: Map<String, Value>,
-    ) -> Value {
-        let mut container = json!({
-            "name": "ray-worker",
-            "image": image,
-            "resources": { "limits": limits },
-        });
+        limits: ResourceRequirements,
+    ) -> WorkerGroupSpec {
         let env = common::env(md);
-        if !env.is_empty() {
-            container["env"] = json!(env);
+        let container = Container {
+            name: "ray-worker".into(),
+            image: Some(image.to_string()),
+            resources: Some(limits),
+            env: (!env.is_empty()).then_some(env),
+            ..Container::default()
+        };
+        WorkerGroupSpec {
+            group_name: name.to_string(),
+            replicas,
+            min_replicas: replicas,
+            max_replicas: replicas,
+            ray_start_params: BTreeMap::new(),
+            template: self.template(container),
         }
-        json!({
-            "groupName": name,
-            "replicas": replicas,
-            "minReplicas": replicas,
-            "maxReplicas": replicas,
-            "rayStartParams": {},
-            "template": self.template(container),
-        })
     }
 }
 
+/// A variable with a literal value.
+fn plain_env(name: &str, value: &str) -> EnvVar {
+    EnvVar {
+        name: name.to_string(),
+        value: Some(value.to_string()),
+        ..EnvVar::default()
+    }
+}
+
+/// Resources with limits only: Kubernetes defaults the requests to them, and KubeRay derives
+/// Ray's CPU, GPU and memory from the limits.
+fn limits<'a>(quantities: impl IntoIterator<Item = (&'a str, String)>) -> ResourceRequirements {
+    ResourceRequirements {
+        limits: Some(
+            quantities
+                .into_iter()
+                .map(|(name, q)| (name.to_string(), Quantity(q)))
+                .collect(),
+        ),
+        ..ResourceRequirements::default()
+    }
+}
+
+/// A worker's limits: memory (32Gi unless set), CPU when set, and its GPUs when above zero.
 fn worker_limits(
     memory: Option<&str>,
     cpu: Option<&str>,
     gpus: i32,
     gpu_resource: &str,
-) -> Map<String, Value> {
-    let mut limits = Map::new();
-    limits.insert("memory".into(), json!(memory.unwrap_or("32Gi")));
+) -> ResourceRequirements {
+    let mut quantities = vec![("memory", memory.unwrap_or("32Gi").to_string())];
     if let Some(cpu) = cpu {
-        limits.insert("cpu".into(), json!(cpu));
+        quantities.push(("cpu", cpu.to_string()));
     }
     if gpus > 0 {
-        limits.insert(gpu_resource.into(), json!(gpus.to_string()));
+        quantities.push((gpu_resource, gpus.to_string()));
     }
-    limits
+    limits(quantities)
 }
 
-fn component_limits(component: &ComponentScalingSpec) -> Map<String, Value> {
+fn component_limits(component: &ComponentScalingSpec) -> ResourceRequirements {
     let (count, gpu_type) = component
         .gpu
         .as_ref()
@@ -217,47 +321,4 @@ fn labels(md: &ModelDeployment, engine: EngineType) -> BTreeMap<String, String> 
     let mut labels = common::template_labels(md);
     labels.extend(common::base_labels(md, engine));
     labels
-}
-
-fn metadata(md: &ModelDeployment, engine: EngineType, namespace: &str) -> Value {
-    let mut meta = json!({
-        "name": md.name_any(),
-        "namespace": namespace,
-        "labels": common::string_map(&labels(md, engine)),
-        "ownerReferences": [common::owner_reference(md)],
-    });
-    let annotations = common::template_annotations(md);
-    if !annotations.is_empty() {
-        meta["annotations"] = common::string_map(&annotations);
-    }
-    meta
-}
-
-/// Pod template metadata: our labels (so the pods can be found by `kubeairunway.ai/deployment`)
-/// and the `podTemplate` annotations.
-fn pod_metadata(md: &ModelDeployment, engine: EngineType) -> Value {
-    let mut meta = json!({ "labels": common::string_map(&labels(md, engine)) });
-    let annotations = common::template_annotations(md);
-    if !annotations.is_empty() {
-        meta["annotations"] = common::string_map(&annotations);
-    }
-    meta
-}
-
-fn scheduling(md: &ModelDeployment) -> Map<String, Value> {
-    let mut spec = Map::new();
-    if let Some(selector) = md.spec.node_selector.as_ref().filter(|s| !s.is_empty()) {
-        spec.insert("nodeSelector".into(), common::string_map(selector));
-    }
-    let tolerations: Vec<Value> = md
-        .spec
-        .tolerations
-        .iter()
-        .flatten()
-        .filter_map(|t| serde_json::to_value(t).ok())
-        .collect();
-    if !tolerations.is_empty() {
-        spec.insert("tolerations".into(), Value::Array(tolerations));
-    }
-    spec
 }
