@@ -1,18 +1,11 @@
-use super::*;
 use kubeairunway_api::ReplicaStatus;
 use serde_json::json;
 
+use super::*;
 use crate::providers::ObservedPhase;
-use crate::providers::fixtures::{CompatibilityCase, assert_compatibility, unschedulable_pod};
-
-fn md(spec: Value) -> ModelDeployment {
-    serde_json::from_value(json!({
-        "apiVersion": "kubeairunway.ai/v1alpha1", "kind": "ModelDeployment",
-        "metadata": { "name": "m", "namespace": "ns", "uid": "u-1" },
-        "spec": spec,
-    }))
-    .expect("md")
-}
+use crate::providers::fixtures::{
+    CompatibilityCase, assert_compatibility, md, strings, unschedulable_pod,
+};
 
 #[test]
 fn vllm_deployment_carries_model_gpus_token_and_probe() {
@@ -28,14 +21,8 @@ fn vllm_deployment_carries_model_gpus_token_and_probe() {
     let c = &objs[0]["spec"]["template"]["spec"]["containers"][0];
     assert_eq!(objs[0]["spec"]["replicas"], 0, "scale to zero is kept");
     assert_eq!(c["image"], VLLM_IMAGE);
-    let args: Vec<&str> = c["args"]
-        .as_array()
-        .expect("args")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
     assert_eq!(
-        args,
+        strings(&c["args"]),
         [
             "--model",
             "Qwen/Qwen3-0.6B",
@@ -65,7 +52,7 @@ fn vllm_deployment_carries_model_gpus_token_and_probe() {
         objs[0]["spec"]["template"]["spec"]["nodeSelector"]["nvidia.com/gpu.product"],
         "NVIDIA-H100-80GB-HBM3"
     );
-    assert_eq!(objs[0]["metadata"]["ownerReferences"][0]["uid"], "u-1");
+    assert_eq!(objs[0]["metadata"]["ownerReferences"][0]["uid"], "uid-1");
     assert_eq!(objs[1]["kind"], "Service");
     assert_eq!(objs[1]["spec"]["ports"][0]["port"], SERVICE_PORT);
 }
@@ -82,14 +69,8 @@ fn llamacpp_on_cpu_requests_no_gpu() {
     assert_eq!(c["image"], LLAMACPP_IMAGE);
     assert!(c["resources"]["limits"].get("nvidia.com/gpu").is_none());
     assert_eq!(c["ports"][0]["containerPort"], 8080);
-    let args: Vec<&str> = c["args"]
-        .as_array()
-        .expect("args")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
     assert_eq!(
-        args,
+        strings(&c["args"]),
         [
             "--hf-repo",
             "a/b-GGUF",
@@ -151,7 +132,7 @@ fn status_reads_ready_replicas_and_scheduler_reasons() {
         })
     );
     let pod = unschedulable_pod(
-        "m-1",
+        "llama-1",
         "0/7 nodes are available: 7 Insufficient nvidia.com/gpu.",
     );
     let o = Kubernetes.observe(&m, Some(&json!({ "status": {} })), &[pod]);

@@ -9,35 +9,33 @@ use serde_json::json;
 
 use super::render::dynamo_namespace;
 use super::*;
-use crate::providers::fixtures::{CompatibilityCase, assert_compatibility, md, unschedulable_pod};
+use crate::providers::fixtures::{
+    CompatibilityCase, assert_compatibility, desired_one, md, md_with, strings, unschedulable_pod,
+};
 use crate::providers::{Observed, ObservedPhase};
 
 fn aggregated(extra: Value) -> ModelDeployment {
-    let mut spec = json!({
-        "model": { "id": "meta-llama/Llama-3.1-8B-Instruct" },
-        "resources": { "gpu": { "count": 1 } },
-    });
-    common::deep_merge(&mut spec, &extra);
-    md(spec)
+    md_with(
+        json!({
+            "model": { "id": "meta-llama/Llama-3.1-8B-Instruct" },
+            "resources": { "gpu": { "count": 1 } },
+        }),
+        &extra,
+    )
 }
 
 fn disaggregated(extra: Value) -> ModelDeployment {
-    let mut spec = json!({
-        "model": { "id": "org/model" },
-        "serving": { "mode": "disaggregated" },
-        "scaling": {
-            "prefill": { "replicas": 2, "gpu": { "count": 1 }, "memory": "40Gi" },
-            "decode": { "replicas": 3, "gpu": { "count": 2 } },
-        },
-    });
-    common::deep_merge(&mut spec, &extra);
-    md(spec)
-}
-
-fn desired_one(md: &ModelDeployment, engine: EngineType) -> Value {
-    let mut objects = Dynamo.desired(md, engine).expect("desired");
-    assert_eq!(objects.len(), 1);
-    objects.remove(0)
+    md_with(
+        json!({
+            "model": { "id": "org/model" },
+            "serving": { "mode": "disaggregated" },
+            "scaling": {
+                "prefill": { "replicas": 2, "gpu": { "count": 1 }, "memory": "40Gi" },
+                "decode": { "replicas": 3, "gpu": { "count": 2 } },
+            },
+        }),
+        &extra,
+    )
 }
 
 fn service_keys(dgd: &Value) -> Vec<String> {
@@ -54,7 +52,7 @@ fn main_container<'a>(dgd: &'a Value, service: &str) -> &'a Value {
 }
 
 fn args_of(dgd: &Value, service: &str) -> Vec<String> {
-    serde_json::from_value(main_container(dgd, service)["args"].clone()).expect("args")
+    strings(&main_container(dgd, service)["args"])
 }
 
 #[test]

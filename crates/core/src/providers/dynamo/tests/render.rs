@@ -2,7 +2,7 @@ use super::*;
 
 #[test]
 fn aggregated_vllm_shape() {
-    let dgd = desired_one(&aggregated(json!({})), EngineType::Vllm);
+    let dgd = desired_one(&Dynamo, &aggregated(json!({})), EngineType::Vllm);
     let labels = json!({
         "app.kubernetes.io/managed-by": "kubeairunway",
         "kubeairunway.ai/managed-by": "kubeairunway",
@@ -83,7 +83,7 @@ fn service_keys_images_and_commands_per_engine() {
         ),
     ];
     for (engine, key, image, module) in cases {
-        let dgd = desired_one(&aggregated(json!({})), engine);
+        let dgd = desired_one(&Dynamo, &aggregated(json!({})), engine);
         assert_eq!(dgd["spec"]["backendFramework"], json!(engine.as_str()));
         assert_eq!(
             service_keys(&dgd),
@@ -98,7 +98,7 @@ fn service_keys_images_and_commands_per_engine() {
         );
     }
     let custom = aggregated(json!({ "image": "registry.example/dynamo:dev" }));
-    let dgd = desired_one(&custom, EngineType::Sglang);
+    let dgd = desired_one(&Dynamo, &custom, EngineType::Sglang);
     assert_eq!(
         main_container(&dgd, "SglangWorker")["image"],
         json!("registry.example/dynamo:dev")
@@ -157,7 +157,11 @@ fn worker_args_order_per_engine() {
     ];
     for (engine, key, mut want) in cases {
         want.extend(tail);
-        assert_eq!(args_of(&desired_one(&md, engine), key), want, "{engine}");
+        assert_eq!(
+            args_of(&desired_one(&Dynamo, &md, engine), key),
+            want,
+            "{engine}"
+        );
     }
 }
 
@@ -196,7 +200,7 @@ fn disaggregated_shapes_per_engine() {
         ),
     ];
     for (engine, prefix, prefill_flags, decode_flags) in cases {
-        let dgd = desired_one(&disaggregated(json!({})), engine);
+        let dgd = desired_one(&Dynamo, &disaggregated(json!({})), engine);
         let prefill_key = format!("{prefix}PrefillWorker");
         let decode_key = format!("{prefix}DecodeWorker");
         let mut keys = service_keys(&dgd);
@@ -253,11 +257,13 @@ fn disaggregated_without_components_is_a_transform_error() {
 #[test]
 fn replicas_pass_zero_through() {
     let dgd = desired_one(
+        &Dynamo,
         &aggregated(json!({ "scaling": { "replicas": 0 } })),
         EngineType::Vllm,
     );
     assert_eq!(dgd["spec"]["services"]["VllmWorker"]["replicas"], json!(0));
     let dgd = desired_one(
+        &Dynamo,
         &aggregated(json!({ "scaling": { "replicas": 4 } })),
         EngineType::Vllm,
     );
@@ -265,7 +271,7 @@ fn replicas_pass_zero_through() {
     let md = disaggregated(
         json!({ "scaling": { "prefill": { "replicas": 0 }, "decode": { "replicas": 0 } } }),
     );
-    let dgd = desired_one(&md, EngineType::Vllm);
+    let dgd = desired_one(&Dynamo, &md, EngineType::Vllm);
     assert_eq!(
         dgd["spec"]["services"]["VllmPrefillWorker"]["replicas"],
         json!(0)
@@ -293,14 +299,14 @@ fn worker_resources() {
         ),
     ];
     for (extra, want) in cases {
-        let dgd = desired_one(&aggregated(extra.clone()), EngineType::Vllm);
+        let dgd = desired_one(&Dynamo, &aggregated(extra.clone()), EngineType::Vllm);
         assert_eq!(
             dgd["spec"]["services"]["VllmWorker"]["resources"], want,
             "{extra}"
         );
     }
     let no_resources = md(json!({ "model": { "id": "a/b" } }));
-    let dgd = desired_one(&no_resources, EngineType::Vllm);
+    let dgd = desired_one(&Dynamo, &no_resources, EngineType::Vllm);
     assert_eq!(
         dgd["spec"]["services"]["VllmWorker"]["resources"],
         json!({ "limits": { "gpu": "1" }, "requests": { "gpu": "1" } })
@@ -315,7 +321,7 @@ fn env_secret_and_scheduling() {
         "nodeSelector": { "pool": "h100" },
         "tolerations": [{ "key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule" }],
     }));
-    let dgd = desired_one(&md, EngineType::Vllm);
+    let dgd = desired_one(&Dynamo, &md, EngineType::Vllm);
     let services = &dgd["spec"]["services"];
     assert_eq!(
         main_container(&dgd, "VllmWorker")["env"],
@@ -342,7 +348,7 @@ fn env_secret_and_scheduling() {
             "{service}"
         );
     }
-    let plain = desired_one(&aggregated(json!({})), EngineType::Vllm);
+    let plain = desired_one(&Dynamo, &aggregated(json!({})), EngineType::Vllm);
     assert_eq!(
         plain["spec"]["services"]["VllmWorker"].get("envFromSecret"),
         None
@@ -354,6 +360,7 @@ fn env_secret_and_scheduling() {
     );
 
     let disagg = desired_one(
+        &Dynamo,
         &disaggregated(json!({ "env": [{ "name": "A", "value": "1" }] })),
         EngineType::Vllm,
     );
@@ -371,7 +378,7 @@ fn typed_overrides_are_read_not_merged() {
         "routerMode": "kv",
         "frontend": { "replicas": 2.0, "resources": { "cpu": 4, "memory": "8Gi" } },
     } } }));
-    let dgd = desired_one(&md, EngineType::Vllm);
+    let dgd = desired_one(&Dynamo, &md, EngineType::Vllm);
     let frontend = &dgd["spec"]["services"]["Frontend"];
     assert_eq!(frontend["router-mode"], json!("kv"));
     assert_eq!(frontend["replicas"], json!(2));
@@ -390,7 +397,7 @@ fn other_overrides_are_deep_merged() {
         "spec": { "services": { "VllmWorker": { "replicas": 5, "sharedMemory": { "size": "16Gi" } } } },
         "extra": true,
     } } }));
-    let dgd = desired_one(&md, EngineType::Vllm);
+    let dgd = desired_one(&Dynamo, &md, EngineType::Vllm);
     let worker = &dgd["spec"]["services"]["VllmWorker"];
     assert_eq!(worker["replicas"], json!(5));
     assert_eq!(worker["sharedMemory"], json!({ "size": "16Gi" }));
@@ -468,7 +475,7 @@ fn labels_annotations_and_pod_metadata() {
             "annotations": { "note": "n" },
         } },
     }));
-    let dgd = desired_one(&md, EngineType::Vllm);
+    let dgd = desired_one(&Dynamo, &md, EngineType::Vllm);
     let labels = &dgd["metadata"]["labels"];
     assert_eq!(labels["kubeairunway.ai/deployment"], json!("llama"));
     assert_eq!(labels["team"], json!("a"));
@@ -485,7 +492,7 @@ fn labels_annotations_and_pod_metadata() {
             "{service}"
         );
     }
-    let plain = desired_one(&aggregated(json!({})), EngineType::Vllm);
+    let plain = desired_one(&Dynamo, &aggregated(json!({})), EngineType::Vllm);
     assert_eq!(plain["metadata"].get("annotations"), None);
     assert_eq!(
         plain["spec"]["services"]["VllmWorker"]["extraPodMetadata"],

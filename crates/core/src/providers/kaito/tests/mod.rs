@@ -9,9 +9,10 @@ use serde_json::json;
 
 use super::*;
 use crate::providers::fixtures::{
-    CompatibilityCase, assert_compatibility, md, scheduled_pod, unschedulable_pod,
+    CompatibilityCase, assert_compatibility, desired_one, md, md_with, scheduled_pod,
+    unschedulable_pod,
 };
-use crate::providers::{Observed, ObservedPhase, common};
+use crate::providers::{Observed, ObservedPhase};
 
 fn vllm() -> ModelDeployment {
     md(
@@ -20,20 +21,15 @@ fn vllm() -> ModelDeployment {
 }
 
 fn llamacpp(extra: Value) -> ModelDeployment {
-    let mut spec = json!({
-        "model": { "id": "org/model-GGUF" },
-        "engine": { "type": "llamacpp" },
-        "image": "ghcr.io/example/llama:1",
-        "resources": { "gpu": { "count": 0 } },
-    });
-    common::deep_merge(&mut spec, &extra);
-    md(spec)
-}
-
-fn desired_one(md: &ModelDeployment, engine: EngineType) -> Value {
-    let mut objects = Kaito.desired(md, engine).expect("desired");
-    assert_eq!(objects.len(), 1);
-    objects.remove(0)
+    md_with(
+        json!({
+            "model": { "id": "org/model-GGUF" },
+            "engine": { "type": "llamacpp" },
+            "image": "ghcr.io/example/llama:1",
+            "resources": { "gpu": { "count": 0 } },
+        }),
+        &extra,
+    )
 }
 
 fn container(ws: &Value) -> &Value {

@@ -2,7 +2,7 @@ use super::*;
 
 #[test]
 fn vllm_preset_workspace_shape() {
-    let ws = desired_one(&vllm(), EngineType::Vllm);
+    let ws = desired_one(&Kaito, &vllm(), EngineType::Vllm);
     assert_eq!(
         ws,
         json!({
@@ -45,7 +45,7 @@ fn vllm_preset_ignores_engine_settings_and_passes_the_hf_secret() {
         "env": [{ "name": "A", "value": "1" }],
         "secrets": { "huggingFaceToken": "hf-token-secret" },
     }));
-    let ws = desired_one(&md, EngineType::Vllm);
+    let ws = desired_one(&Kaito, &md, EngineType::Vllm);
     assert_eq!(
         ws["inference"],
         json!({ "preset": { "name": "a/b", "presetOptions": { "modelAccessSecret": "hf-token-secret" } } })
@@ -64,7 +64,7 @@ fn replicas_mapping() {
         if !replicas.is_null() {
             spec["scaling"] = json!({ "replicas": replicas });
         }
-        let ws = desired_one(&md(spec), EngineType::Vllm);
+        let ws = desired_one(&Kaito, &md(spec), EngineType::Vllm);
         assert_eq!(ws["resource"]["count"], json!(want), "replicas {replicas}");
     }
 }
@@ -73,7 +73,7 @@ fn replicas_mapping() {
 fn node_selector_is_merged_into_match_labels() {
     let md =
         md(json!({ "model": { "id": "a/b" }, "nodeSelector": { "pool": "gpu", "zone": "z1" } }));
-    let ws = desired_one(&md, EngineType::Vllm);
+    let ws = desired_one(&Kaito, &md, EngineType::Vllm);
     assert_eq!(
         ws["resource"]["labelSelector"]["matchLabels"],
         json!({ "kubernetes.io/os": "linux", "pool": "gpu", "zone": "z1" })
@@ -87,7 +87,7 @@ fn llamacpp_template_shape() {
         "resources": { "memory": "8Gi", "cpu": "4" },
         "engine": { "args": { "threads": "8", "embeddings": "" } },
     }));
-    let ws = desired_one(&md, EngineType::Llamacpp);
+    let ws = desired_one(&Kaito, &md, EngineType::Llamacpp);
     assert_eq!(
         ws["inference"]["template"]["metadata"],
         json!({ "labels": ws["metadata"]["labels"].clone() })
@@ -126,7 +126,7 @@ fn llamacpp_model_argument_by_source() {
         (json!({ "model": { "source": "custom", "id": null } }), None),
     ];
     for (extra, want) in cases {
-        let ws = desired_one(&llamacpp(extra.clone()), EngineType::Llamacpp);
+        let ws = desired_one(&Kaito, &llamacpp(extra.clone()), EngineType::Llamacpp);
         let args = container(&ws)["args"].as_array().expect("args").clone();
         match want {
             Some(model) => assert_eq!(args[0], json!(model), "{extra}"),
@@ -149,12 +149,12 @@ fn llamacpp_model_argument_by_source() {
 fn llamacpp_resources_only_memory_and_cpu() {
     let gpu_only = llamacpp(json!({ "resources": { "gpu": { "count": 1 } } }));
     assert_eq!(
-        container(&desired_one(&gpu_only, EngineType::Llamacpp)).get("resources"),
+        container(&desired_one(&Kaito, &gpu_only, EngineType::Llamacpp)).get("resources"),
         None
     );
     let memory_only = llamacpp(json!({ "resources": { "memory": "2Gi" } }));
     assert_eq!(
-        container(&desired_one(&memory_only, EngineType::Llamacpp))["resources"],
+        container(&desired_one(&Kaito, &memory_only, EngineType::Llamacpp))["resources"],
         json!({ "requests": { "memory": "2Gi" } })
     );
 }
@@ -170,7 +170,7 @@ fn llamacpp_env_and_hf_token() {
         "secrets": { "huggingFaceToken": "hf" },
     }));
     assert_eq!(
-        container(&desired_one(&md, EngineType::Llamacpp))["env"],
+        container(&desired_one(&Kaito, &md, EngineType::Llamacpp))["env"],
         json!([
             { "name": "PLAIN", "value": "v" },
             { "name": "FROM_SECRET", "valueFrom": { "secretKeyRef": { "name": "s", "key": "k" } } },
@@ -179,7 +179,12 @@ fn llamacpp_env_and_hf_token() {
         ])
     );
     assert_eq!(
-        container(&desired_one(&llamacpp(json!({})), EngineType::Llamacpp)).get("env"),
+        container(&desired_one(
+            &Kaito,
+            &llamacpp(json!({})),
+            EngineType::Llamacpp
+        ))
+        .get("env"),
         None
     );
 }
@@ -190,7 +195,7 @@ fn llamacpp_tolerations_and_pod_metadata() {
         "tolerations": [{ "key": "gpu", "operator": "Exists", "effect": "NoSchedule" }],
         "podTemplate": { "metadata": { "labels": { "team": "a" }, "annotations": { "note": "x" } } },
     }));
-    let ws = desired_one(&md, EngineType::Llamacpp);
+    let ws = desired_one(&Kaito, &md, EngineType::Llamacpp);
     let template = &ws["inference"]["template"];
     assert_eq!(
         template["spec"]["tolerations"],
@@ -243,7 +248,7 @@ fn pod_template_metadata_on_the_workspace() {
             "annotations": { "owner": "me" },
         } },
     }));
-    let ws = desired_one(&md, EngineType::Vllm);
+    let ws = desired_one(&Kaito, &md, EngineType::Vllm);
     assert_eq!(ws["metadata"]["labels"]["team"], json!("a"));
     assert_eq!(
         ws["metadata"]["labels"]["kubeairunway.ai/deployment"],
@@ -251,7 +256,7 @@ fn pod_template_metadata_on_the_workspace() {
     );
     assert_eq!(ws["metadata"]["annotations"], json!({ "owner": "me" }));
     assert_eq!(
-        desired_one(&vllm(), EngineType::Vllm)["metadata"].get("annotations"),
+        desired_one(&Kaito, &vllm(), EngineType::Vllm)["metadata"].get("annotations"),
         None
     );
 }
@@ -262,6 +267,7 @@ fn overrides_are_deep_merged_and_guarded() {
         md(json!({ "model": { "id": "a/b" }, "provider": { "overrides": overrides } }))
     };
     let ws = desired_one(
+        &Kaito,
         &md_with(json!({ "inference": { "preset": { "accessMode": "private" } }, "extra": 1 })),
         EngineType::Vllm,
     );

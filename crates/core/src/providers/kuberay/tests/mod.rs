@@ -8,36 +8,34 @@ use kubeairunway_api::{EndpointStatus, ReplicaStatus};
 use serde_json::json;
 
 use super::*;
-use crate::providers::fixtures::{CompatibilityCase, assert_compatibility, md, unschedulable_pod};
+use crate::providers::fixtures::{
+    CompatibilityCase, assert_compatibility, desired_one, md_with, unschedulable_pod,
+};
 use crate::providers::{Observed, ObservedPhase};
 
 fn aggregated(extra: Value) -> ModelDeployment {
-    let mut spec = json!({
-        "model": { "id": "meta-llama/Llama-3.1-8B-Instruct" },
-        "engine": { "type": "vllm" },
-        "resources": { "gpu": { "count": 2 } },
-    });
-    common::deep_merge(&mut spec, &extra);
-    md(spec)
+    md_with(
+        json!({
+            "model": { "id": "meta-llama/Llama-3.1-8B-Instruct" },
+            "engine": { "type": "vllm" },
+            "resources": { "gpu": { "count": 2 } },
+        }),
+        &extra,
+    )
 }
 
 fn disaggregated(extra: Value) -> ModelDeployment {
-    let mut spec = json!({
-        "model": { "id": "org/model" },
-        "serving": { "mode": "disaggregated" },
-        "scaling": {
-            "prefill": { "replicas": 2, "gpu": { "count": 1 } },
-            "decode": { "replicas": 3, "gpu": { "count": 4, "type": "amd.com/gpu" }, "memory": "80Gi" },
-        },
-    });
-    common::deep_merge(&mut spec, &extra);
-    md(spec)
-}
-
-fn desired_one(md: &ModelDeployment) -> Value {
-    let mut objects = KubeRay.desired(md, EngineType::Vllm).expect("desired");
-    assert_eq!(objects.len(), 1);
-    objects.remove(0)
+    md_with(
+        json!({
+            "model": { "id": "org/model" },
+            "serving": { "mode": "disaggregated" },
+            "scaling": {
+                "prefill": { "replicas": 2, "gpu": { "count": 1 } },
+                "decode": { "replicas": 3, "gpu": { "count": 4, "type": "amd.com/gpu" }, "memory": "80Gi" },
+            },
+        }),
+        &extra,
+    )
 }
 
 fn head(rs: &Value) -> &Value {

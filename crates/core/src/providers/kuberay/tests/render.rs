@@ -2,7 +2,7 @@ use super::*;
 
 #[test]
 fn aggregated_shape() {
-    let rs = desired_one(&aggregated(json!({})));
+    let rs = desired_one(&KubeRay, &aggregated(json!({})), EngineType::Vllm);
     let labels = json!({
         "app.kubernetes.io/managed-by": "kubeairunway",
         "kubeairunway.ai/managed-by": "kubeairunway",
@@ -69,7 +69,11 @@ fn aggregated_shape() {
 
 #[test]
 fn serve_config_is_valid_yaml_with_the_replica_count() {
-    let rs = desired_one(&aggregated(json!({ "scaling": { "replicas": 3 } })));
+    let rs = desired_one(
+        &KubeRay,
+        &aggregated(json!({ "scaling": { "replicas": 3 } })),
+        EngineType::Vllm,
+    );
     let config: Value =
         serde_saphyr::from_str(rs["spec"]["serveConfigV2"].as_str().expect("string"))
             .expect("yaml");
@@ -87,7 +91,11 @@ fn serve_config_is_valid_yaml_with_the_replica_count() {
 #[test]
 fn replicas_pass_zero_through() {
     for replicas in [0, 1, 4] {
-        let rs = desired_one(&aggregated(json!({ "scaling": { "replicas": replicas } })));
+        let rs = desired_one(
+            &KubeRay,
+            &aggregated(json!({ "scaling": { "replicas": replicas } })),
+            EngineType::Vllm,
+        );
         let group = &workers(&rs)[0];
         for field in ["replicas", "minReplicas", "maxReplicas"] {
             assert_eq!(group[field], json!(replicas), "{field} for {replicas}");
@@ -106,14 +114,14 @@ fn engine_args_order_and_sorting() {
         "model": { "servedName": "llama" },
         "engine": { "contextLength": 8192, "trustRemoteCode": true, "args": { "tensor-parallel-size": "2", "enforce-eager": "" } },
     }));
-    let rs = desired_one(&md);
+    let rs = desired_one(&KubeRay, &md, EngineType::Vllm);
     assert_eq!(
         env_value(head_container(&rs), "VLLM_ENGINE_ARGS").as_deref(),
         Some(
             "--model meta-llama/Llama-3.1-8B-Instruct --max-model-len 8192 --served-model-name llama --trust-remote-code --enforce-eager --tensor-parallel-size 2"
         )
     );
-    let plain = desired_one(&aggregated(json!({})));
+    let plain = desired_one(&KubeRay, &aggregated(json!({})), EngineType::Vllm);
     assert_eq!(
         env_value(head_container(&plain), "VLLM_ENGINE_ARGS").as_deref(),
         Some("--model meta-llama/Llama-3.1-8B-Instruct")
@@ -158,7 +166,7 @@ fn env_and_hf_token_on_head_and_workers() {
         "env": [{ "name": "VLLM_LOGGING_LEVEL", "value": "DEBUG" }],
         "secrets": { "huggingFaceToken": "hf-token-secret" },
     }));
-    let rs = desired_one(&md);
+    let rs = desired_one(&KubeRay, &md, EngineType::Vllm);
     let user_env = json!([
         { "name": "VLLM_LOGGING_LEVEL", "value": "DEBUG" },
         { "name": "HF_TOKEN", "valueFrom": { "secretKeyRef": { "name": "hf-token-secret", "key": "HF_TOKEN" } } },
@@ -172,9 +180,11 @@ fn env_and_hf_token_on_head_and_workers() {
         user_env
     );
 
-    let disagg = desired_one(&disaggregated(
-        json!({ "secrets": { "huggingFaceToken": "hf" } }),
-    ));
+    let disagg = desired_one(
+        &KubeRay,
+        &disaggregated(json!({ "secrets": { "huggingFaceToken": "hf" } })),
+        EngineType::Vllm,
+    );
     for group in workers(&disagg) {
         assert_eq!(
             group["template"]["spec"]["containers"][0]["env"],
@@ -189,7 +199,7 @@ fn scheduling_on_every_group() {
         "nodeSelector": { "pool": "gpu" },
         "tolerations": [{ "key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule" }],
     }));
-    let rs = desired_one(&md);
+    let rs = desired_one(&KubeRay, &md, EngineType::Vllm);
     let mut specs = vec![&head(&rs)["template"]["spec"]];
     specs.extend(workers(&rs).iter().map(|g| &g["template"]["spec"]));
     assert_eq!(specs.len(), 3);
@@ -200,17 +210,21 @@ fn scheduling_on_every_group() {
             json!([{ "key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule" }])
         );
     }
-    let plain = desired_one(&aggregated(json!({})));
+    let plain = desired_one(&KubeRay, &aggregated(json!({})), EngineType::Vllm);
     assert_eq!(head(&plain)["template"]["spec"].get("nodeSelector"), None);
     assert_eq!(head(&plain)["template"]["spec"].get("tolerations"), None);
 }
 
 #[test]
 fn images_and_memory() {
-    let custom = desired_one(&aggregated(json!({
-        "image": "registry.example/ray-vllm:1",
-        "resources": { "memory": "64Gi", "cpu": "16", "gpu": { "count": 1, "type": "amd.com/gpu" } },
-    })));
+    let custom = desired_one(
+        &KubeRay,
+        &aggregated(json!({
+            "image": "registry.example/ray-vllm:1",
+            "resources": { "memory": "64Gi", "cpu": "16", "gpu": { "count": 1, "type": "amd.com/gpu" } },
+        })),
+        EngineType::Vllm,
+    );
     assert_eq!(
         head_container(&custom)["image"],
         json!("registry.example/ray-vllm:1")
@@ -225,9 +239,11 @@ fn images_and_memory() {
         worker["resources"],
         json!({ "limits": { "memory": "64Gi", "cpu": "16", "amd.com/gpu": "1" } })
     );
-    let no_gpu = desired_one(&aggregated(
-        json!({ "resources": { "gpu": { "count": 0 } } }),
-    ));
+    let no_gpu = desired_one(
+        &KubeRay,
+        &aggregated(json!({ "resources": { "gpu": { "count": 0 } } })),
+        EngineType::Vllm,
+    );
     assert_eq!(
         workers(&no_gpu)[0]["template"]["spec"]["containers"][0]["resources"],
         json!({ "limits": { "memory": "32Gi" } })
@@ -236,7 +252,7 @@ fn images_and_memory() {
 
 #[test]
 fn disaggregated_shape() {
-    let rs = desired_one(&disaggregated(json!({})));
+    let rs = desired_one(&KubeRay, &disaggregated(json!({})), EngineType::Vllm);
     let groups = workers(&rs);
     assert_eq!(groups.len(), 2);
     let cases = [
@@ -261,13 +277,15 @@ fn disaggregated_shape() {
             limits
         );
     }
-    let zero = desired_one(&disaggregated(
-        json!({ "scaling": { "decode": { "replicas": 0 } } }),
-    ));
+    let zero = desired_one(
+        &KubeRay,
+        &disaggregated(json!({ "scaling": { "decode": { "replicas": 0 } } })),
+        EngineType::Vllm,
+    );
     assert_eq!(workers(&zero)[1]["replicas"], json!(0));
     let mut only_prefill = disaggregated(json!({}));
     only_prefill.spec.scaling.decode = None;
-    let groups = workers(&desired_one(&only_prefill)).clone();
+    let groups = workers(&desired_one(&KubeRay, &only_prefill, EngineType::Vllm)).clone();
     assert_eq!(groups.len(), 1);
     assert_eq!(groups[0]["groupName"], json!("prefill-workers"));
 }
@@ -278,7 +296,7 @@ fn pod_template_metadata() {
         "labels": { "team": "a", "kubeairunway.ai/deployment": "hijack" },
         "annotations": { "note": "n" },
     } } }));
-    let rs = desired_one(&md);
+    let rs = desired_one(&KubeRay, &md, EngineType::Vllm);
     assert_eq!(rs["metadata"]["labels"]["team"], json!("a"));
     assert_eq!(
         rs["metadata"]["labels"]["kubeairunway.ai/deployment"],
@@ -290,7 +308,8 @@ fn pod_template_metadata() {
     assert_eq!(head(&rs)["template"]["metadata"], want);
     assert_eq!(workers(&rs)[0]["template"]["metadata"], want);
     assert_eq!(
-        desired_one(&aggregated(json!({})))["metadata"].get("annotations"),
+        desired_one(&KubeRay, &aggregated(json!({})), EngineType::Vllm)["metadata"]
+            .get("annotations"),
         None
     );
 }
@@ -300,7 +319,7 @@ fn overrides_are_deep_merged_and_guarded() {
     let md = aggregated(json!({ "provider": { "overrides": {
         "spec": { "rayClusterConfig": { "headGroupSpec": { "rayStartParams": { "num-cpus": "0" } } } },
     } } }));
-    let rs = desired_one(&md);
+    let rs = desired_one(&KubeRay, &md, EngineType::Vllm);
     assert_eq!(
         head(&rs)["rayStartParams"],
         json!({ "dashboard-host": "0.0.0.0", "num-cpus": "0" })
