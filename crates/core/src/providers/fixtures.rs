@@ -39,6 +39,12 @@ pub(crate) fn strings(value: &Value) -> Vec<String> {
     serde_json::from_value(value.clone()).expect("array of strings")
 }
 
+/// A provider's `tests/golden.json`: the complete rendering of its representative spec, kept as
+/// a file so a change to the rendering shows as a diff of the objects.
+pub(crate) fn golden(text: &str) -> Value {
+    serde_json::from_str(text).expect("golden.json")
+}
+
 /// A pod the scheduler could not place, with the scheduler's message.
 pub(crate) fn unschedulable_pod(name: &str, message: &str) -> Pod {
     pod(

@@ -10,7 +10,8 @@ use serde_json::json;
 use super::render::dynamo_namespace;
 use super::*;
 use crate::providers::fixtures::{
-    CompatibilityCase, assert_compatibility, desired_one, md, md_with, strings, unschedulable_pod,
+    CompatibilityCase, assert_compatibility, desired_one, golden, md, md_with, strings,
+    unschedulable_pod,
 };
 use crate::providers::{Observed, ObservedPhase};
 

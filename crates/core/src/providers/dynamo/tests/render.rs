@@ -499,3 +499,27 @@ fn labels_annotations_and_pod_metadata() {
         json!({ "labels": plain["metadata"]["labels"].clone() })
     );
 }
+
+/// Every field of the rendering for a spec that sets everything the provider reads; the
+/// expected objects are in `golden.json`.
+#[test]
+fn a_full_spec_renders_the_complete_object() {
+    let md = disaggregated(json!({
+        "model": { "servedName": "m" },
+        "engine": { "type": "sglang", "contextLength": 8192, "args": { "tp": "2" } },
+        "scaling": {
+            "prefill": { "replicas": 1 },
+            "decode": { "replicas": 2, "gpu": { "count": 2, "type": "amd.com/gpu" } },
+        },
+        "env": [{ "name": "A", "value": "1" }],
+        "secrets": { "huggingFaceToken": "hf" },
+        "podTemplate": { "metadata": { "annotations": { "note": "n" } } },
+        "nodeSelector": { "pool": "gpu" },
+        "tolerations": [{ "key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule" }],
+        "provider": { "overrides": { "routerMode": "kv", "frontend": { "replicas": 2 } } },
+    }));
+    assert_eq!(
+        desired_one(&Dynamo, &md, EngineType::Sglang),
+        golden(include_str!("golden.json"))
+    );
+}

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::*;
 use crate::providers::fixtures::{
-    CompatibilityCase, assert_compatibility, desired_one, md, md_with, scheduled_pod,
+    CompatibilityCase, assert_compatibility, desired_one, golden, md, md_with, scheduled_pod,
     unschedulable_pod,
 };
 use crate::providers::{Observed, ObservedPhase};

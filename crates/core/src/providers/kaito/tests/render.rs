@@ -295,3 +295,24 @@ fn missing_namespace_is_a_transform_error() {
     md.metadata.namespace = None;
     assert!(Kaito.desired(&md, EngineType::Vllm).is_err());
 }
+
+/// Every field of the rendering for a spec that sets everything the provider reads; the
+/// expected objects are in `golden.json`.
+#[test]
+fn a_full_spec_renders_the_complete_object() {
+    let md = llamacpp(json!({
+        "model": { "servedName": "tiny" },
+        "engine": { "args": { "threads": "8" } },
+        "resources": { "memory": "8Gi", "cpu": "4" },
+        "env": [{ "name": "A", "value": "1" }],
+        "secrets": { "huggingFaceToken": "hf" },
+        "podTemplate": { "metadata": { "labels": { "team": "a" }, "annotations": { "note": "n" } } },
+        "nodeSelector": { "pool": "cpu" },
+        "tolerations": [{ "key": "dedicated", "operator": "Equal", "value": "ml", "effect": "NoSchedule" }],
+        "scaling": { "replicas": 2 },
+    }));
+    assert_eq!(
+        desired_one(&Kaito, &md, EngineType::Llamacpp),
+        golden(include_str!("golden.json"))
+    );
+}

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::*;
 use crate::providers::fixtures::{
-    CompatibilityCase, assert_compatibility, desired_one, md_with, unschedulable_pod,
+    CompatibilityCase, assert_compatibility, desired_one, golden, md_with, unschedulable_pod,
 };
 use crate::providers::{Observed, ObservedPhase};
 

@@ -330,3 +330,26 @@ fn overrides_are_deep_merged_and_guarded() {
         assert!(err.0.contains(key), "{err}");
     }
 }
+
+/// Every field of the rendering for a spec that sets everything the provider reads; the
+/// expected objects are in `golden.json`.
+#[test]
+fn a_full_spec_renders_the_complete_object() {
+    let md = disaggregated(json!({
+        "model": { "servedName": "m" },
+        "engine": { "type": "vllm", "contextLength": 8192, "args": { "tp": "2" } },
+        "scaling": {
+            "prefill": { "replicas": 1, "memory": "40Gi" },
+            "decode": { "replicas": 2, "gpu": { "count": 2 }, "memory": null },
+        },
+        "env": [{ "name": "A", "value": "1" }],
+        "secrets": { "huggingFaceToken": "hf" },
+        "podTemplate": { "metadata": { "annotations": { "note": "n" } } },
+        "nodeSelector": { "pool": "gpu" },
+        "tolerations": [{ "key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule" }],
+    }));
+    assert_eq!(
+        desired_one(&KubeRay, &md, EngineType::Vllm),
+        golden(include_str!("golden.json"))
+    );
+}

@@ -4,7 +4,7 @@ use serde_json::json;
 use super::*;
 use crate::providers::ObservedPhase;
 use crate::providers::fixtures::{
-    CompatibilityCase, assert_compatibility, md, strings, unschedulable_pod,
+    CompatibilityCase, assert_compatibility, golden, md, strings, unschedulable_pod,
 };
 
 #[test]
@@ -146,4 +146,23 @@ fn status_reads_ready_replicas_and_scheduler_reasons() {
         Kubernetes.observe(&m, None, &[]).phase,
         ObservedPhase::Pending
     );
+}
+
+/// Every field of the rendering for a spec that sets everything the provider reads; the
+/// expected objects are in `golden.json`.
+#[test]
+fn a_full_spec_renders_the_complete_objects() {
+    let m = md(json!({
+        "model": { "id": "Qwen/Qwen3-0.6B", "servedName": "qwen" },
+        "engine": { "type": "vllm", "contextLength": 4096, "trustRemoteCode": true, "args": { "max-num-seqs": "8" } },
+        "resources": { "gpu": { "count": 2 }, "memory": "32Gi", "cpu": "8" },
+        "env": [{ "name": "VLLM_LOGGING_LEVEL", "value": "DEBUG" }],
+        "secrets": { "huggingFaceToken": "hf" },
+        "podTemplate": { "metadata": { "labels": { "team": "a" }, "annotations": { "note": "n" } } },
+        "nodeSelector": { "pool": "gpu" },
+        "tolerations": [{ "key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule" }],
+        "scaling": { "replicas": 2 },
+    }));
+    let objects = Kubernetes.desired(&m, EngineType::Vllm).expect("desired");
+    assert_eq!(Value::Array(objects), golden(include_str!("golden.json")));
 }
