@@ -32,7 +32,8 @@ pub fn base_labels(md: &ModelDeployment, engine: EngineType) -> BTreeMap<String,
     labels
 }
 
-/// `podTemplate.metadata.labels` of the spec, if any.
+/// `podTemplate.metadata.labels` of the spec, if any; providers merge them with
+/// [`base_labels`] in the order that decides which win.
 pub fn template_labels(md: &ModelDeployment) -> BTreeMap<String, String> {
     md.spec
         .pod_template
@@ -42,7 +43,7 @@ pub fn template_labels(md: &ModelDeployment) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
-/// `podTemplate.metadata.annotations` of the spec, if any.
+/// `podTemplate.metadata.annotations` of the spec, if any (an empty map when none).
 pub fn template_annotations(md: &ModelDeployment) -> BTreeMap<String, String> {
     md.spec
         .pod_template
@@ -52,7 +53,7 @@ pub fn template_annotations(md: &ModelDeployment) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
-/// The wire name of a model source.
+/// The wire name of a model source, for the `model-source` label.
 pub fn source_str(source: ModelSource) -> &'static str {
     match source {
         ModelSource::Huggingface => "huggingface",
@@ -102,7 +103,8 @@ pub fn gpu_count(md: &ModelDeployment) -> i32 {
     }
 }
 
-/// Extended-resource name of the GPU (`nvidia.com/gpu` unless the spec says otherwise).
+/// Extended-resource name of the GPU (`nvidia.com/gpu` unless the spec says otherwise), so
+/// other vendors' GPUs are requested by their own resource name.
 pub fn gpu_resource(md: &ModelDeployment) -> String {
     md.spec
         .resources
@@ -112,11 +114,6 @@ pub fn gpu_resource(md: &ModelDeployment) -> String {
             || kubeairunway_api::DEFAULT_GPU_RESOURCE.to_string(),
             |g| g.type_.clone(),
         )
-}
-
-/// True when the deployment uses GPUs: a GPU count above zero, or disaggregated mode.
-pub fn has_gpu(md: &ModelDeployment) -> bool {
-    gpu_count(md) > 0 || md.spec.serving.mode == ServingMode::Disaggregated
 }
 
 /// True when the deployment has a GPU for the GPU-only providers: a GPU count above zero, or
@@ -236,7 +233,8 @@ pub fn apply_overrides(md: &ModelDeployment, target: &mut Value) -> Result<(), T
     Ok(())
 }
 
-/// Recursive merge of `patch` into `target`.
+/// Recursive merge of `patch` into `target`: overrides change one nested field without
+/// restating its siblings.
 pub fn deep_merge(target: &mut Value, patch: &Value) {
     match (target, patch) {
         (Value::Object(t), Value::Object(p)) => {

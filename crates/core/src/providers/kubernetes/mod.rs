@@ -14,14 +14,15 @@ use serde_json::Value;
 
 use super::{Incompatible, Observed, Provider, TransformError, UpstreamKind};
 
-/// Default vLLM image.
+/// vLLM image when `spec.image` is not set; a fixed tag, so the server version changes only
+/// with this provider.
 pub const VLLM_IMAGE: &str = "vllm/vllm-openai:v0.11.0";
-/// Default llama.cpp server image.
+/// llama.cpp server image when `spec.image` is not set.
 pub const LLAMACPP_IMAGE: &str = "ghcr.io/ggml-org/llama.cpp:server";
-/// Port of the Service (both engines).
+/// Port of the Service for both engines, so clients need not know which engine serves.
 pub const SERVICE_PORT: i32 = 8000;
 
-/// The built-in provider.
+/// The built-in provider: serving without any operator installed.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Kubernetes;
 
