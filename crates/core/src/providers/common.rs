@@ -3,13 +3,15 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{EnvVar, EnvVarSource, Pod, SecretKeySelector, Toleration};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use kube_core::{Resource, ResourceExt};
 use kubeairunway_api::labels::{
     DEPLOYMENT, ENGINE_TYPE, KAIR_MANAGED_BY, MANAGED_BY, MANAGED_BY_VALUE, MODEL_SOURCE,
 };
 use kubeairunway_api::{EngineType, ModelDeployment, ModelSource, ServingMode};
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::TransformError;
 
@@ -30,7 +32,8 @@ pub fn base_labels(md: &ModelDeployment, engine: EngineType) -> BTreeMap<String,
     labels
 }
 
-/// `podTemplate.metadata.labels` of the spec, if any.
+/// `podTemplate.metadata.labels` of the spec, if any; providers merge them with
+/// [`base_labels`] in the order that decides which win.
 pub fn template_labels(md: &ModelDeployment) -> BTreeMap<String, String> {
     md.spec
         .pod_template
@@ -40,7 +43,7 @@ pub fn template_labels(md: &ModelDeployment) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
-/// `podTemplate.metadata.annotations` of the spec, if any.
+/// `podTemplate.metadata.annotations` of the spec, if any (an empty map when none).
 pub fn template_annotations(md: &ModelDeployment) -> BTreeMap<String, String> {
     md.spec
         .pod_template
@@ -50,7 +53,7 @@ pub fn template_annotations(md: &ModelDeployment) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
-/// The wire name of a model source.
+/// The wire name of a model source, for the `model-source` label.
 pub fn source_str(source: ModelSource) -> &'static str {
     match source {
         ModelSource::Huggingface => "huggingface",
@@ -59,16 +62,35 @@ pub fn source_str(source: ModelSource) -> &'static str {
 }
 
 /// An owner reference to the ModelDeployment (`controller: true`), so the garbage collector
-/// removes objects in the same namespace with it.
-pub fn owner_reference(md: &ModelDeployment) -> Value {
-    json!({
-        "apiVersion": ModelDeployment::api_version(&()),
-        "kind": ModelDeployment::kind(&()),
-        "name": md.metadata.name,
-        "uid": md.metadata.uid,
-        "controller": true,
-        "blockOwnerDeletion": true,
-    })
+/// removes objects in the same namespace with it and deletion waits for them.
+pub fn owner_reference(md: &ModelDeployment) -> OwnerReference {
+    OwnerReference {
+        api_version: ModelDeployment::api_version(&()).into_owned(),
+        kind: ModelDeployment::kind(&()).into_owned(),
+        name: md.metadata.name.clone().unwrap_or_default(),
+        uid: md.metadata.uid.clone().unwrap_or_default(),
+        controller: Some(true),
+        block_owner_deletion: Some(true),
+    }
+}
+
+/// `metadata` of a provider's primary object, owned by `md` so it is garbage-collected with it.
+/// `annotations` is written only when given, so objects without any keep the reference's shape.
+pub fn object_meta(
+    md: &ModelDeployment,
+    name: String,
+    namespace: String,
+    labels: BTreeMap<String, String>,
+    annotations: Option<BTreeMap<String, String>>,
+) -> ObjectMeta {
+    ObjectMeta {
+        name: Some(name),
+        namespace: Some(namespace),
+        labels: Some(labels),
+        annotations,
+        owner_references: Some(vec![owner_reference(md)]),
+        ..ObjectMeta::default()
+    }
 }
 
 /// GPUs per replica as the reference reads the spec: `resources.gpu.count`, and one GPU when
@@ -81,7 +103,8 @@ pub fn gpu_count(md: &ModelDeployment) -> i32 {
     }
 }
 
-/// Extended-resource name of the GPU (`nvidia.com/gpu` unless the spec says otherwise).
+/// Extended-resource name of the GPU (`nvidia.com/gpu` unless the spec says otherwise), so
+/// other vendors' GPUs are requested by their own resource name.
 pub fn gpu_resource(md: &ModelDeployment) -> String {
     md.spec
         .resources
@@ -91,11 +114,6 @@ pub fn gpu_resource(md: &ModelDeployment) -> String {
             || kubeairunway_api::DEFAULT_GPU_RESOURCE.to_string(),
             |g| g.type_.clone(),
         )
-}
-
-/// True when the deployment uses GPUs: a GPU count above zero, or disaggregated mode.
-pub fn has_gpu(md: &ModelDeployment) -> bool {
-    gpu_count(md) > 0 || md.spec.serving.mode == ServingMode::Disaggregated
 }
 
 /// True when the deployment has a GPU for the GPU-only providers: a GPU count above zero, or
@@ -119,24 +137,53 @@ pub fn replicas(md: &ModelDeployment) -> i32 {
 }
 
 /// Container environment (controller.md §5.10, with §13.21 fixed): every `spec.env` entry is
-/// kept whole, then `HF_TOKEN` from the secret named in `secrets.huggingFaceToken`.
-pub fn env(md: &ModelDeployment) -> Vec<Value> {
-    let mut out: Vec<Value> = md
-        .spec
-        .env
-        .iter()
-        .flatten()
-        .filter_map(|e| serde_json::to_value(e).ok())
-        .collect();
+/// kept whole, then `HF_TOKEN` from the secret named in `secrets.huggingFaceToken`, so engines
+/// that download from HuggingFace find the token where they look for it.
+pub fn env(md: &ModelDeployment) -> Vec<EnvVar> {
+    let mut out = md.spec.env.clone().unwrap_or_default();
     if let Some(secret) = md
         .spec
         .secrets
         .as_ref()
         .and_then(|s| s.hugging_face_token.as_ref())
     {
-        out.push(json!({ "name": "HF_TOKEN", "valueFrom": { "secretKeyRef": { "name": secret, "key": "HF_TOKEN" } } }));
+        out.push(EnvVar {
+            name: "HF_TOKEN".into(),
+            value_from: Some(EnvVarSource {
+                secret_key_ref: Some(SecretKeySelector {
+                    name: secret.clone(),
+                    key: "HF_TOKEN".into(),
+                    ..SecretKeySelector::default()
+                }),
+                ..EnvVarSource::default()
+            }),
+            ..EnvVar::default()
+        });
     }
     out
+}
+
+/// `spec.nodeSelector` when it selects anything: an empty selector is left out of the object.
+pub fn node_selector(md: &ModelDeployment) -> Option<BTreeMap<String, String>> {
+    md.spec.node_selector.clone().filter(|s| !s.is_empty())
+}
+
+/// `spec.tolerations` when there are any: an empty list is left out of the object.
+pub fn tolerations(md: &ModelDeployment) -> Option<Vec<Toleration>> {
+    md.spec.tolerations.clone().filter(|t| !t.is_empty())
+}
+
+/// `podTemplate.metadata.annotations` when there are any, for objects that carry annotations
+/// only when asked to.
+pub fn annotations_if_any(md: &ModelDeployment) -> Option<BTreeMap<String, String>> {
+    Some(template_annotations(md)).filter(|a| !a.is_empty())
+}
+
+/// A typed object as the JSON the controller applies: rendering builds typed values, the
+/// [`super::Provider`] interface hands out JSON so overrides can be merged into it.
+pub fn to_json(object: &impl Serialize) -> Result<Value, TransformError> {
+    serde_json::to_value(object)
+        .map_err(|e| TransformError(format!("cannot render the object: {e}")))
 }
 
 /// `spec.engine.args` as argv elements, keys sorted: `--key value`, or `--key` alone when the
@@ -186,7 +233,8 @@ pub fn apply_overrides(md: &ModelDeployment, target: &mut Value) -> Result<(), T
     Ok(())
 }
 
-/// Recursive merge of `patch` into `target`.
+/// Recursive merge of `patch` into `target`: overrides change one nested field without
+/// restating its siblings.
 pub fn deep_merge(target: &mut Value, patch: &Value) {
     match (target, patch) {
         (Value::Object(t), Value::Object(p)) => {
@@ -215,15 +263,6 @@ pub fn sanitize_label(value: &str) -> String {
     replaced
         .trim_matches(|c| matches!(c, '-' | '_' | '.'))
         .to_string()
-}
-
-/// A JSON object from string pairs.
-pub fn string_map(map: &BTreeMap<String, String>) -> Value {
-    Value::Object(
-        map.iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-            .collect::<Map<_, _>>(),
-    )
 }
 
 /// Reads `status.conditions` of an upstream object into `(type, status, message)` triples,
@@ -279,6 +318,7 @@ pub fn unschedulable_message(pods: &[Pod]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn sanitize_label_follows_the_reference() {

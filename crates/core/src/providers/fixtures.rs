@@ -1,10 +1,12 @@
 //! Fixtures shared by the providers' unit tests, so each test module states only what is
 //! particular to its provider.
 
-use super::Provider;
 use k8s_openapi::api::core::v1::Pod;
 use kubeairunway_api::{EngineType, ModelDeployment};
 use serde_json::{Value, json};
+
+use super::Provider;
+use super::common::deep_merge;
 
 /// A ModelDeployment `team-a/llama` (uid `uid-1`) with the given spec.
 pub(crate) fn md(spec: Value) -> ModelDeployment {
@@ -12,6 +14,35 @@ pub(crate) fn md(spec: Value) -> ModelDeployment {
     md.metadata.namespace = Some("team-a".into());
     md.metadata.uid = Some("uid-1".into());
     md
+}
+
+/// [`md`] of a provider's base spec with `extra` deep-merged over it, so a test states only what
+/// it changes.
+pub(crate) fn md_with(mut base: Value, extra: &Value) -> ModelDeployment {
+    deep_merge(&mut base, extra);
+    md(base)
+}
+
+/// The one object `provider` renders for `md`.
+pub(crate) fn desired_one(
+    provider: &impl Provider,
+    md: &ModelDeployment,
+    engine: EngineType,
+) -> Value {
+    let mut objects = provider.desired(md, engine).expect("desired");
+    assert_eq!(objects.len(), 1, "one object");
+    objects.remove(0)
+}
+
+/// A JSON array of strings, to compare argv in one assertion.
+pub(crate) fn strings(value: &Value) -> Vec<String> {
+    serde_json::from_value(value.clone()).expect("array of strings")
+}
+
+/// A provider's `tests/golden.json`: the complete rendering of its representative spec, kept as
+/// a file so a change to the rendering shows as a diff of the objects.
+pub(crate) fn golden(text: &str) -> Value {
+    serde_json::from_str(text).expect("golden.json")
 }
 
 /// A pod the scheduler could not place, with the scheduler's message.

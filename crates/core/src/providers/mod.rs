@@ -34,12 +34,12 @@ pub struct UpstreamKind {
 }
 
 impl UpstreamKind {
-    /// `group/version`.
+    /// `group/version`, the `apiVersion` of the objects the provider renders.
     pub fn api_version(&self) -> String {
         format!("{}/{}", self.group, self.version)
     }
 
-    /// The CRD name, `plural.group`.
+    /// The CRD name, `plural.group`: the provider can serve only while this CRD is installed.
     pub fn crd_name(&self) -> String {
         format!("{}.{}", self.plural, self.group)
     }
@@ -137,15 +137,16 @@ pub trait Provider: Send + Sync + 'static {
     fn observe(&self, md: &ModelDeployment, primary: Option<&Value>, pods: &[Pod]) -> Observed;
 }
 
-/// Every built-in provider name, in the order they are listed.
+/// Every built-in provider name, in the order they are listed: the controller enables all of
+/// them unless told otherwise.
 pub const BUILT_IN: [&str; 4] = ["kaito", "dynamo", "kuberay", "kubernetes"];
 
-/// A provider name that is not built in.
+/// A provider name that is not built in, so a typo in the enabled list stops the start.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown provider {0:?} (known: kaito, dynamo, kuberay, kubernetes)")]
 pub struct UnknownProvider(pub String);
 
-/// The built-in provider called `name`.
+/// The built-in provider called `name`: providers are enabled by name.
 pub fn built_in(name: &str) -> Result<Arc<dyn Provider>, UnknownProvider> {
     Ok(match name {
         "kaito" => Arc::new(kaito::Kaito),
@@ -156,7 +157,7 @@ pub fn built_in(name: &str) -> Result<Arc<dyn Provider>, UnknownProvider> {
     })
 }
 
-/// The enabled providers by name.
+/// The enabled providers by name, so the core finds the one a deployment selected.
 #[derive(Clone, Default)]
 pub struct Registry {
     providers: BTreeMap<&'static str, Arc<dyn Provider>>,
