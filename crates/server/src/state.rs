@@ -75,6 +75,7 @@ struct Inner {
     auth: Auth,
     hub: Result<hf::Hub, String>,
     oauth: hf::signin::SignIns,
+    rules: kubeairunway_core::RuleEngine,
 }
 
 /// The backend's Kubernetes access: its own client, the configuration it came from (to build
@@ -128,6 +129,7 @@ impl AppState {
                 auth,
                 hub,
                 oauth,
+                rules: kubeairunway_core::RuleEngine::default(),
             }),
         }
     }
@@ -158,6 +160,11 @@ impl AppState {
     /// Pending HuggingFace sign-ins.
     pub(crate) fn oauth(&self) -> &hf::signin::SignIns {
         &self.inner.oauth
+    }
+
+    /// The providers' selection rules, compiled once, for previews of the controller's choice.
+    pub(crate) fn rules(&self) -> &kubeairunway_core::RuleEngine {
+        &self.inner.rules
     }
 
     /// The watch caches, or 503 when there is no cluster configuration.

@@ -222,3 +222,90 @@ async fn sixteen_gpus_stay_pending_with_reasons_an_autoscaler_can_fix() {
     keys.dedup();
     assert_eq!(keys.len(), before, "{reasons:?}");
 }
+
+/// The preview names the provider and engine the controller then selects, and shows the
+/// objects it then creates, field for field (both come from the same core functions).
+#[tokio::test]
+async fn the_preview_tells_what_the_controller_then_does() {
+    controller();
+    let server = &server(AuthMode::Off);
+    let ns = namespace("dep-preview").await;
+    // No provider named and no engine: the controller chooses both.
+    let body = json!({ "name": "chosen", "namespace": ns, "modelId": "Qwen/Qwen3-0.6B", "resources": { "gpu": 1 } });
+    let preview = server
+        .post_eventually("/api/deployments/preview", &body, "a selection", |b| {
+            b["selection"]["provider"].is_string()
+        })
+        .await;
+    let selection = &preview["selection"];
+    assert_eq!(selection["provider"], "kubernetes", "{preview}");
+    assert_eq!(selection["engine"], "vllm", "{preview}");
+    assert_eq!(selection["phase"], "Pending");
+    let previewed = preview["resources"].as_array().expect("resources");
+    let kinds: Vec<_> = previewed.iter().map(|r| r["kind"].clone()).collect();
+    assert_eq!(
+        kinds,
+        [
+            json!("ModelDeployment"),
+            json!("Deployment"),
+            json!("Service")
+        ]
+    );
+
+    let reply = server
+        .call(Method::POST, "/api/deployments", None, Some(&body))
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    assert_eq!(reply.body.get("warnings"), None, "{}", reply.body);
+    let manifest = server
+        .get_eventually(
+            &format!("/api/deployments/chosen/manifest?namespace={ns}"),
+            None,
+            "Deployment and Service in the manifest",
+            |b| b["resources"].as_array().is_some_and(|r| r.len() == 3),
+        )
+        .await;
+    let created = manifest["resources"].as_array().expect("resources");
+    assert_eq!(
+        created[0]["manifest"]["status"]["provider"]["name"],
+        selection["provider"]
+    );
+    assert_eq!(
+        created[0]["manifest"]["status"]["engine"]["type"],
+        selection["engine"]
+    );
+    // The container the controller applied is the one the preview rendered.
+    let container = |r: &Value| r["manifest"]["spec"]["template"]["spec"]["containers"][0].clone();
+    let (want, got) = (container(&previewed[1]), container(&created[1]));
+    for field in ["image", "args", "ports", "resources"] {
+        assert_eq!(
+            got[field], want[field],
+            "{field}: preview {want} vs created {got}"
+        );
+    }
+
+    // A spec no provider serves: the preview says so before anything is created.
+    let sglang = json!({ "name": "unserved", "namespace": ns, "modelId": "a/b", "engine": "sglang", "resources": { "gpu": 1 } });
+    let reply = server
+        .call(
+            Method::POST,
+            "/api/deployments/preview",
+            None,
+            Some(&sglang),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(
+        reply.body["selection"].get("provider"),
+        None,
+        "{}",
+        reply.body
+    );
+    let warnings = reply.body["warnings"].as_array().expect("warnings");
+    assert!(
+        warnings.iter().any(|w| w.as_str().is_some_and(|w| w.starts_with(
+            "⚠️ No provider will take this deployment yet: Provider selection failed: no ready provider supports engine sglang"
+        ))),
+        "{warnings:?}"
+    );
+}

@@ -1484,8 +1484,9 @@ export interface components {
         ManifestResponse: {
             /** @description Kind of the first resource (always the ModelDeployment). */
             primaryResource: components["schemas"]["ResourceKind"];
-            /** @description The ModelDeployment first, then the objects its provider created. */
+            /** @description The ModelDeployment first, then the objects its provider created (previews: will create). */
             resources: components["schemas"]["ManifestResource"][];
+            selection?: components["schemas"]["Selection"] | null;
             /** @description What could not be shown or what deserves attention (omitted when empty). */
             warnings?: string[];
         };
@@ -1924,6 +1925,24 @@ export interface components {
             /** @description Every namespace deployments run in, and whether it has the Secret. */
             namespaces: components["schemas"]["NamespaceSecret"][];
             user?: components["schemas"]["HfUserInfo"] | null;
+        };
+        /** @description The controller's decision for a deployment that does not exist yet. */
+        Selection: {
+            /** @description The engine the controller selects; absent when it cannot select one. */
+            engine?: string | null;
+            /** @description Why that engine (`explicit engine selection`, `auto-selected from provider …`). */
+            engineReason?: string | null;
+            /** @description What the deployment will say first, as the controller words it. */
+            message: string;
+            /**
+             * @description `Pending` (the deployment waits for its provider, or for one to be ready) or `Failed`
+             *     (the spec is invalid).
+             */
+            phase: string;
+            /** @description The provider the controller selects; absent when it cannot select one. */
+            provider?: string | null;
+            /** @description Why that provider. */
+            providerReason?: string | null;
         };
         /** @description `GET /api/settings` response. */
         SettingsResponse: {

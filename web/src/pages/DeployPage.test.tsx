@@ -41,6 +41,7 @@ describe("DeployPage", () => {
         json({
           resources: [{ kind: "ModelDeployment", apiVersion: "kubeairunway.ai/v1alpha1", name: "x", manifest: { kind: "ModelDeployment", spec: { engine: { type: "vllm" } } } }],
           primaryResource: { kind: "ModelDeployment", apiVersion: "kubeairunway.ai/v1alpha1" },
+          selection: { engine: "vllm", provider: "kuberay", providerReason: "explicit provider selection", phase: "Pending", message: "Waiting for provider kuberay to create its resources" },
         }),
       "POST /api/deployments": () => json({ message: "Deployment created successfully", name: "my-qwen", namespace: "team-a", warnings: ["Only 1 GPU free."] }, 201),
       "GET /api/deployments/my-qwen": () => json(dep("my-qwen", "team-a", { phase: "Pending" })),
@@ -68,6 +69,9 @@ describe("DeployPage", () => {
 
     await user.click(screen.getByRole("button", { name: "Preview manifest" }));
     expect(await screen.findByText(/type: vllm/)).toBeInTheDocument();
+    expect(screen.getByText(/The controller will serve this with/)).toHaveTextContent(
+      "The controller will serve this with vllm on the kuberay provider (explicit provider selection).",
+    );
 
     await user.click(name);
     await user.keyboard("{Control>}{Enter}{/Control}");

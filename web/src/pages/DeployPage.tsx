@@ -325,6 +325,7 @@ function Preview({ manifest }: { manifest: ManifestResponse }) {
   const text = useMemo(() => manifest.resources.map((r) => toYaml(r.manifest)).join("---\n"), [manifest]);
   return (
     <Card title="Manifest preview (server-side dry run)">
+      {manifest.selection ? <SelectionLine selection={manifest.selection} /> : null}
       {manifest.warnings?.map((w) => (
         <p key={w} className="mb-2 text-sm text-warn">
           {w}
@@ -334,6 +335,20 @@ function Preview({ manifest }: { manifest: ManifestResponse }) {
         {text}
       </pre>
     </Card>
+  );
+}
+
+/** What the controller will choose, decided by its own rules over the registered providers. */
+function SelectionLine({ selection }: { selection: NonNullable<ManifestResponse["selection"]> }) {
+  if (!selection.provider) {
+    return <p className="mb-2 text-sm text-bad">The controller will not choose a provider: {selection.message}</p>;
+  }
+  return (
+    <p className="mb-2 text-sm">
+      The controller will serve this with <strong>{selection.engine ?? "an engine it selects"}</strong> on the{" "}
+      <strong>{selection.provider}</strong> provider
+      {selection.providerReason ? <span className="text-muted"> ({selection.providerReason})</span> : null}.
+    </p>
   );
 }
 

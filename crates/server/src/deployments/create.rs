@@ -7,6 +7,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use k8s_openapi::jiff::Timestamp;
 use kube::Api;
 use kube::api::PostParams;
 use kube::runtime::reflector::ObjectRef;
@@ -14,8 +15,9 @@ use kubeairunway_api::ModelDeployment;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::manifest::{ManifestResponse, to_value};
+use super::manifest::{ManifestResource, ManifestResponse, to_value};
 use super::plan::{CreateDeploymentRequest, InvalidRequest, Plan};
+use super::selection::{self, Preview};
 use super::{FIELD_MANAGER, resolve_namespace};
 use crate::auth::{Caller, Resource};
 use crate::cache::{Caches, Kind};
@@ -85,7 +87,8 @@ pub(crate) async fn create(
     }
     let namespace = resolve_namespace(&state, body.namespace.as_deref())?;
     let plan = Plan::from_request(&body, &namespace)?;
-    let mut warnings = warnings(&state, &caller, &plan).await;
+    let preview = preview_of(&state, &caller, &plan.deployment).await;
+    let mut warnings = warnings(&state, &caller, &plan, preview.as_ref()).await;
     let api: Api<ModelDeployment> = Api::namespaced(caller.client().clone(), &namespace);
     let params = PostParams {
         dry_run: false,
@@ -136,7 +139,6 @@ async fn dry_run_create(
 ) -> ApiResult<Json<ManifestResponse>> {
     let namespace = resolve_namespace(state, body.namespace.as_deref())?;
     let plan = Plan::from_request(&body, &namespace)?;
-    let warnings = warnings(state, caller, &plan).await;
     let api: Api<ModelDeployment> = Api::namespaced(caller.client().clone(), &namespace);
     let params = PostParams {
         dry_run: true,
@@ -147,18 +149,58 @@ async fn dry_run_create(
         .await
         .map_err(|e| ApiError::kube("Failed to create deployment", e))?;
     stored.metadata.managed_fields = None;
+    let preview = preview_of(state, caller, &stored).await;
     let mut response = ManifestResponse::for_deployment(body.name, to_value(&stored)?);
-    response.warnings = warnings;
+    response.warnings = warnings(state, caller, &plan, preview.as_ref()).await;
+    if let Some(preview) = preview {
+        for object in preview.objects {
+            response.resources.push(ManifestResource {
+                kind: object["kind"].as_str().unwrap_or_default().to_string(),
+                api_version: object["apiVersion"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                name: object["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                manifest: object,
+            });
+        }
+        response.selection = Some(preview.selection);
+    }
     response
         .warnings
         .extend(token_secret_warning(state, caller, &plan, &namespace, true).await);
     Ok(Json(response))
 }
 
+/// The controller's decision for `md`, when the caller may see the registered providers and
+/// their cache is synced (the decision reveals which providers exist and are ready).
+async fn preview_of(state: &AppState, caller: &Caller, md: &ModelDeployment) -> Option<Preview> {
+    let caches = state.caches().ok()?;
+    if !caches.is_synced(Kind::Providers) || !caller.can("list", Resource::PROVIDERS, None).await {
+        return None;
+    }
+    Some(selection::preview(
+        md,
+        &caches.providers.state(),
+        state.rules(),
+        Timestamp::now(),
+    ))
+}
+
 /// Warnings that never block creation (api.md §5 step 1): whether the cluster has the GPUs,
-/// and whether the named provider is registered. Figures come from the caches, only when they
-/// are synced and the caller may read nodes (the warnings describe the whole cluster).
-async fn warnings(state: &AppState, caller: &Caller, plan: &Plan) -> Vec<String> {
+/// whether the named provider is registered, and whether the controller will be able to
+/// select a provider that serves the deployment. Figures come from the caches, only when they
+/// are synced and the caller may read nodes and providers (the warnings describe the whole
+/// cluster).
+async fn warnings(
+    state: &AppState,
+    caller: &Caller,
+    plan: &Plan,
+    preview: Option<&Preview>,
+) -> Vec<String> {
     let mut out = Vec::new();
     let Ok(caches) = state.caches() else {
         return out;
@@ -183,6 +225,8 @@ async fn warnings(state: &AppState, caller: &Caller, plan: &Plan) -> Vec<String>
         out.push(format!(
             "⚠️ Provider not installed: no InferenceProviderConfig named \"{provider}\" exists, so the deployment stays Pending until that provider runs"
         ));
+    } else if let Some(warning) = preview.and_then(|p| p.warning.clone()) {
+        out.push(warning);
     }
     out
 }

@@ -5,9 +5,10 @@
 use axum::Json;
 use axum::extract::State;
 use kube::api::{Api, DynamicObject};
-use kube::core::{ApiResource, GroupVersionKind};
+use kube::core::ApiResource;
 use kube::{Resource, ResourceExt};
 use kubeairunway_api::ModelDeployment;
+use kubeairunway_core::providers;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -23,13 +24,19 @@ use crate::state::AppState;
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ManifestResponse {
-    /// The ModelDeployment first, then the objects its provider created.
+    /// The ModelDeployment first, then the objects its provider created (previews: will create).
     pub resources: Vec<ManifestResource>,
     /// Kind of the first resource (always the ModelDeployment).
     pub primary_resource: ResourceKind,
     /// What could not be shown or what deserves attention (omitted when empty).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Previews only: the engine and provider the controller will select, decided by the
+    /// controller's own rules over the registered providers; the objects that provider will
+    /// create follow the ModelDeployment in `resources`. Absent when the caller may not list
+    /// providers or the provider cache is not synced.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub selection: Option<super::selection::Selection>,
 }
 
 /// One object.
@@ -71,30 +78,8 @@ impl ManifestResponse {
             }],
             primary_resource: ResourceKind { kind, api_version },
             warnings: Vec::new(),
+            selection: None,
         }
-    }
-}
-
-/// A kind a provider creates for a deployment: `(group, version, kind, plural)`.
-type OwnedKind = (&'static str, &'static str, &'static str, &'static str);
-
-/// What each built-in provider creates (crates/controller/src/providers): every object is named
-/// after the ModelDeployment, lives in its namespace and carries an owner reference to it.
-fn owned_kinds(provider: &str) -> &'static [OwnedKind] {
-    match provider {
-        "kaito" => &[("kaito.sh", "v1beta1", "Workspace", "workspaces")],
-        "dynamo" => &[(
-            "nvidia.com",
-            "v1alpha1",
-            "DynamoGraphDeployment",
-            "dynamographdeployments",
-        )],
-        "kuberay" => &[("ray.io", "v1", "RayService", "rayservices")],
-        "kubernetes" => &[
-            ("apps", "v1", "Deployment", "deployments"),
-            ("", "v1", "Service", "services"),
-        ],
-        _ => &[],
     }
 }
 
@@ -145,18 +130,14 @@ pub(crate) async fn manifest(
         .to_string();
 
     let mut response = ManifestResponse::for_deployment(name.clone(), to_value(&md)?);
-    let reads = owned_kinds(&provider)
-        .iter()
-        .map(|(group, version, kind, plural)| {
-            let resource = ApiResource::from_gvk_with_plural(
-                &GroupVersionKind::gvk(group, version, kind),
-                plural,
-            );
-            let api: Api<DynamicObject> =
-                Api::namespaced_with(client.clone(), &namespace, &resource);
-            let object_name = object_name.clone();
-            async move { (resource, api.get_opt(&object_name).await) }
-        });
+    // What each built-in provider creates, as the controller renders it: every object is named
+    // after the ModelDeployment, lives in its namespace and carries an owner reference to it.
+    let kinds = providers::built_in(&provider).map_or_else(|_| Vec::new(), |p| p.kinds());
+    let reads = kinds.into_iter().map(|resource| {
+        let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &namespace, &resource);
+        let object_name = object_name.clone();
+        async move { (resource, api.get_opt(&object_name).await) }
+    });
     for (resource, result) in futures::future::join_all(reads).await {
         match result {
             Ok(Some(mut obj)) => {
@@ -202,19 +183,4 @@ pub(crate) fn to_value<T: Serialize>(obj: &T) -> ApiResult<Value> {
             format!("could not encode the object: {e}"),
         )
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_built_in_provider_has_its_kinds() {
-        assert_eq!(owned_kinds("kaito")[0].2, "Workspace");
-        assert_eq!(owned_kinds("dynamo")[0].2, "DynamoGraphDeployment");
-        assert_eq!(owned_kinds("kuberay")[0].2, "RayService");
-        let k8s: Vec<_> = owned_kinds("kubernetes").iter().map(|k| k.2).collect();
-        assert_eq!(k8s, ["Deployment", "Service"]);
-        assert!(owned_kinds("other").is_empty());
-    }
 }

@@ -15,6 +15,7 @@ mod manifest;
 mod pending;
 pub(crate) mod plan;
 mod scale;
+pub(crate) mod selection;
 pub(crate) mod status;
 
 use std::sync::Arc;

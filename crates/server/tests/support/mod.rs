@@ -298,8 +298,33 @@ impl Server {
         what: &str,
         accept: impl Fn(&Value) -> bool,
     ) -> Value {
+        self.eventually(Method::GET, path, None, as_user, what, accept)
+            .await
+    }
+
+    /// POSTs `body` to `path` (as the admin) until it answers 200 with a body `accept`s.
+    pub async fn post_eventually(
+        &self,
+        path: &str,
+        body: &Value,
+        what: &str,
+        accept: impl Fn(&Value) -> bool,
+    ) -> Value {
+        self.eventually(Method::POST, path, Some(body), None, what, accept)
+            .await
+    }
+
+    async fn eventually(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        as_user: Option<User>,
+        what: &str,
+        accept: impl Fn(&Value) -> bool,
+    ) -> Value {
         wait_until(what, Duration::from_secs(30), || async {
-            let reply = self.get(path, as_user).await;
+            let reply = self.call(method.clone(), path, as_user, body).await;
             let ok = reply.status == StatusCode::OK && accept(&reply.body);
             Ok((
                 ok.then(|| reply.body.clone()),
