@@ -73,7 +73,7 @@ struct Inner {
     kube: Option<KubeAccess>,
     caches: Option<Caches>,
     auth: Auth,
-    hub: Result<hf::Hub, String>,
+    hub: Result<hf::Hub, hf::hub::HubSetupError>,
     oauth: hf::signin::SignIns,
     rules: kubeairunway_core::RuleEngine,
 }
@@ -154,7 +154,7 @@ impl AppState {
         self.inner
             .hub
             .as_ref()
-            .map_err(|e| ApiError::unavailable(e.clone()))
+            .map_err(|e| ApiError::unavailable(e.to_string()))
     }
 
     /// Pending HuggingFace sign-ins.

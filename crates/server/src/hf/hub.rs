@@ -364,16 +364,37 @@ pub struct Hub {
     pages: Cache<(String, String), Arc<ListingPage>>,
 }
 
+/// Why no Hub client could be made: the server still starts, and the model routes answer 503
+/// with this text.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum HubSetupError {
+    /// `HF_ENDPOINT` does not parse.
+    #[error("HF_ENDPOINT {endpoint:?} is not a URL: {source}")]
+    NotAUrl {
+        /// The configured value.
+        endpoint: String,
+        /// Cause.
+        source: url::ParseError,
+    },
+    /// `HF_ENDPOINT` is a URL of another kind.
+    #[error("HF_ENDPOINT {0:?} must be an http(s) URL")]
+    NotHttp(String),
+    /// The HTTP client could not be built (TLS set-up).
+    #[error("cannot build the HTTP client: {0}")]
+    Client(String),
+}
+
 impl Hub {
     /// A client for `config.endpoint`; fails when the endpoint is not an http(s) URL.
-    pub fn new(config: HubConfig) -> Result<Self, String> {
-        let mut base = Url::parse(config.endpoint.trim_end_matches('/'))
-            .map_err(|e| format!("HF_ENDPOINT {:?} is not a URL: {e}", config.endpoint))?;
+    pub fn new(config: HubConfig) -> Result<Self, HubSetupError> {
+        let mut base = Url::parse(config.endpoint.trim_end_matches('/')).map_err(|source| {
+            HubSetupError::NotAUrl {
+                endpoint: config.endpoint.clone(),
+                source,
+            }
+        })?;
         if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
-            return Err(format!(
-                "HF_ENDPOINT {:?} must be an http(s) URL",
-                config.endpoint
-            ));
+            return Err(HubSetupError::NotHttp(config.endpoint.clone()));
         }
         if !base.path().ends_with('/') {
             let path = format!("{}/", base.path());
@@ -385,7 +406,7 @@ impl Hub {
             .user_agent(concat!("kubeairunway/", env!("CARGO_PKG_VERSION")))
             .redirect(reqwest::redirect::Policy::limited(5))
             .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+            .map_err(|e| HubSetupError::Client(e.to_string()))?;
         let configs = Cache::builder()
             .max_capacity(2_000)
             .time_to_live(config.cache_ttl.max(Duration::from_secs(600)))
