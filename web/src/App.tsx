@@ -45,7 +45,7 @@ function Protected() {
   );
 }
 
-/** The route table (ui.md §1.2, plus a 404 page). */
+/** The route table (docs/contract/ui.md §1.2, plus a 404 page). */
 export const routes: RouteObject[] = [
   {
     element: <Root />,

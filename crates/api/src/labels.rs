@@ -1,5 +1,5 @@
-//! Well-known label, annotation and finalizer keys (controller.md §1.6). Scripts and other
-//! clients select on these, so their spelling is part of the contract.
+//! Well-known label, annotation and finalizer keys (docs/contract/controller.md §1.6). Scripts and
+//! other clients select on these, so their spelling is part of the contract.
 
 /// Standard label that marks every object KubeAIRunway creates.
 pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";

@@ -1,4 +1,4 @@
-//! `ModelDeployment`: the user-facing request to serve one model (controller.md §1).
+//! `ModelDeployment`: the user-facing request to serve one model (docs/contract/controller.md §1).
 
 use std::collections::BTreeMap;
 

@@ -1,5 +1,5 @@
-//! `InferenceProviderConfig`: a provider's self-registration (controller.md §2). Cluster-scoped;
-//! the object name is the provider name.
+//! `InferenceProviderConfig`: a provider's self-registration (docs/contract/controller.md §2).
+//! Cluster-scoped; the object name is the provider name.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::{CustomResource, KubeSchema};

@@ -1,7 +1,7 @@
-//! Providers register their InferenceProviderConfig at start and heartbeat it (controller.md
-//! §5.2, with §13.19 fixed): server-side apply with the provider's own field manager, so fields
-//! others set are kept and an unchanged spec causes no write; a provider whose upstream CRD is
-//! missing reports `ready: false` with a condition saying so.
+//! Providers register their InferenceProviderConfig at start and heartbeat it
+//! (docs/contract/controller.md §5.2, with §13.19 fixed): server-side apply with the provider's own
+//! field manager, so fields others set are kept and an unchanged spec causes no write; a provider
+//! whose upstream CRD is missing reports `ready: false` with a condition saying so.
 
 use std::collections::{BTreeMap, BTreeSet};
 

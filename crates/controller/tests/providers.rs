@@ -1,6 +1,6 @@
-//! The controller on the real control plane with every provider: selection (the outcome matrix
-//! of controller.md §4.5), each provider's path to Running through the simulated upstream
-//! operators, scheduling failures, invalid input, and deletion.
+//! The controller on the real control plane with every provider: selection (the outcome matrix of
+//! docs/contract/controller.md §4.5), each provider's path to Running through the simulated
+//! upstream operators, scheduling failures, invalid input, and deletion.
 
 mod support;
 
@@ -158,7 +158,7 @@ async fn every_provider_reaches_running_with_replicas_and_endpoint() {
         .await;
         let status = md.status.clone().expect("status");
         let replicas = status.replicas.expect("replicas reported");
-        // Dynamo counts its frontend too (controller.md §7.4), so desired is 2 there.
+        // Dynamo counts its frontend too (docs/contract/controller.md §7.4), so desired is 2 there.
         assert!(
             replicas.desired >= 1 && replicas.ready == replicas.desired,
             "{name}: {replicas:?}"

@@ -1,9 +1,9 @@
 //! CEL selection rules: the input they see and their evaluation.
 //!
-//! Rules written for the reference implementation must give the same answers here, so the
-//! `spec` variable is built the way Go's `encoding/json` renders the reference's types
-//! (controller.md §14): zero values of `omitempty` fields are absent, `model` and `engine` are
-//! always present, every number is a double, and the resolved engine is injected.
+//! Rules written for the reference implementation must give the same answers here, so the `spec`
+//! variable is built the way Go's `encoding/json` renders the reference's types
+//! (docs/contract/controller.md §14): zero values of `omitempty` fields are absent, `model` and
+//! `engine` are always present, every number is a double, and the resolved engine is injected.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

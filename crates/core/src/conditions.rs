@@ -4,7 +4,7 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use k8s_openapi::jiff::Timestamp;
 
-/// Condition types (controller.md §1.4).
+/// Condition types (docs/contract/controller.md §1.4).
 pub mod types {
     /// Core: spec validation.
     pub const VALIDATED: &str = "Validated";

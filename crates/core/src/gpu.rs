@@ -88,7 +88,8 @@ pub fn gpu_memory_gb(node: &Node) -> Option<i64> {
         .and_then(|v| v.trim().parse::<f64>().ok())
         .filter(|m| *m > 0.0)
     {
-        // Rounded like the reference (`Math.round(MiB / 1024)`); the value is a label, far below i64::MAX.
+        // Rounded like the reference (`Math.round(MiB / 1024)`); the value is a label, far below
+        // i64::MAX.
         #[allow(clippy::cast_possible_truncation)]
         return Some((mib / 1024.0).round() as i64);
     }
@@ -97,7 +98,7 @@ pub fn gpu_memory_gb(node: &Node) -> Option<i64> {
         .and_then(|p| memory_from_product(p))
 }
 
-/// Memory per GPU in GB guessed from a product name (api.md §8.3 table, first hit).
+/// Memory per GPU in GB guessed from a product name (docs/contract/api.md §8.3 table, first hit).
 pub fn memory_from_product(product: &str) -> Option<i64> {
     let p = product.to_ascii_lowercase();
     let has = |s: &str| p.contains(s);
@@ -135,10 +136,10 @@ pub fn memory_from_product(product: &str) -> Option<i64> {
     Some(gb)
 }
 
-/// GPU model from a cloud instance type (api.md §8.5, first hit). Fixed against the reference:
-/// Azure `_a100` is tested before `_a10` (A100 SKUs are not A10s, §19.7), Azure T4 SKUs
-/// (`NCasT4_v3`) before the generic `NC…_v3` V100 rule, AWS `p5e` is H200, `p4de` has 80 GB
-/// A100s, `g5g` has T4G GPUs and `g4ad` has no NVIDIA GPU at all.
+/// GPU model from a cloud instance type (docs/contract/api.md §8.5, first hit). Fixed against the
+/// reference: Azure `_a100` is tested before `_a10` (A100 SKUs are not A10s, §19.7), Azure T4 SKUs
+/// (`NCasT4_v3`) before the generic `NC…_v3` V100 rule, AWS `p5e` is H200, `p4de` has 80 GB A100s,
+/// `g5g` has T4G GPUs and `g4ad` has no NVIDIA GPU at all.
 pub fn gpu_model_from_instance_type(instance_type: &str) -> Option<&'static str> {
     let t = instance_type.to_ascii_lowercase();
     let has = |s: &str| t.contains(s);

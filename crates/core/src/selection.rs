@@ -1,4 +1,4 @@
-//! Engine and provider selection (controller.md §4.4–4.5), as pure functions over the
+//! Engine and provider selection (docs/contract/controller.md §4.4–4.5), as pure functions over the
 //! deployment spec and the registered providers.
 
 use std::time::Duration;
@@ -132,7 +132,7 @@ pub struct EngineChoice {
 
 /// Picks the engine: the spec's, else the most preferred (vllm > sglang > trtllm > llamacpp)
 /// among ready providers whose capabilities fit — restricted to the explicitly named provider
-/// when there is one (controller.md §13.5).
+/// when there is one (docs/contract/controller.md §13.5).
 pub fn select_engine(
     spec: &ModelDeploymentSpec,
     providers: &[InferenceProviderConfig],
@@ -189,9 +189,9 @@ pub struct ProviderChoice {
     pub rule_errors: Vec<String>,
 }
 
-/// Picks the provider (controller.md §4.5): the spec's if named (it must be registered), else
-/// among ready providers whose capabilities fit the engine and shape, the highest priority of
-/// any matching CEL rule (0 when none matches); ties go to the smallest name.
+/// Picks the provider (docs/contract/controller.md §4.5): the spec's if named (it must be
+/// registered), else among ready providers whose capabilities fit the engine and shape, the highest
+/// priority of any matching CEL rule (0 when none matches); ties go to the smallest name.
 pub fn select_provider(
     spec: &ModelDeploymentSpec,
     engine: EngineType,

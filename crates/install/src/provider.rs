@@ -135,7 +135,7 @@ pub fn plan(id: &str, info: Option<&InstallationInfo>, values: &Values) -> Resul
     Ok(plan)
 }
 
-/// The commands that install the provider by hand (api.md §8.1 `getInstallCommands`),
+/// The commands that install the provider by hand (docs/contract/api.md §8.1 `getInstallCommands`),
 /// shell-quoted where needed; shown as they are, never run.
 pub fn manual_commands(info: Option<&InstallationInfo>) -> Vec<String> {
     let Some(info) = info else {

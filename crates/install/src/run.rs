@@ -1,11 +1,11 @@
 //! What the jobs run: the install sequence, the uninstall sequence and the removal of a
 //! provider's CRDs, each step recorded in the job with its command and output.
 //!
-//! Install (api.md §8.1, stopping at the first failure): `repo-add-<name>` per repository,
-//! `repo-update`, then per chart `install-<release>` (`helm upgrade --install`). Before a chart is
-//! installed, a release left in `pending-install`/`pending-upgrade`/`pending-rollback` by an
-//! interrupted operation is recovered (`recover-<release>`: uninstalled without hooks when it was
-//! never installed, else rolled back without hooks); after an install fails or times out the
+//! Install (docs/contract/api.md §8.1, stopping at the first failure): `repo-add-<name>` per
+//! repository, `repo-update`, then per chart `install-<release>` (`helm upgrade --install`). Before
+//! a chart is installed, a release left in `pending-install`/`pending-upgrade`/`pending-rollback`
+//! by an interrupted operation is recovered (`recover-<release>`: uninstalled without hooks when it
+//! was never installed, else rolled back without hooks); after an install fails or times out the
 //! same check runs again (`cleanup-<release>`), so no release is left stuck.
 //!
 //! Uninstall: `uninstall-<release>` per chart in reverse order, never stopping early; a release

@@ -274,7 +274,7 @@ impl Caller {
 }
 
 /// Paths answered without a token when auth is on (GET/HEAD only). `/api/health/nodes` is
-/// deliberately not among them (api.md §19 security 3).
+/// deliberately not among them (docs/contract/api.md §19 security 3).
 pub(crate) fn is_public(method: &Method, path: &str) -> bool {
     if !path.starts_with("/api/") {
         return true;

@@ -1,6 +1,6 @@
-//! GPU capacity of the cluster (api.md §8.3–8.5), computed in memory from the node and pod
-//! caches: no request lists nodes or pods (§19 performance 2), and a broken cluster answers 503
-//! instead of zeros (§19.4).
+//! GPU capacity of the cluster (docs/contract/api.md §8.3–8.5), computed in memory from the node
+//! and pod caches: no request lists nodes or pods (§19 performance 2), and a broken cluster answers
+//! 503 instead of zeros (§19.4).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -56,8 +56,8 @@ pub(crate) struct NodeGpuCapacity {
     pub available_gpus: i64,
 }
 
-/// GPU capacity of the whole cluster (api.md §8.3). Also used at deployment creation to warn
-/// when a request cannot fit.
+/// GPU capacity of the whole cluster (docs/contract/api.md §8.3). Also used at deployment creation
+/// to warn when a request cannot fit.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ClusterGpuCapacity {
@@ -80,7 +80,7 @@ pub(crate) struct ClusterGpuCapacity {
     pub nodes: Vec<NodeGpuCapacity>,
 }
 
-/// A group of GPU nodes (`NodePoolInfo` of api.md §8.4).
+/// A group of GPU nodes (`NodePoolInfo` of docs/contract/api.md §8.4).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct NodePoolInfo {
@@ -103,7 +103,7 @@ pub(crate) struct NodePoolInfo {
     pub region: Option<String>,
 }
 
-/// GPU capacity grouped by node pool (`DetailedClusterCapacity` of api.md §8.4).
+/// GPU capacity grouped by node pool (`DetailedClusterCapacity` of docs/contract/api.md §8.4).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct DetailedClusterCapacity {

@@ -1,5 +1,5 @@
-//! Cluster nodes (api.md §3) and the connectivity answer of `/api/cluster/status`, both from
-//! the watch caches. Only the protected `/api/cluster/nodes` exists: the public alias
+//! Cluster nodes (docs/contract/api.md §3) and the connectivity answer of `/api/cluster/status`,
+//! both from the watch caches. Only the protected `/api/cluster/nodes` exists: the public alias
 //! `/api/health/nodes` leaked node names (§19 security 3).
 
 use std::time::Duration;

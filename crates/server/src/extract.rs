@@ -125,9 +125,9 @@ pub fn validate_namespace(ns: &str) -> Result<(), InvalidName> {
     }
 }
 
-/// Checks a deployment name. Deployments become Services and pods with suffixes, so the name
-/// must be a DNS-1035 label of at most 63 characters (api.md §19.3): no dots, starts with a
-/// letter.
+/// Checks a deployment name. Deployments become Services and pods with suffixes, so the name must
+/// be a DNS-1035 label of at most 63 characters (docs/contract/api.md §19.3): no dots, starts with
+/// a letter.
 pub fn validate_deployment_name(name: &str) -> Result<(), InvalidName> {
     if is_dns_label(name, true) {
         Ok(())

@@ -1,4 +1,4 @@
-//! Health and cluster status (api.md §3).
+//! Health and cluster status (docs/contract/api.md §3).
 
 use axum::Json;
 use axum::extract::State;

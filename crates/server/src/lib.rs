@@ -1,6 +1,6 @@
 //! The KubeAIRunway REST backend: the HTTP API under `/api` that every frontend (the bundled
 //! web UI, Headlamp, the CLI, scripts) talks to, plus the embedded UI. Its JSON shapes follow
-//! `api.md` exactly; `docs/backend.md` describes the design.
+//! `docs/contract/api.md` exactly; `docs/backend.md` describes the design.
 //!
 //! # Layout
 //!

@@ -1,7 +1,7 @@
-//! "Sign in with HuggingFace" (api.md §11): OAuth 2.0 authorization code with PKCE for a public
-//! client. Fixed against the reference (§19 security 4): a PKCE verifier is handed only to the
-//! client that started the flow (it holds a session key that never travels in a URL), redirect
-//! URIs must be on this server's origin unless allow-listed, and pending sign-ins expire.
+//! "Sign in with HuggingFace" (docs/contract/api.md §11): OAuth 2.0 authorization code with PKCE
+//! for a public client. Fixed against the reference (§19 security 4): a PKCE verifier is handed
+//! only to the client that started the flow (it holds a session key that never travels in a URL),
+//! redirect URIs must be on this server's origin unless allow-listed, and pending sign-ins expire.
 
 use axum::Json;
 use axum::extract::{Path, State};

@@ -1,6 +1,6 @@
-//! Which pods belong to which ModelDeployment, decided from labels in memory (api.md §5.1 with
-//! §19.5 fixed: no generic `app=<name>` label and no bare prefix match, so `llama` never picks
-//! up the pods of `llama-2`).
+//! Which pods belong to which ModelDeployment, decided from labels in memory (docs/contract/api.md
+//! §5.1 with §19.5 fixed: no generic `app=<name>` label and no bare prefix match, so `llama` never
+//! picks up the pods of `llama-2`).
 
 use std::collections::HashMap;
 use std::sync::Arc;

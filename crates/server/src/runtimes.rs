@@ -1,5 +1,5 @@
-//! Runtime (provider) status (api.md §7), from the InferenceProviderConfig cache. A provider
-//! whose heartbeat is stale is reported unhealthy, as the controller judges it.
+//! Runtime (provider) status (docs/contract/api.md §7), from the InferenceProviderConfig cache. A
+//! provider whose heartbeat is stale is reported unhealthy, as the controller judges it.
 
 use axum::Json;
 use axum::extract::State;

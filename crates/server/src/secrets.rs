@@ -1,10 +1,10 @@
-//! The HuggingFace token Secret (api.md §12): `hf-token-secret` with key `HF_TOKEN`, which
-//! deployments of gated models reference. Fixed against the reference (§19.12, security 7): it
-//! is written where deployments run — the default namespace, every namespace holding
-//! ModelDeployments, and the providers' namespaces — the token is checked with the Hub before
-//! it is stored, no endpoint returns it, and the status reads only Secret metadata (the user is
-//! recorded in an annotation at save time, so polling never calls the Hub). A namespace's first
-//! deployment after the save gets a copy ([`copy_to_namespace`], called by the create).
+//! The HuggingFace token Secret (docs/contract/api.md §12): `hf-token-secret` with key `HF_TOKEN`,
+//! which deployments of gated models reference. Fixed against the reference (§19.12, security 7):
+//! it is written where deployments run — the default namespace, every namespace holding
+//! ModelDeployments, and the providers' namespaces — the token is checked with the Hub before it is
+//! stored, no endpoint returns it, and the status reads only Secret metadata (the user is recorded
+//! in an annotation at save time, so polling never calls the Hub). A namespace's first deployment
+//! after the save gets a copy ([`copy_to_namespace`], called by the create).
 
 use std::collections::BTreeSet;
 
@@ -434,7 +434,7 @@ pub(crate) enum CopyError {
     Cluster(String),
 }
 
-/// Makes sure `ns` has the token Secret a new deployment references (api.md §19.12: a
+/// Makes sure `ns` has the token Secret a new deployment references (docs/contract/api.md §19.12: a
 /// namespace's first deployment after the token was saved would otherwise reference a missing
 /// Secret). Copies the managed Secret from the settings' default namespace or wherever it is
 /// saved, acting with `client` (the caller's own: this never escalates to the server's

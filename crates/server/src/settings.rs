@@ -1,6 +1,7 @@
-//! Settings (api.md §4): the `config.json` key of ConfigMap `kubeairunway-system/kubeairunway-config`,
-//! read from the watch cache so edits made with kubectl show up without a restart (§19.13), and
-//! written with the caller's own credentials, so RBAC decides who may change them.
+//! Settings (docs/contract/api.md §4): the `config.json` key of ConfigMap
+//! `kubeairunway-system/kubeairunway-config`, read from the watch cache so edits made with kubectl
+//! show up without a restart (§19.13), and written with the caller's own credentials, so RBAC
+//! decides who may change them.
 
 use std::time::Duration;
 
@@ -25,7 +26,8 @@ use crate::state::AppState;
 
 /// The key of the ConfigMap that holds the settings JSON.
 pub(crate) const CONFIG_KEY: &str = "config.json";
-/// Labels of the ConfigMap and of the namespace when settings create it (api.md §17.2).
+/// Labels of the ConfigMap and of the namespace when settings create it (docs/contract/api.md
+/// §17.2).
 const LABELS: [(&str, &str); 2] = [
     ("app.kubernetes.io/name", "kubeairunway"),
     ("app.kubernetes.io/managed-by", "kubeairunway"),

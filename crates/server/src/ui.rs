@@ -1,8 +1,8 @@
-//! The web UI, served from files embedded in the binary (api.md §1.8 with §19's fixes):
-//! exact-path lookup; content-hashed `/assets/*` cached as immutable, everything else
+//! The web UI, served from files embedded in the binary (docs/contract/api.md §1.8 with §19's
+//! fixes): exact-path lookup; content-hashed `/assets/*` cached as immutable, everything else
 //! revalidated (`no-cache`) with an ETag; unknown `/assets/*` is a 404 instead of `index.html`;
-//! other GET/HEAD paths are client-side routes and get `index.html`; other methods get 405;
-//! dot segments, backslashes and bad escapes are refused before any lookup.
+//! other GET/HEAD paths are client-side routes and get `index.html`; other methods get 405; dot
+//! segments, backslashes and bad escapes are refused before any lookup.
 //!
 //! `build.rs` points `KAIR_UI_DIR` at `web/dist`, or at a placeholder page while the UI is not
 //! built. The serving logic works on any [`UiFiles`], so it is tested with in-memory files.

@@ -1,7 +1,7 @@
-//! Authentication and per-user RBAC with `AUTH_ENABLED` (issue 4 "Auth", README decision 5):
-//! tokens are checked, every Kubernetes call made for a request runs with the caller's own token
-//! (the API server's audit log names the person), the API server's 403s are passed through, and
-//! cache-served lists show only what the caller may see.
+//! Authentication and per-user RBAC with `AUTH_ENABLED` (issue 4 "Auth", docs/contract/README.md
+//! decision 5): tokens are checked, every Kubernetes call made for a request runs with the caller's
+//! own token (the API server's audit log names the person), the API server's 403s are passed
+//! through, and cache-served lists show only what the caller may see.
 
 mod support;
 
@@ -262,7 +262,8 @@ async fn public_routes_answer_without_a_token_and_the_leaking_alias_is_gone() {
             .is_some_and(|v| v.starts_with("3.1"))
     );
 
-    // §19 security 3: node names and GPU counts are not public under another name.
+    // docs/contract/api.md §19 security 3: node names and GPU counts are not public under another
+    // name.
     let anonymous = s.get("/api/health/nodes", None).await;
     assert_eq!(
         anonymous.status,

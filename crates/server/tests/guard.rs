@@ -1,7 +1,7 @@
-//! The protections in front of every route when auth is off (api.md §19 security 2 and 5,
-//! issue 4 "Hardening"): Host and Origin checks against DNS rebinding and cross-site requests,
-//! CORS only for configured origins, security headers, the body limit, and the error envelope
-//! for unknown routes.
+//! The protections in front of every route when auth is off (docs/contract/api.md §19 security 2
+//! and 5, issue 4 "Hardening"): Host and Origin checks against DNS rebinding and cross-site
+//! requests, CORS only for configured origins, security headers, the body limit, and the error
+//! envelope for unknown routes.
 
 mod support;
 

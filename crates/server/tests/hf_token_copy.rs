@@ -1,5 +1,5 @@
-//! `POST /api/deployments` with `hfTokenSecret: "hf-token-secret"` copies the saved
-//! HuggingFace token Secret into a namespace that lacks it (api.md §19.12), as the caller and
+//! `POST /api/deployments` with `hfTokenSecret: "hf-token-secret"` copies the saved HuggingFace
+//! token Secret into a namespace that lacks it (docs/contract/api.md §19.12), as the caller and
 //! never as the server; a dry run writes nothing; when the copy is impossible the deployment is
 //! still created and the answer says why in `warnings`.
 //!

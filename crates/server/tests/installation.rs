@@ -1,8 +1,8 @@
-//! Runtime installation with Helm (issue 7, api.md §8.1–8.2) on the local control plane, with
-//! the real `helm` binary and a chart repository served on loopback by the test
+//! Runtime installation with Helm (issue 7, docs/contract/api.md §8.1–8.2) on the local control
+//! plane, with the real `helm` binary and a chart repository served on loopback by the test
 //! ([`ChartRepo`]): charts that install resources (one ships a provider-like CRD), one whose
-//! template fails, one whose pre-install hook never completes, and InferenceProviderConfigs
-//! whose `installation` points at that repository.
+//! template fails, one whose pre-install hook never completes, and InferenceProviderConfigs whose
+//! `installation` points at that repository.
 
 mod support;
 

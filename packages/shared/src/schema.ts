@@ -856,8 +856,8 @@ export interface components {
             version?: string | null;
         };
         /**
-         * @description GPU capacity of the whole cluster (api.md §8.3). Also used at deployment creation to warn
-         *     when a request cannot fit.
+         * @description GPU capacity of the whole cluster (docs/contract/api.md §8.3). Also used at deployment creation
+         *     to warn when a request cannot fit.
          */
         ClusterGpuCapacity: {
             /**
@@ -1077,7 +1077,7 @@ export interface components {
             /**
              * Format: int32
              * @description Port of that Service: `status.endpoint.port`, absent until the controller reports one
-             *     (api.md §19 bug 14: clients must not assume 8000).
+             *     (docs/contract/api.md §19.14: clients must not assume 8000).
              */
             endpointPort?: number | null;
             /**
@@ -1107,7 +1107,7 @@ export interface components {
             /** @description `spec.model.servedName`. */
             servedModelName?: string | null;
         };
-        /** @description GPU capacity grouped by node pool (`DetailedClusterCapacity` of api.md §8.4). */
+        /** @description GPU capacity grouped by node pool (`DetailedClusterCapacity` of docs/contract/api.md §8.4). */
         DetailedClusterCapacity: {
             /**
              * Format: int64
@@ -1318,7 +1318,7 @@ export interface components {
             /** @description Engines that can serve it. */
             supportedEngines: components["schemas"]["Engine"][];
         };
-        /** @description The HuggingFace user behind a token (`HfUserInfo` of api.md §11). */
+        /** @description The HuggingFace user behind a token (`HfUserInfo` of docs/contract/api.md §11). */
         HfUserInfo: {
             /** @description Avatar image URL. */
             avatarUrl?: string | null;
@@ -1500,7 +1500,7 @@ export interface components {
          * @enum {string}
          */
         Mode: "aggregated" | "disaggregated";
-        /** @description A curated model (api.md §16.1 `Model`). */
+        /** @description A curated model (docs/contract/api.md §16.1 `Model`). */
         Model: {
             /**
              * Format: int64
@@ -1652,7 +1652,7 @@ export interface components {
             /** @description Schedulable nodes sorted by name. */
             nodes: components["schemas"]["NodeInfo"][];
         };
-        /** @description A group of GPU nodes (`NodePoolInfo` of api.md §8.4). */
+        /** @description A group of GPU nodes (`NodePoolInfo` of docs/contract/api.md §8.4). */
         NodePoolInfo: {
             /**
              * Format: int64

@@ -1,4 +1,5 @@
-//! Which HuggingFace models KubeAIRunway can serve, and with which engines (api.md §6.1).
+//! Which HuggingFace models KubeAIRunway can serve, and with which engines (docs/contract/api.md
+//! §6.1).
 //!
 //! The Hub tells us a model's pipeline tag, library, `config.architectures`, gated flag and
 //! safetensors parameter counts — when it tells us anything: gated or metadata-less repositories

@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use super::TransformError;
 
-/// Labels every provider object carries (controller.md §1.6), plus `extra`.
+/// Labels every provider object carries (docs/contract/controller.md §1.6), plus `extra`.
 pub fn base_labels(md: &ModelDeployment, engine: EngineType) -> BTreeMap<String, String> {
     let mut labels = BTreeMap::new();
     labels.insert(MANAGED_BY.to_string(), MANAGED_BY_VALUE.to_string());
@@ -117,7 +117,7 @@ pub fn gpu_resource(md: &ModelDeployment) -> String {
 }
 
 /// True when the deployment has a GPU for the GPU-only providers: a GPU count above zero, or
-/// in disaggregated mode a prefill GPU count above zero (controller.md §7.2).
+/// in disaggregated mode a prefill GPU count above zero (docs/contract/controller.md §7.2).
 pub fn has_serving_gpu(md: &ModelDeployment) -> bool {
     match md.spec.serving.mode {
         ServingMode::Aggregated => gpu_count(md) > 0,
@@ -136,9 +136,9 @@ pub fn replicas(md: &ModelDeployment) -> i32 {
     md.spec.scaling.replicas.max(0)
 }
 
-/// Container environment (controller.md §5.10, with §13.21 fixed): every `spec.env` entry is
-/// kept whole, then `HF_TOKEN` from the secret named in `secrets.huggingFaceToken`, so engines
-/// that download from HuggingFace find the token where they look for it.
+/// Container environment (docs/contract/controller.md §5.10, with §13.21 fixed): every `spec.env`
+/// entry is kept whole, then `HF_TOKEN` from the secret named in `secrets.huggingFaceToken`, so
+/// engines that download from HuggingFace find the token where they look for it.
 pub fn env(md: &ModelDeployment) -> Vec<EnvVar> {
     let mut out = md.spec.env.clone().unwrap_or_default();
     if let Some(secret) = md
@@ -210,9 +210,9 @@ pub fn engine_args(md: &ModelDeployment) -> Result<Vec<String>, TransformError> 
     Ok(out)
 }
 
-/// Deep-merges `spec.provider.overrides` into `target` (controller.md §5.8): objects merge
-/// recursively, anything else replaces. `apiVersion`, `kind`, `metadata` and `status` may not be
-/// overridden.
+/// Deep-merges `spec.provider.overrides` into `target` (docs/contract/controller.md §5.8): objects
+/// merge recursively, anything else replaces. `apiVersion`, `kind`, `metadata` and `status` may not
+/// be overridden.
 pub fn apply_overrides(md: &ModelDeployment, target: &mut Value) -> Result<(), TransformError> {
     let Some(overrides) = md.spec.provider.as_ref().and_then(|p| p.overrides.as_ref()) else {
         return Ok(());
@@ -246,8 +246,8 @@ pub fn deep_merge(target: &mut Value, patch: &Value) {
     }
 }
 
-/// Label-safe form of a value (controller.md §5.10): at most 63 bytes, characters outside
-/// `[A-Za-z0-9-_.]` replaced by `-`, leading and trailing `-`, `_`, `.` trimmed.
+/// Label-safe form of a value (docs/contract/controller.md §5.10): at most 63 bytes, characters
+/// outside `[A-Za-z0-9-_.]` replaced by `-`, leading and trailing `-`, `_`, `.` trimmed.
 pub fn sanitize_label(value: &str) -> String {
     let truncated: String = value.chars().take(63).collect();
     let replaced: String = truncated

@@ -1,7 +1,7 @@
-//! `POST /api/deployments` (create, or a server-side dry run with `?dryRun=true`) and
-//! `POST /api/deployments/preview`, with the GPU-fit warnings of api.md §5 step 1, and the copy
-//! of the HuggingFace token Secret into the deployment's namespace (api.md §19.12). The body
-//! and its mapping onto a ModelDeployment are in [`super::plan`].
+//! `POST /api/deployments` (create, or a server-side dry run with `?dryRun=true`) and `POST
+//! /api/deployments/preview`, with the GPU-fit warnings of docs/contract/api.md §5 step 1, and the
+//! copy of the HuggingFace token Secret into the deployment's namespace (docs/contract/api.md
+//! §19.12). The body and its mapping onto a ModelDeployment are in [`super::plan`].
 
 use axum::Json;
 use axum::extract::State;
@@ -190,11 +190,10 @@ async fn preview_of(state: &AppState, caller: &Caller, md: &ModelDeployment) -> 
     ))
 }
 
-/// Warnings that never block creation (api.md §5 step 1): whether the cluster has the GPUs,
-/// whether the named provider is registered, and whether the controller will be able to
-/// select a provider that serves the deployment. Figures come from the caches, only when they
-/// are synced and the caller may read nodes and providers (the warnings describe the whole
-/// cluster).
+/// Warnings that never block creation (docs/contract/api.md §5 step 1): whether the cluster has the
+/// GPUs, whether the named provider is registered, and whether the controller will be able to
+/// select a provider that serves the deployment. Figures come from the caches, only when they are
+/// synced and the caller may read nodes and providers (the warnings describe the whole cluster).
 async fn warnings(
     state: &AppState,
     caller: &Caller,

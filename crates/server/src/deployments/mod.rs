@@ -1,5 +1,6 @@
-//! ModelDeployment endpoints (api.md §5, with the fixes of §19 and the additions of issue 4:
-//! cross-namespace listing, dry-run and preview, scaling, log follow and a live event stream).
+//! ModelDeployment endpoints (docs/contract/api.md §5, with the fixes of §19 and the additions of
+//! issue 4: cross-namespace listing, dry-run and preview, scaling, log follow and a live event
+//! stream).
 //!
 //! Reads are served from the watch caches and filtered by what the caller may see; writes and
 //! reads the caches do not hold (events, logs, provider objects) go through the caller's own

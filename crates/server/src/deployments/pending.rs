@@ -1,10 +1,10 @@
 //! `GET /api/deployments/{name}/pending-reasons`: why the deployment's pods are not scheduled.
 //!
-//! Fixes of api.md §19.16: every Pending pod is examined (not just the first), Warning events
-//! come from one list call in the namespace, reasons are deduplicated by (reason, message) and
-//! ordered newest first, and the autoscaler heuristic reads the scheduler's message: a resource
-//! shortage is something a cluster autoscaler can help with even when other nodes are excluded
-//! by taints or selectors; only pure taint or selector mismatches are not.
+//! Fixes of docs/contract/api.md §19.16: every Pending pod is examined (not just the first),
+//! Warning events come from one list call in the namespace, reasons are deduplicated by (reason,
+//! message) and ordered newest first, and the autoscaler heuristic reads the scheduler's message: a
+//! resource shortage is something a cluster autoscaler can help with even when other nodes are
+//! excluded by taints or selectors; only pure taint or selector mismatches are not.
 
 use std::collections::{BTreeSet, HashSet};
 

@@ -1,10 +1,10 @@
 //! The body of `POST /api/deployments` and its mapping onto a ModelDeployment.
 //!
-//! Every field the body accepts ends up in the ModelDeployment, or the request is rejected with
-//! a 400 that says why (api.md §19.1): the reference validated `imageRef`, `computeType`,
-//! `enforceEager` and others and then silently dropped them. Where the CRD has no place for a
-//! value (or a combination makes a value meaningless), the request is refused rather than the
-//! value dropped.
+//! Every field the body accepts ends up in the ModelDeployment, or the request is rejected with a
+//! 400 that says why (docs/contract/api.md §19.1): the reference validated `imageRef`,
+//! `computeType`, `enforceEager` and others and then silently dropped them. Where the CRD has no
+//! place for a value (or a combination makes a value meaningless), the request is refused rather
+//! than the value dropped.
 
 use std::collections::BTreeMap;
 
@@ -23,7 +23,8 @@ use crate::wire::Engine;
 
 /// Names that would be shadowed by the static routes `/api/deployments/{events,preview}`.
 const RESERVED_NAMES: [&str; 2] = ["events", "preview"];
-/// Where AIKit publishes its premade images (`<registry>/<premadeModel>`, api.md §16.2).
+/// Where AIKit publishes its premade images (`<registry>/<premadeModel>`, docs/contract/api.md
+/// §16.2).
 const AIKIT_IMAGES: &str = "ghcr.io/kaito-project/aikit";
 /// Most engine arguments the CRD accepts.
 const MAX_ENGINE_ARGS: usize = 64;
@@ -595,7 +596,8 @@ fn unsupported_flag(field: &str, engine: Option<Engine>, supported: &str) -> Inv
     }
 }
 
-/// `engineArgs`: flag names as the CRD allows them, string values only (§19.2).
+/// `engineArgs`: flag names as the CRD allows them, string values only (docs/contract/api.md
+/// §19.2).
 fn engine_args(
     args: Option<&Map<String, Value>>,
 ) -> Result<BTreeMap<String, String>, InvalidRequest> {
@@ -866,7 +868,7 @@ mod tests {
 
     #[test]
     fn nothing_accepted_is_dropped() {
-        // §19.1, item by item.
+        // docs/contract/api.md §19.1, item by item.
         assert_eq!(
             spec(json!({ "imageRef": "ghcr.io/x/y:1" }))["image"],
             "ghcr.io/x/y:1"

@@ -1,7 +1,7 @@
-//! The contract's `DeploymentStatus` (api.md §5.2) built from a cached ModelDeployment and its
-//! pods, with §19.15 fixed: the engine comes from the status when the spec leaves it to the
-//! controller, and the prefill/decode replica counts come from the spec (the CRD's status has
-//! none).
+//! The contract's `DeploymentStatus` (docs/contract/api.md §5.2) built from a cached
+//! ModelDeployment and its pods, with §19.15 fixed: the engine comes from the status when the spec
+//! leaves it to the controller, and the prefill/decode replica counts come from the spec (the CRD's
+//! status has none).
 //!
 //! The view borrows from the cached object, so a list response serializes straight from the
 //! cache without copying strings or conditions.
@@ -56,7 +56,7 @@ pub struct DeploymentStatus<'a> {
     /// Service that serves the model: `status.endpoint.service`, else the deployment name.
     pub frontend_service: &'a str,
     /// Port of that Service: `status.endpoint.port`, absent until the controller reports one
-    /// (api.md §19 bug 14: clients must not assume 8000).
+    /// (docs/contract/api.md §19.14: clients must not assume 8000).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(minimum = 1, maximum = 65535)]
     pub endpoint_port: Option<i32>,

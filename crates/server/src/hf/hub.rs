@@ -1,7 +1,7 @@
 //! The HuggingFace Hub client: one place that knows the Hub's URLs, its error conventions
 //! (`X-Error-Code`), timeouts and caches. Every outbound call has a deadline, model ids are
-//! validated and path-escaped (api.md §19 security 8), and the caller's HuggingFace token is
-//! passed through but never logged or echoed.
+//! validated and path-escaped (docs/contract/api.md §19 security 8), and the caller's HuggingFace
+//! token is passed through but never logged or echoed.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -319,7 +319,7 @@ pub(crate) struct ListingPage {
     pub next: Option<Url>,
 }
 
-/// The HuggingFace user behind a token (`HfUserInfo` of api.md §11).
+/// The HuggingFace user behind a token (`HfUserInfo` of docs/contract/api.md §11).
 #[derive(Clone, Debug, Deserialize, serde::Serialize, utoipa::ToSchema, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct HfUserInfo {

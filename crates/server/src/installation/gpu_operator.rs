@@ -1,5 +1,5 @@
-//! `/api/installation/gpu-operator/…` (api.md §8.1): whether the NVIDIA GPU Operator runs and
-//! GPUs are advertised, and installing it with Helm.
+//! `/api/installation/gpu-operator/…` (docs/contract/api.md §8.1): whether the NVIDIA GPU Operator
+//! runs and GPUs are advertised, and installing it with Helm.
 //!
 //! Nodes and pods come from the watch caches (no list per request); whether the `ClusterPolicy`
 //! CRD exists is a discovery call, remembered for [`CRD_TTL`].

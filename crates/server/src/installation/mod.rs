@@ -1,7 +1,7 @@
-//! Installing runtimes with Helm (api.md §8.1–8.2, issue 7): provider operators from their
-//! InferenceProviderConfig's `installation`, and the NVIDIA GPU Operator. This is the HTTP
-//! layer; the jobs, the Helm runner and the install sequences are the `kubeairunway-install`
-//! crate, whose errors are mapped to answers here.
+//! Installing runtimes with Helm (docs/contract/api.md §8.1–8.2, issue 7): provider operators from
+//! their InferenceProviderConfig's `installation`, and the NVIDIA GPU Operator. This is the HTTP
+//! layer; the jobs, the Helm runner and the install sequences are the `kubeairunway-install` crate,
+//! whose errors are mapped to answers here.
 //!
 //! | File | Job |
 //! |---|---|

@@ -1,5 +1,5 @@
-//! `/api/installation/providers/{id}/…` (api.md §8.2): a provider's installation status and
-//! manual commands, and installing or uninstalling it with Helm from its
+//! `/api/installation/providers/{id}/…` (docs/contract/api.md §8.2): a provider's installation
+//! status and manual commands, and installing or uninstalling it with Helm from its
 //! InferenceProviderConfig's `spec.installation`.
 //!
 //! Fixes of §19.6: `uninstall` answers 500 with every step's result when a step fails, and

@@ -1,6 +1,6 @@
-//! The curated model catalog (api.md §16.1): data in `crates/server/data/models.json`, parsed
-//! once. A unit test holds the file to its schema, so a bad edit fails the build's tests rather
-//! than a user's request.
+//! The curated model catalog (docs/contract/api.md §16.1): data in
+//! `crates/server/data/models.json`, parsed once. A unit test holds the file to its schema, so a
+//! bad edit fails the build's tests rather than a user's request.
 
 use std::sync::LazyLock;
 
@@ -23,7 +23,7 @@ pub(crate) enum Task {
     FillMask,
 }
 
-/// A curated model (api.md §16.1 `Model`).
+/// A curated model (docs/contract/api.md §16.1 `Model`).
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct Model {
@@ -86,7 +86,11 @@ mod tests {
     fn catalog_file_matches_its_schema() {
         let parsed: Catalog = serde_json::from_str(CATALOG_JSON).expect("models.json parses");
         let models = &parsed.models;
-        assert_eq!(models.len(), 18, "api.md §16.1 lists 18 curated models");
+        assert_eq!(
+            models.len(),
+            18,
+            "docs/contract/api.md §16.1 lists 18 curated models"
+        );
         let ids: Vec<&str> = models.iter().map(|m| m.id.as_str()).collect();
         assert_eq!(
             ids,

@@ -1,7 +1,7 @@
 //! Models: the curated catalog, HuggingFace search, GGUF file listing and the GPU-fit planner
-//! (api.md §6, §16.1). Model ids contain a `/`, so `/api/models/{id…}` is one wildcard route
-//! that dispatches on its suffix (`/gguf-files`, `/plan`); `/api/models/search` is a fixed
-//! route and wins over it.
+//! (docs/contract/api.md §6, §16.1). Model ids contain a `/`, so `/api/models/{id…}` is one
+//! wildcard route that dispatches on its suffix (`/gguf-files`, `/plan`); `/api/models/search` is a
+//! fixed route and wins over it.
 
 pub(crate) mod catalog;
 mod fit;

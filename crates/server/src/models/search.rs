@@ -1,8 +1,9 @@
 //! `GET /api/models/search`: HuggingFace search filtered by what our engines can serve, with a
-//! GPU-fit plan per result. Fixed against the reference (§19.11): the Hub is asked with its
-//! documented `expand[]` properties (so architectures, pipeline tag, library, gated flag and
-//! safetensors counts really arrive), its pages are followed through the `Link` header instead
-//! of over-fetching one window, `offset` is bounded, and pages are cached briefly per query.
+//! GPU-fit plan per result. Fixed against the reference (docs/contract/api.md §19.11): the Hub is
+//! asked with its documented `expand[]` properties (so architectures, pipeline tag, library, gated
+//! flag and safetensors counts really arrive), its pages are followed through the `Link` header
+//! instead of over-fetching one window, `offset` is bounded, and pages are cached briefly per
+//! query.
 
 use std::sync::Arc;
 
@@ -211,7 +212,7 @@ pub(crate) async fn search(
     }))
 }
 
-/// The search result of a Hub model, if our engines can serve it (api.md §6.1).
+/// The search result of a Hub model, if our engines can serve it (docs/contract/api.md §6.1).
 fn candidate(m: &HubModel) -> Option<Candidate> {
     let from_config = m
         .config

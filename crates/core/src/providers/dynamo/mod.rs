@@ -1,8 +1,8 @@
-//! The `dynamo` provider: serves a ModelDeployment through an NVIDIA Dynamo
-//! `nvidia.com/v1alpha1 DynamoGraphDeployment` (controller.md §7): a Frontend plus one worker
-//! service (aggregated) or a prefill and a decode worker service (disaggregated). Unlike the
-//! reference, the object lives in the ModelDeployment's namespace with an owner reference;
-//! every deviation is listed in `docs/providers.md`.
+//! The `dynamo` provider: serves a ModelDeployment through an NVIDIA Dynamo `nvidia.com/v1alpha1
+//! DynamoGraphDeployment` (docs/contract/controller.md §7): a Frontend plus one worker service
+//! (aggregated) or a prefill and a decode worker service (disaggregated). Unlike the reference, the
+//! object lives in the ModelDeployment's namespace with an owner reference; every deviation is
+//! listed in `docs/providers.md`.
 
 mod observe;
 mod overrides;

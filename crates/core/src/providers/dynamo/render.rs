@@ -199,7 +199,8 @@ pub(super) fn desired(
     };
     let mut dgd = common::to_json(&dgd)?;
     if let Some(rest) = rest {
-        // The typed keys are taken out; everything else is the escape hatch (§5.8).
+        // The typed keys are taken out; everything else is the escape hatch
+        // (docs/contract/controller.md §5.8).
         let mut stripped = md.clone();
         if let Some(provider) = stripped.spec.provider.as_mut() {
             provider.overrides = Some(Value::Object(rest));
@@ -418,7 +419,7 @@ fn labels(md: &ModelDeployment, engine: EngineType, namespace: &str) -> BTreeMap
 }
 
 /// `spec.image`, else Dynamo's runtime image for the engine; the Frontend runs the worker image
-/// (controller.md §7.3).
+/// (docs/contract/controller.md §7.3).
 fn image(md: &ModelDeployment, engine: EngineType) -> String {
     match md
         .spec
@@ -439,7 +440,7 @@ fn image(md: &ModelDeployment, engine: EngineType) -> String {
     }
 }
 
-/// The token Secret every service loads through `envFromSecret` (controller.md §7.3).
+/// The token Secret every service loads through `envFromSecret` (docs/contract/controller.md §7.3).
 fn hf_secret(md: &ModelDeployment) -> Option<&str> {
     md.spec
         .secrets

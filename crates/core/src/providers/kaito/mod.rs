@@ -1,7 +1,7 @@
 //! The `kaito` provider: serves a ModelDeployment through a KAITO `kaito.sh/v1beta1 Workspace`
-//! (controller.md §6). vLLM runs as a KAITO preset named after the model id; llama.cpp runs from
-//! a custom image through an inference template. Deviations from the reference are listed in
-//! `docs/providers.md`.
+//! (docs/contract/controller.md §6). vLLM runs as a KAITO preset named after the model id;
+//! llama.cpp runs from a custom image through an inference template. Deviations from the reference
+//! are listed in `docs/providers.md`.
 
 mod observe;
 mod render;

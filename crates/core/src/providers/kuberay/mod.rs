@@ -1,7 +1,7 @@
 //! The `kuberay` provider: serves a ModelDeployment with vLLM on Ray Serve through a KubeRay
-//! `ray.io/v1 RayService` (controller.md §8): one head group plus GPU worker groups, and a Serve
-//! application that reads its model and vLLM flags from the head's environment. Deviations from
-//! the reference are listed in `docs/providers.md`.
+//! `ray.io/v1 RayService` (docs/contract/controller.md §8): one head group plus GPU worker groups,
+//! and a Serve application that reads its model and vLLM flags from the head's environment.
+//! Deviations from the reference are listed in `docs/providers.md`.
 
 mod observe;
 mod render;
