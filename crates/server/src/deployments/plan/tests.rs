@@ -1,0 +1,256 @@
+//! The mapping of request bodies onto ModelDeployments, field by field.
+
+use super::*;
+
+fn request(extra: Value) -> CreateDeploymentRequest {
+    let mut body = json!({ "name": "llama", "modelId": "meta/llama", "engine": "vllm" });
+    if let (Some(b), Value::Object(e)) = (body.as_object_mut(), extra) {
+        b.extend(e);
+    }
+    serde_json::from_value(body).expect("request")
+}
+
+fn spec(extra: Value) -> Value {
+    let plan = Plan::from_request(&request(extra), "ns").expect("plan");
+    serde_json::to_value(&plan.deployment).expect("json")["spec"].clone()
+}
+
+fn rejected(extra: Value) -> String {
+    let err = Plan::from_request(&request(extra), "ns").expect_err("rejected");
+    let err = crate::error::ApiError::from(err);
+    assert_eq!(err.status, axum::http::StatusCode::BAD_REQUEST);
+    err.message
+}
+
+#[test]
+fn the_basic_request_becomes_the_contract_manifest() {
+    let plan = Plan::from_request(
+        &request(
+            json!({ "servedModelName": "llama", "hfTokenSecret": "hf-token-secret",
+                         "replicas": 2, "resources": { "gpu": 1, "memory": "32Gi" },
+                         "contextLength": 8192, "trustRemoteCode": true }),
+        ),
+        "team-a",
+    )
+    .expect("plan");
+    let md = serde_json::to_value(&plan.deployment).expect("json");
+    assert_eq!(md["metadata"]["namespace"], "team-a");
+    assert_eq!(
+        md["metadata"]["labels"],
+        json!({ "app.kubernetes.io/name": "kubeairunway", "app.kubernetes.io/instance": "llama",
+                "app.kubernetes.io/managed-by": "kubeairunway" })
+    );
+    let spec = &md["spec"];
+    assert_eq!(
+        spec["model"],
+        json!({ "id": "meta/llama", "servedName": "llama", "source": "huggingface" })
+    );
+    assert_eq!(
+        spec["engine"],
+        json!({ "type": "vllm", "contextLength": 8192, "trustRemoteCode": true })
+    );
+    assert_eq!(spec["scaling"], json!({ "replicas": 2 }));
+    assert_eq!(
+        spec["resources"],
+        json!({ "gpu": { "count": 1, "type": "nvidia.com/gpu" }, "memory": "32Gi" })
+    );
+    assert_eq!(
+        spec["secrets"],
+        json!({ "huggingFaceToken": "hf-token-secret" })
+    );
+    assert_eq!(plan.total_gpus, 2);
+    assert_eq!(plan.gpus_per_worker, 1);
+}
+
+#[test]
+fn nothing_accepted_is_dropped() {
+    // docs/contract/api.md §19.1, item by item.
+    assert_eq!(
+        spec(json!({ "imageRef": "ghcr.io/x/y:1" }))["image"],
+        "ghcr.io/x/y:1"
+    );
+    let cpu = spec(
+        json!({ "engine": "llamacpp", "computeType": "cpu", "resources": { "gpu": 0, "memory": "8Gi", "cpu": "4" } }),
+    );
+    assert_eq!(
+        cpu["resources"],
+        json!({ "gpu": { "count": 0, "type": "nvidia.com/gpu" }, "memory": "8Gi", "cpu": "4" })
+    );
+    assert_eq!(
+        spec(json!({ "engine": "llamacpp", "computeType": "cpu" }))["resources"]["gpu"]["count"],
+        0
+    );
+    let pd = spec(
+        json!({ "mode": "disaggregated", "prefillReplicas": 0, "decodeReplicas": 2,
+                          "prefillGpus": 2, "decodeGpus": 4, "resources": { "gpu": 0, "memory": "64Gi" } }),
+    );
+    assert_eq!(
+        pd["scaling"]["prefill"],
+        json!({ "replicas": 0, "gpu": { "count": 2, "type": "nvidia.com/gpu" }, "memory": "64Gi" })
+    );
+    assert_eq!(pd["scaling"]["decode"]["replicas"], 2);
+    assert_eq!(pd["scaling"]["decode"]["gpu"]["count"], 4);
+    assert_eq!(pd["resources"], Value::Null);
+    assert_eq!(
+        spec(json!({ "enforceEager": true, "enablePrefixCaching": true }))["engine"]["args"],
+        json!({ "enforce-eager": "", "enable-prefix-caching": "" })
+    );
+    assert_eq!(
+        spec(json!({ "engine": "sglang", "enforceEager": true }))["engine"]["args"],
+        json!({ "disable-cuda-graph": "" })
+    );
+    assert_eq!(
+        spec(json!({ "enforceEager": false }))["engine"].get("args"),
+        None
+    );
+    assert_eq!(
+        spec(json!({ "provider": "dynamo", "routerMode": "kv" }))["provider"],
+        json!({ "name": "dynamo", "overrides": { "routerMode": "kv" } })
+    );
+    assert_eq!(
+        spec(json!({ "maxModelLen": 4096 }))["engine"]["contextLength"],
+        4096
+    );
+    let premade = spec(
+        json!({ "engine": null, "modelSource": "premade", "premadeModel": "llama3.2:1b", "computeType": "cpu" }),
+    );
+    assert_eq!(premade["image"], "ghcr.io/kaito-project/aikit/llama3.2:1b");
+    assert_eq!(premade["model"]["source"], "custom");
+    assert_eq!(premade["engine"]["type"], "llamacpp");
+    let direct = spec(
+        json!({ "engine": "llamacpp", "modelSource": "huggingface", "ggufFile": "q4/model.Q4_K_M.gguf", "ggufRunMode": "direct" }),
+    );
+    assert_eq!(
+        direct["engine"]["args"],
+        json!({ "hf-file": "q4/model.Q4_K_M.gguf" })
+    );
+    let built = spec(
+        json!({ "engine": "llamacpp", "ggufRunMode": "build", "imageRef": "localhost:30500/aikit-x:Q4_K_M" }),
+    );
+    assert_eq!(built["image"], "localhost:30500/aikit-x:Q4_K_M");
+    assert_eq!(built["model"]["source"], "custom");
+    assert_eq!(
+        spec(json!({ "modelSource": "vllm" }))["engine"]["type"],
+        "vllm"
+    );
+    assert_eq!(
+        spec(
+            json!({ "engineArgs": { "max-num-seqs": "8", "enforce-eager": "" }, "enforceEager": true })
+        )["engine"]["args"],
+        json!({ "max-num-seqs": "8", "enforce-eager": "" })
+    );
+}
+
+#[test]
+fn what_has_no_place_is_rejected() {
+    let cases = [
+        (
+            json!({ "engineArgs": { "max-num-seqs": 8 } }),
+            "must be a string",
+        ),
+        (
+            json!({ "engineArgs": { "--port": "1" } }),
+            "not a flag name",
+        ),
+        (
+            json!({ "engine": "trtllm", "enforceEager": true }),
+            "not supported by engine trtllm",
+        ),
+        (
+            json!({ "engine": null, "enforceEager": true }),
+            "explicit engine",
+        ),
+        (
+            json!({ "engine": "sglang", "enablePrefixCaching": true }),
+            "SGLang",
+        ),
+        (json!({ "routerMode": "kv" }), "provider dynamo"),
+        (json!({ "prefillReplicas": 1 }), "disaggregated only"),
+        (
+            json!({ "mode": "disaggregated", "replicas": 2 }),
+            "aggregated only",
+        ),
+        (
+            json!({ "mode": "disaggregated", "resources": { "gpu": 2 }, "prefillGpus": 1, "decodeGpus": 1 }),
+            "no effect",
+        ),
+        (
+            json!({ "mode": "disaggregated", "resources": { "gpu": 1, "cpu": "2" } }),
+            "resources.cpu",
+        ),
+        (
+            json!({ "computeType": "cpu", "resources": { "gpu": 2 } }),
+            "conflicts",
+        ),
+        (
+            json!({ "computeType": "gpu", "resources": { "gpu": 0 } }),
+            "at least 1",
+        ),
+        (
+            json!({ "premadeModel": "llama3.2:1b" }),
+            "needs modelSource premade",
+        ),
+        (json!({ "modelSource": "premade" }), "needs premadeModel"),
+        (
+            json!({ "modelSource": "premade", "premadeModel": "../etc" }),
+            "Invalid premadeModel",
+        ),
+        (
+            json!({ "ggufFile": "../x.gguf", "engine": "llamacpp" }),
+            "Invalid ggufFile",
+        ),
+        (json!({ "ggufFile": "x.gguf" }), "needs engine llamacpp"),
+        (
+            json!({ "ggufRunMode": "build", "engine": "llamacpp" }),
+            "needs imageRef",
+        ),
+        (json!({ "contextLength": 1, "maxModelLen": 2 }), "disagree"),
+        (json!({ "contextLength": 0 }), "contextLength"),
+        (json!({ "replicas": -1 }), "replicas"),
+        (json!({ "replicas": 3_000_000_000i64 }), "replicas"),
+        (
+            json!({ "resources": { "gpu": 1, "memory": "lots" } }),
+            "quantity",
+        ),
+        (json!({ "hfTokenSecret": "Bad_Secret" }), "hfTokenSecret"),
+        (json!({ "provider": "Dynamo!" }), "provider"),
+        (json!({ "modelId": " " }), "modelId"),
+        (json!({ "name": "events" }), "reserved"),
+        (json!({ "name": "my.model" }), "Invalid deployment name"),
+        (json!({ "imageRef": "has space" }), "imageRef"),
+        (
+            json!({ "engineArgs": { "enforce-eager": "x" }, "enforceEager": true }),
+            "conflicts",
+        ),
+    ];
+    for (extra, fragment) in cases {
+        let message = rejected(extra.clone());
+        assert!(message.contains(fragment), "{extra}: {message}");
+    }
+}
+
+#[test]
+fn unknown_fields_and_values_fail_to_parse() {
+    for body in [
+        json!({ "name": "a", "modelId": "m", "kaitoResourceType": "workspace" }),
+        json!({ "name": "a", "modelId": "m", "engine": "tgi" }),
+        json!({ "name": "a", "modelId": "m", "resources": { "gpu": 1, "gpuType": "x" } }),
+        json!({ "name": "a", "modelId": "m", "replicas": 1.5 }),
+        json!({ "name": "a" }),
+    ] {
+        assert!(
+            serde_json::from_value::<CreateDeploymentRequest>(body.clone()).is_err(),
+            "{body}"
+        );
+    }
+}
+
+#[test]
+fn quantities() {
+    for ok in ["32Gi", "500m", "4", "1.5Gi", "100M", "1e3", "2E+6"] {
+        assert!(quantity("x", ok).is_ok(), "{ok}");
+    }
+    for bad in ["", "Gi", "1..5", "4 cores", "1GB", "."] {
+        assert!(quantity("x", bad).is_err(), "{bad}");
+    }
+}
