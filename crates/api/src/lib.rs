@@ -7,6 +7,7 @@
 //! rules) so it holds on clusters that run no admission webhook.
 
 pub mod crds;
+pub mod kube_text;
 pub mod labels;
 pub mod model_deployment;
 pub mod provider_config;

@@ -455,9 +455,9 @@ pub fn validate(spec: &ModelDeploymentSpec, engine: EngineType) -> Result<(), Va
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::{Provider, dynamo::Dynamo, kaito::Kaito};
-    use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-    use kubeairunway_api::{InferenceProviderConfigStatus, ModelDeploymentStatus};
+    use crate::providers::fixtures::registered;
+    use crate::providers::{dynamo::Dynamo, kaito::Kaito};
+    use kubeairunway_api::ModelDeploymentStatus;
 
     fn md(spec: Value) -> ModelDeployment {
         let mut md = ModelDeployment::new("m", serde_json::from_value(spec).expect("spec"));
@@ -466,25 +466,10 @@ mod tests {
         md
     }
 
-    fn ready(providers: &[&dyn Provider], now: Timestamp) -> Vec<InferenceProviderConfig> {
-        providers
-            .iter()
-            .map(|p| {
-                let mut ipc = InferenceProviderConfig::new(p.name(), p.registration());
-                ipc.status = Some(InferenceProviderConfigStatus {
-                    ready: true,
-                    last_heartbeat: Some(Time(now)),
-                    ..Default::default()
-                });
-                ipc
-            })
-            .collect()
-    }
-
     #[test]
     fn a_valid_spec_gets_engine_provider_and_a_pending_phase() {
         let now = Timestamp::now();
-        let providers = ready(&[&Kaito, &Dynamo], now);
+        let providers = registered(&[&Kaito, &Dynamo], now);
         let d = decide(
             &md(json!({ "model": { "id": "a/b" }, "resources": { "gpu": { "count": 1 } } })),
             &providers,
@@ -519,7 +504,7 @@ mod tests {
             &md(
                 json!({ "model": { "id": "a/b" }, "engine": { "type": "vllm" }, "resources": { "gpu": { "count": 0 } } }),
             ),
-            &ready(&[&Dynamo], now),
+            &registered(&[&Dynamo], now),
             &RuleEngine::default(),
             now,
         );
@@ -545,10 +530,10 @@ mod tests {
             }),
             ..Default::default()
         });
-        let both = ready(&[&Kaito, &Dynamo], now);
+        let both = registered(&[&Kaito, &Dynamo], now);
         let d = decide(&m, &both, &RuleEngine::default(), now);
         assert_eq!(d.provider, Some(("kaito".into(), "chosen earlier".into())));
-        let only_dynamo = ready(&[&Dynamo], now);
+        let only_dynamo = registered(&[&Dynamo], now);
         let d = decide(&m, &only_dynamo, &RuleEngine::default(), now);
         assert_eq!(
             d.provider.map(|p| p.0),
@@ -560,7 +545,7 @@ mod tests {
     #[test]
     fn an_unchanged_decision_writes_nothing() {
         let now = Timestamp::now();
-        let providers = ready(&[&Dynamo], now);
+        let providers = registered(&[&Dynamo], now);
         let mut m = md(json!({ "model": { "id": "a/b" }, "resources": { "gpu": { "count": 1 } } }));
         let first = decide(&m, &providers, &RuleEngine::default(), now);
         let patch = first.status_patch(&m, now).expect("first write");

@@ -27,6 +27,18 @@ pub fn node_gpus(node: &Node) -> i64 {
         .map_or(0, |q| parse_count(&q.0))
 }
 
+/// The nodes that offer GPUs, by name: one order for every view that walks them, so answers do
+/// not depend on the order a watch delivered the nodes in.
+pub fn gpu_nodes_by_name(nodes: &[std::sync::Arc<Node>]) -> Vec<&Node> {
+    let mut sorted: Vec<&Node> = nodes
+        .iter()
+        .map(AsRef::as_ref)
+        .filter(|n| node_gpus(n) > 0)
+        .collect();
+    sorted.sort_by_key(|n| n.name_any());
+    sorted
+}
+
 /// Whether a pod still holds its node's resources (the scheduler's view: every pod bound to
 /// the node that has not terminated).
 pub fn occupies_node(pod: &Pod) -> bool {

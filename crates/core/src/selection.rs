@@ -329,27 +329,12 @@ fn ready<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::fixtures::registered;
     use crate::providers::{
-        Provider, dynamo::Dynamo, kaito::Kaito, kuberay::KubeRay, kubernetes::Kubernetes,
+        dynamo::Dynamo, kaito::Kaito, kuberay::KubeRay, kubernetes::Kubernetes,
     };
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-    use kubeairunway_api::InferenceProviderConfigStatus;
     use serde_json::json;
-
-    fn registered(providers: &[&dyn Provider], now: Timestamp) -> Vec<InferenceProviderConfig> {
-        providers
-            .iter()
-            .map(|p| {
-                let mut ipc = InferenceProviderConfig::new(p.name(), p.registration());
-                ipc.status = Some(InferenceProviderConfigStatus {
-                    ready: true,
-                    last_heartbeat: Some(Time(now)),
-                    ..Default::default()
-                });
-                ipc
-            })
-            .collect()
-    }
 
     fn spec(v: serde_json::Value) -> ModelDeploymentSpec {
         serde_json::from_value(v).expect("spec")

@@ -17,7 +17,6 @@ pub mod args;
 pub mod helm;
 pub mod home;
 pub mod jobs;
-mod kube_text;
 pub mod kubeconfig;
 pub mod provider;
 pub mod run;

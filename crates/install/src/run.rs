@@ -27,8 +27,8 @@ use kubeairunway_api::InferenceProviderConfig;
 
 use crate::helm::{self, Helm, Invocation, Outcome};
 use crate::jobs::{Job, PlannedStep, Stream};
-use crate::kube_text::describe;
 use crate::kubeconfig::{KubeconfigError, PrivateKubeconfig};
+use kubeairunway_api::kube_text::describe;
 
 /// Longest a repository command (`repo add`, `repo update`, `show crds`) may take.
 const REPO_TIMEOUT: Duration = Duration::from_secs(120);

@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 
 use kubeairunway_core::gpu::{
     GPU_PRODUCT_LABEL, INSTANCE_TYPE_LABELS, gpu_memory_gb, gpu_model_from_instance_type,
-    node_gpus, occupies_node, pod_gpus,
+    gpu_nodes_by_name, node_gpus, occupies_node, pod_gpus,
 };
 
 use crate::auth::{Caller, Resource};
@@ -186,12 +186,7 @@ fn detailed(nodes: &[Arc<Node>], pods: &[Arc<Pod>]) -> DetailedClusterCapacity {
         .iter()
         .map(|n| (n.node_name.as_str(), n.available_gpus))
         .collect();
-    let mut sorted: Vec<&Node> = nodes
-        .iter()
-        .map(AsRef::as_ref)
-        .filter(|n| node_gpus(n) > 0)
-        .collect();
-    sorted.sort_by_key(|n| n.name_any());
+    let sorted = gpu_nodes_by_name(nodes);
     let mut pools: BTreeMap<String, NodePoolInfo> = BTreeMap::new();
     for node in sorted {
         let labels = node.labels();

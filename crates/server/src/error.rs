@@ -105,64 +105,23 @@ impl From<InvalidToken> for ApiError {
     }
 }
 
-/// Status code and message for a Kubernetes client error.
+/// Status code and message for a Kubernetes client error: the API server's own code for its
+/// errors (500 for codes that are not errors), 503 when it is unreachable, 401 when we could not
+/// authenticate, 502 otherwise; the message in the words of [`kubeairunway_api::kube_text`].
 pub fn describe_kube_error(err: &kube::Error) -> (StatusCode, String) {
-    match err {
-        kube::Error::Api(status) => {
-            let code = StatusCode::from_u16(status.code)
-                .ok()
-                .filter(|c| c.is_client_error() || c.is_server_error())
-                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let mut message = if status.message.is_empty() {
-                fallback_message(code, &status.reason)
-            } else {
-                status.message.clone()
-            };
-            let causes: Vec<String> = status
-                .details
-                .as_ref()
-                .map(|d| {
-                    d.causes
-                        .iter()
-                        .map(|c| match (c.field.is_empty(), c.message.is_empty()) {
-                            (false, false) => format!("{}: {}", c.field, c.message),
-                            (true, false) => c.message.clone(),
-                            _ => c.reason.clone(),
-                        })
-                        .filter(|c| !c.is_empty() && !message.contains(c.as_str()))
-                        .collect()
-                })
-                .unwrap_or_default();
-            if !causes.is_empty() {
-                message = format!("{message} Details: {}", causes.join("; "));
-            }
-            (code, message)
-        }
+    let code = match err {
+        kube::Error::Api(status) => StatusCode::from_u16(status.code)
+            .ok()
+            .filter(|c| c.is_client_error() || c.is_server_error())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         kube::Error::HyperError(_)
         | kube::Error::Service(_)
         | kube::Error::HttpError(_)
-        | kube::Error::ReadEvents(_) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("the Kubernetes API server is unreachable ({err})"),
-        ),
-        kube::Error::Auth(_) => (
-            StatusCode::UNAUTHORIZED,
-            format!("could not authenticate to Kubernetes: {err}"),
-        ),
-        other => (StatusCode::BAD_GATEWAY, other.to_string()),
-    }
-}
-
-fn fallback_message(code: StatusCode, reason: &str) -> String {
-    match reason {
-        "Forbidden" => "You do not have permission to perform this action.".into(),
-        "NotFound" => "The requested resource was not found.".into(),
-        "AlreadyExists" => "A resource with this name already exists.".into(),
-        "Invalid" => "The request is invalid.".into(),
-        "Conflict" => "The resource was modified concurrently; retry.".into(),
-        "Unauthorized" => "Authentication is required.".into(),
-        _ => format!("Request failed with status {}", code.as_u16()),
-    }
+        | kube::Error::ReadEvents(_) => StatusCode::SERVICE_UNAVAILABLE,
+        kube::Error::Auth(_) => StatusCode::UNAUTHORIZED,
+        _ => StatusCode::BAD_GATEWAY,
+    };
+    (code, kubeairunway_api::kube_text::describe(err))
 }
 
 impl IntoResponse for ApiError {

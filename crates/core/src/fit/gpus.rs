@@ -10,7 +10,7 @@ use kube_core::ResourceExt;
 
 use crate::gpu::{
     GPU_MEMORY_LABEL, GPU_PRODUCT_LABEL, INSTANCE_TYPE_LABELS, gpu_model_from_instance_type,
-    memory_from_product, node_gpus,
+    gpu_nodes_by_name, memory_from_product, node_gpus,
 };
 /// Name of GPU nodes that tell neither product nor a known instance type.
 const UNKNOWN_GPU: &str = "Unknown GPU";
@@ -34,12 +34,7 @@ pub struct GpuType {
 /// The GPU types of the cluster's GPU nodes, largest memory first (unknown memory last), then
 /// by name.
 pub fn cluster_gpu_types(nodes: &[Arc<Node>]) -> Vec<GpuType> {
-    let mut sorted: Vec<&Node> = nodes
-        .iter()
-        .map(AsRef::as_ref)
-        .filter(|n| node_gpus(n) > 0)
-        .collect();
-    sorted.sort_by_key(|n| n.name_any());
+    let sorted = gpu_nodes_by_name(nodes);
     let mut types: BTreeMap<String, GpuType> = BTreeMap::new();
     for node in sorted {
         let name = gpu_name(node);

@@ -87,3 +87,23 @@ pub(crate) fn assert_compatibility(provider: &impl Provider, cases: Vec<Compatib
         }
     }
 }
+
+/// Registrations of `providers` as each would write them, ready and with a fresh heartbeat.
+pub(crate) fn registered(
+    providers: &[&dyn Provider],
+    now: k8s_openapi::jiff::Timestamp,
+) -> Vec<kubeairunway_api::InferenceProviderConfig> {
+    providers
+        .iter()
+        .map(|p| {
+            let mut ipc =
+                kubeairunway_api::InferenceProviderConfig::new(p.name(), p.registration());
+            ipc.status = Some(kubeairunway_api::InferenceProviderConfigStatus {
+                ready: true,
+                last_heartbeat: Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(now)),
+                ..Default::default()
+            });
+            ipc
+        })
+        .collect()
+}

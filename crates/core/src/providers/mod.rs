@@ -6,7 +6,7 @@
 pub mod common;
 pub mod dynamo;
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 pub mod kaito;
 pub mod kuberay;
 pub mod kubernetes;

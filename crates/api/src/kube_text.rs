@@ -1,10 +1,10 @@
-//! Kubernetes errors in words, for the output of the steps that call the API server directly.
-//! The wording matches the server's error answers (its `describe_kube_error`), so a failure
-//! reads the same in a job's output as in an error response.
+//! Kubernetes errors in words: the API server's message with the causes it listed, or why it
+//! could not be asked. The REST API's error answers and the output of installation jobs both use
+//! it, so a failure reads the same in a job's output as in an error response.
 
 /// What went wrong, as the API server said it (with the causes it listed), or why it could not
 /// be asked.
-pub(crate) fn describe(err: &kube::Error) -> String {
+pub fn describe(err: &kube::Error) -> String {
     match err {
         kube::Error::Api(status) => {
             let mut message = if status.message.is_empty() {
