@@ -103,9 +103,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     // Refuse a bad HF_ENDPOINT at start rather than on the first search.
     kubeairunway_server::hf::Hub::new(config.huggingface.clone())
         .map_err(|e| anyhow::anyhow!(e))?;
-    if !args.auth_enabled && !args.host.is_loopback() {
-        tracing::warn!(host = %args.host, "authentication is off and the server listens beyond loopback; anyone who can reach it acts with the backend's Kubernetes identity");
-    }
+    check_exposure(args.host, args.auth_enabled, &config.allowed_hosts)?;
     let kube = match kubeairunway_server::kube_access_from_env().await {
         Ok(k) => Some(k),
         Err(e) => {
@@ -118,6 +116,59 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Why `serve` refuses to listen on `host`: beyond loopback, a server without authentication
+/// acts with its own Kubernetes identity for anyone who reaches it. That is allowed only when
+/// the operator named the host names clients use (`--allowed-host`), which keeps the Host and
+/// Origin checks meaningful; in a cluster, turn authentication on instead.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "refusing to listen on {host} with authentication off: anyone who can reach it would act with \
+     this server's own Kubernetes identity. Turn authentication on (AUTH_ENABLED=true, the \
+     default of the Helm chart), or name the host names clients use with --allowed-host / \
+     ALLOWED_HOSTS, or listen on loopback (--host 127.0.0.1)"
+)]
+pub struct ExposedWithoutAuth {
+    host: IpAddr,
+}
+
+/// Ok when listening on `host` is safe: loopback, or authentication on, or allowed host names.
+fn check_exposure(
+    host: IpAddr,
+    auth_enabled: bool,
+    allowed_hosts: &[String],
+) -> Result<(), ExposedWithoutAuth> {
+    let named_hosts = allowed_hosts.iter().any(|h| !h.trim().is_empty());
+    if host.is_loopback() || auth_enabled || named_hosts {
+        return Ok(());
+    }
+    Err(ExposedWithoutAuth { host })
+}
+
 fn jiff_now() -> String {
     k8s_openapi::jiff::Timestamp::now().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listening_beyond_loopback_needs_auth_or_named_hosts() {
+        let any: IpAddr = "0.0.0.0".parse().expect("ip");
+        let lo: IpAddr = "127.0.0.1".parse().expect("ip");
+        let v6lo: IpAddr = "::1".parse().expect("ip");
+        assert!(check_exposure(lo, false, &[]).is_ok());
+        assert!(check_exposure(v6lo, false, &[]).is_ok());
+        assert!(check_exposure(any, true, &[]).is_ok());
+        assert!(check_exposure(any, false, &["dash.example".into()]).is_ok());
+        let refused = check_exposure(any, false, &[]).expect_err("refused");
+        assert!(
+            refused.to_string().contains("AUTH_ENABLED=true"),
+            "{refused}"
+        );
+        assert!(
+            check_exposure(any, false, &[String::new()]).is_err(),
+            "an empty ALLOWED_HOSTS names no host"
+        );
+    }
 }
