@@ -285,6 +285,7 @@ pub(crate) fn is_public(method: &Method, path: &str) -> bool {
     let read = *method == Method::GET || *method == Method::HEAD;
     let public_reads = [
         "/api/health",
+        "/api/health/ready",
         "/api/health/version",
         "/api/health/status",
         "/api/cluster/status",

@@ -49,6 +49,15 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every cached kind.
+    pub const ALL: [Kind; 5] = [
+        Kind::Deployments,
+        Kind::Providers,
+        Kind::Nodes,
+        Kind::Pods,
+        Kind::Settings,
+    ];
+
     fn describe(self) -> &'static str {
         match self {
             Kind::Deployments => "ModelDeployments",
@@ -91,6 +100,9 @@ enum Health {
 struct HealthCell {
     state: Mutex<(Health, Option<Instant>)>,
     notify: tokio::sync::Notify,
+    /// Set once the first full list reached the store (or the resource proved missing): from
+    /// then on requests are answered from data, not with "still loading". Readiness uses it.
+    loaded: std::sync::atomic::AtomicBool,
 }
 
 impl HealthCell {
@@ -98,7 +110,12 @@ impl HealthCell {
         Self {
             state: Mutex::new((Health::Starting, None)),
             notify: tokio::sync::Notify::new(),
+            loaded: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    fn mark_loaded(&self) {
+        self.loaded.store(true, Ordering::Release);
     }
 
     fn set(&self, health: Health) {
@@ -143,16 +160,10 @@ impl Caches {
     /// Starts the watches in the background with `client` (the backend's own identity).
     pub fn start(client: &Client) -> Self {
         let health: Arc<HashMap<Kind, HealthCell>> = Arc::new(
-            [
-                Kind::Deployments,
-                Kind::Providers,
-                Kind::Nodes,
-                Kind::Pods,
-                Kind::Settings,
-            ]
-            .into_iter()
-            .map(|k| (k, HealthCell::new()))
-            .collect(),
+            Kind::ALL
+                .into_iter()
+                .map(|k| (k, HealthCell::new()))
+                .collect(),
         );
         let (changes, _) = broadcast::channel(1024);
         let generation = Arc::new(AtomicU64::new(0));
@@ -280,6 +291,24 @@ impl Caches {
             .is_some_and(|c| matches!(c.get(), Health::Missing))
     }
 
+    /// The caches that have not loaded yet: no first full list has reached them and their
+    /// resource is not known to be missing. Empty once the server can answer every read from
+    /// memory, which is what its readiness reports (`GET /api/health/ready`). A watch that
+    /// fails later does not bring a cache back here: its routes answer 503 with the reason
+    /// themselves, and every replica would fail alike, so taking them all out of a Service
+    /// would only hide those answers.
+    pub fn not_loaded(&self) -> Vec<&'static str> {
+        Kind::ALL
+            .into_iter()
+            .filter(|k| {
+                self.health
+                    .get(k)
+                    .is_none_or(|c| !c.loaded.load(Ordering::Acquire))
+            })
+            .map(Kind::describe)
+            .collect()
+    }
+
     /// Subscribes to changes of deployments and their pods.
     pub fn subscribe(&self) -> broadcast::Receiver<Change> {
         self.changes.subscribe()
@@ -402,6 +431,7 @@ where
             match event {
                 Ok(Event::InitDone) => {
                     generation.fetch_add(1, Ordering::Release);
+                    cell.mark_loaded();
                     cell.set(Health::Synced);
                     let _ = changes.send(Change::Reset);
                 }
@@ -419,6 +449,7 @@ where
                         | watcher::Error::WatchStartFailed(kube::Error::Api(s))
                             if s.code == 404 =>
                         {
+                            cell.mark_loaded();
                             Health::Missing
                         }
                         other => Health::Failing(short_reason(other)),

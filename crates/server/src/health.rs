@@ -8,12 +8,14 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::cluster::ClusterStatus;
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Health, version and cluster-status routes (and their contract aliases).
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(health))
+        .routes(routes!(ready))
         .routes(routes!(cluster_alias))
         .routes(routes!(version))
         .routes(routes!(cluster_version_alias))
@@ -49,6 +51,38 @@ pub(crate) async fn health() -> Json<Health> {
         status: "healthy",
         timestamp: k8s_openapi::jiff::Timestamp::now().to_string(),
     })
+}
+
+/// `GET /api/health/ready` response.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Ready {
+    /// Always `ready` (a server that is not ready answers 503 with the error envelope).
+    pub status: &'static str,
+    /// Server time (RFC 3339).
+    pub timestamp: String,
+}
+
+/// Readiness (the probe a Kubernetes Service follows): 200 once every watch cache has loaded
+/// its first full list, so a new replica takes traffic only when it answers reads from data
+/// rather than with "still loading"; 503 naming the caches still loading, or when there is no
+/// Kubernetes configuration at all. A cache whose watch fails later keeps the server ready: its
+/// routes then answer 503 with the reason, which every replica would do alike.
+#[utoipa::path(get, path = "/api/health/ready", tag = "health", security(()), responses(
+    (status = 200, body = Ready),
+    (status = 503, description = "Caches still loading, or no cluster configuration", body = crate::error::ErrorBody),
+))]
+pub(crate) async fn ready(State(state): State<AppState>) -> Result<Json<Ready>, ApiError> {
+    let loading = state.caches()?.not_loaded();
+    if !loading.is_empty() {
+        return Err(ApiError::unavailable(format!(
+            "not ready: still loading {} from the Kubernetes API server",
+            loading.join(", ")
+        )));
+    }
+    Ok(Json(Ready {
+        status: "ready",
+        timestamp: k8s_openapi::jiff::Timestamp::now().to_string(),
+    }))
 }
 
 /// Alias of `/api/health` (protected when auth is on).

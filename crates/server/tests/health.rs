@@ -97,6 +97,51 @@ async fn cluster_status_reports_the_crd_once_installed() {
 }
 
 #[tokio::test]
+async fn readiness_waits_for_every_cache_and_then_survives_an_unreachable_api_server() {
+    // No cluster configuration: never ready.
+    let (status, body) = get(AppState::new(config(), None), "/api/health/ready").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("No Kubernetes configuration")),
+        "{body}"
+    );
+    // An API server that is not there: the caches never load, so not ready, naming them.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let mut gone = kube::Config::new(format!("https://127.0.0.1:{port}").parse().expect("url"));
+    gone.connect_timeout = Some(Duration::from_secs(1));
+    let state = AppState::new(
+        config(),
+        Some(KubeAccess::new(gone, "gone").expect("access")),
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (status, body) = get(state, "/api/health/ready").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("still loading") && message.contains("nodes"),
+        "{body}"
+    );
+    // The real cluster: ready once every watch has listed (CRDs installed or not).
+    let state = AppState::new(config(), Some(admin_access().await));
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let (status, body) = get(state.clone(), "/api/health/ready").await;
+        if status == StatusCode::OK {
+            assert_eq!(body["status"], "ready");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "not ready: {body}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
 async fn cluster_status_says_not_connected_quickly_when_the_api_server_is_gone() {
     // A port that nothing listens on: connection refused, like a stopped API server.
     let port = std::net::TcpListener::bind("127.0.0.1:0")

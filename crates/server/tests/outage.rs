@@ -187,6 +187,13 @@ async fn requests_fail_fast_during_an_outage_and_recover_without_a_restart() {
         StatusCode::OK,
         "liveness does not depend on the cluster"
     );
+    let ready = s.get("/api/health/ready", None).await;
+    assert_eq!(
+        ready.status,
+        StatusCode::OK,
+        "a server whose caches loaded stays ready during an outage (its routes say 503 themselves): {}",
+        ready.body
+    );
 
     cp.start_apiserver()
         .await

@@ -279,6 +279,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/health/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readiness (the probe a Kubernetes Service follows): 200 once every watch cache has loaded
+         *     its first full list, so a new replica takes traffic only when it answers reads from data
+         *     rather than with "still loading"; 503 naming the caches still loading, or when there is no
+         *     Kubernetes configuration at all. A cache whose watch fails later keeps the server ready: its
+         *     routes then answer 503 with the reason, which every replica would do alike.
+         */
+        get: operations["ready"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/health/status": {
         parameters: {
             query?: never;
@@ -1799,6 +1822,13 @@ export interface components {
             /** @description What was found. */
             message: string;
         };
+        /** @description `GET /api/health/ready` response. */
+        Ready: {
+            /** @description Always `ready` (a server that is not ready answers 503 with the error envelope). */
+            status: string;
+            /** @description Server time (RFC 3339). */
+            timestamp: string;
+        };
         /** @description A Helm release's latest revision. */
         ReleaseInfo: {
             /**
@@ -2926,6 +2956,34 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    ready: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ready"];
+                };
+            };
+            /** @description Caches still loading, or no cluster configuration */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
