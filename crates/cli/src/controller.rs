@@ -71,9 +71,27 @@ pub async fn run(args: ControllerArgs) -> anyhow::Result<()> {
     let client = kube::Client::try_default()
         .await
         .context("connecting to the cluster (KUBECONFIG or in-cluster)")?;
-    let shutdown = async {
+    kubeairunway_controller::run(client, options, shutdown_signal()).await?;
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM (what the kubelet sends to stop a pod). In a container the binary is
+/// process 1, for which the kernel ignores a signal without a handler, so without this a pod
+/// would hang until its grace period ends and be killed without its final heartbeat.
+async fn shutdown_signal() {
+    let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    kubeairunway_controller::run(client, options, shutdown).await?;
-    Ok(())
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
 }

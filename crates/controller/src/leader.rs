@@ -13,6 +13,9 @@ use serde_json::json;
 
 use crate::{Error, Result};
 
+/// Name of the Lease replicas compete for (the chart's lease Role grants it by name).
+pub const LEASE_NAME: &str = "kubeairunway-controller";
+
 /// Lease settings.
 #[derive(Clone, Debug)]
 pub struct LeaderConfig {
@@ -33,7 +36,7 @@ impl LeaderConfig {
     pub fn new(namespace: impl Into<String>, identity: impl Into<String>) -> Self {
         Self {
             namespace: namespace.into(),
-            name: "kubeairunway-controller".into(),
+            name: LEASE_NAME.into(),
             identity: identity.into(),
             lease_duration: Duration::from_secs(15),
             renew_every: Duration::from_secs(5),
@@ -83,6 +86,32 @@ impl LeaderElector {
                     }
                 }
             }
+        }
+    }
+
+    /// Gives the lease up when this replica holds it, so a standby replica takes over within a
+    /// second of a graceful stop instead of after the lease duration. Best effort: on failure
+    /// the lease simply expires.
+    pub async fn release(&self) {
+        let Ok(Some(mut lease)) = self.api.get_opt(&self.config.name).await else {
+            return;
+        };
+        let Some(spec) = lease.spec.as_mut() else {
+            return;
+        };
+        if spec.holder_identity.as_deref() != Some(self.config.identity.as_str()) {
+            return;
+        }
+        spec.holder_identity = None;
+        spec.lease_duration_seconds = Some(1);
+        spec.renew_time = Some(MicroTime(Timestamp::now()));
+        match self
+            .api
+            .replace(&self.config.name, &PostParams::default(), &lease)
+            .await
+        {
+            Ok(_) => tracing::info!(identity = %self.config.identity, "released the leader lease"),
+            Err(e) => tracing::warn!(error = %e, "releasing the leader lease failed; it expires"),
         }
     }
 

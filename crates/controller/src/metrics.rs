@@ -1,7 +1,7 @@
 //! Prometheus metrics of the controller, and the `/metrics`, `/healthz` and `/readyz` endpoints.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Instant;
 
 use axum::Router;
@@ -37,8 +37,16 @@ pub struct Metrics {
     status_writes: Family<ControllerLabel, Counter>,
     duration: Family<ControllerLabel, Histogram>,
     deployments: Family<PhaseLabels, Gauge>,
-    ready: AtomicBool,
+    /// One of the `STATE_*` values: what `/readyz` answers.
+    state: AtomicU8,
 }
+
+/// Not started yet, or leading with caches still loading: not ready.
+const STATE_STARTING: u8 = 0;
+/// Waiting for the leader lease another replica holds: ready (see [`Metrics::set_standby`]).
+const STATE_STANDBY: u8 = 1;
+/// Leading, and every watch cache has loaded: ready.
+const STATE_READY: u8 = 2;
 
 impl Default for Metrics {
     fn default() -> Self {
@@ -82,7 +90,7 @@ impl Default for Metrics {
             status_writes,
             duration,
             deployments,
-            ready: AtomicBool::new(false),
+            state: AtomicU8::new(STATE_STARTING),
         }
     }
 }
@@ -134,9 +142,23 @@ impl Metrics {
             .inc();
     }
 
-    /// Marks the controller ready (caches synced).
+    /// Marks the controller ready: it leads (or runs without leader election) and every watch
+    /// cache has loaded its first list.
     pub fn set_ready(&self) {
-        self.ready.store(true, Ordering::SeqCst);
+        self.state.store(STATE_READY, Ordering::SeqCst);
+    }
+
+    /// Marks a replica that waits for the leader lease held by another one. It counts as ready:
+    /// it can take over the moment the lease expires, so a rolling update (which waits for new
+    /// replicas to be ready) and a PodDisruptionBudget (which counts ready replicas) must not
+    /// treat it as broken. It stops being standby when it starts leading.
+    pub fn set_standby(&self) {
+        self.state.store(STATE_STANDBY, Ordering::SeqCst);
+    }
+
+    /// Marks a replica that leads but whose caches are still loading: not ready.
+    pub fn set_loading(&self) {
+        self.state.store(STATE_STARTING, Ordering::SeqCst);
     }
 
     /// Text exposition, with the per-phase gauge recomputed from `deployments`.
@@ -171,7 +193,8 @@ struct HttpState {
     deployments: Option<Store<ModelDeployment>>,
 }
 
-/// `/metrics`, `/healthz` (the process answers) and `/readyz` (caches synced).
+/// `/metrics`, `/healthz` (the process answers) and `/readyz` (200 `ok` when leading with
+/// every cache loaded, 200 `standby` while waiting for the leader lease, 503 otherwise).
 pub fn router(metrics: Arc<Metrics>, deployments: Option<Store<ModelDeployment>>) -> Router {
     Router::new()
         .route("/metrics", get(serve_metrics))
@@ -195,9 +218,9 @@ async fn serve_metrics(State(s): State<HttpState>) -> impl IntoResponse {
 }
 
 async fn readyz(State(s): State<HttpState>) -> impl IntoResponse {
-    if s.metrics.ready.load(Ordering::SeqCst) {
-        (StatusCode::OK, "ok")
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "caches not synced")
+    match s.metrics.state.load(Ordering::SeqCst) {
+        STATE_READY => (StatusCode::OK, "ok"),
+        STATE_STANDBY => (StatusCode::OK, "standby: waiting for the leader lease"),
+        _ => (StatusCode::SERVICE_UNAVAILABLE, "caches not synced"),
     }
 }

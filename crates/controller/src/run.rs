@@ -88,10 +88,14 @@ pub async fn run(
 
     if let Some(leader) = &options.leader {
         let elector = LeaderElector::new(client.clone(), leader.clone());
+        // A replica that cannot reach the API server returns an error from `acquire` and exits,
+        // so standing by here means the lease is held by another replica.
+        metrics.set_standby();
         tokio::select! {
             r = elector.acquire() => r?,
             () = shutdown.clone() => return Ok(()),
         }
+        metrics.set_loading();
         let work = run_leading(
             client,
             options.clone(),
@@ -100,10 +104,12 @@ pub async fn run(
             (md_reader, md_writer),
             shutdown.clone(),
         );
-        tokio::select! {
+        let result = tokio::select! {
             r = work => r,
-            e = elector.hold() => Err(e),
-        }
+            e = elector.hold() => return Err(e),
+        };
+        elector.release().await;
+        result
     } else {
         run_leading(
             client,
@@ -254,6 +260,8 @@ async fn run_leading(
 
     // Providers: one controller dispatching to the selected provider; owned Deployments and
     // Services and the deployment's pods re-run it when they change.
+    let (live_pods, live_deployments, live_services) =
+        (pods.clone(), deployments.clone(), services.clone());
     let live = LiveObjects {
         pods,
         deployments,
@@ -288,9 +296,32 @@ async fn run_leading(
         options.settings.heartbeat,
         shutdown.clone(),
     );
-    metrics.set_ready();
+    // Ready once every cache has loaded. The stores fill only while the controllers consume
+    // their shared streams, so this waits beside them rather than before them.
+    let caches_loaded = {
+        let (md, pods, deployments, services) = (
+            md_reader.clone(),
+            live_pods,
+            live_deployments,
+            live_services,
+        );
+        let metrics = metrics.clone();
+        async move {
+            let loaded = tokio::try_join!(
+                ipc_reader.wait_until_ready(),
+                md.wait_until_ready(),
+                pods.wait_until_ready(),
+                deployments.wait_until_ready(),
+                services.wait_until_ready(),
+            );
+            if loaded.is_ok() {
+                metrics.set_ready();
+                tracing::info!("every watch cache has loaded; ready");
+            }
+        }
+    };
     tracing::info!(providers = ?options.providers, "controller running");
-    tokio::join!(core, providers, heartbeats);
+    tokio::join!(core, providers, heartbeats, caches_loaded);
     Ok(())
 }
 

@@ -36,6 +36,35 @@ async fn register_external(client: &kube::Client, name: &str, heartbeat: Timesta
         .expect("heartbeat");
 }
 
+/// A free loopback address for a replica's metrics endpoint.
+fn free_addr() -> std::net::SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+}
+
+/// `/readyz` of the replica serving metrics at `addr`, once it answers.
+async fn readyz(addr: std::net::SocketAddr) -> (u16, String) {
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(2))
+        .build()
+        .expect("http client");
+    let url = format!("http://{addr}/readyz");
+    let mut last = String::new();
+    for _ in 0..100 {
+        match http.get(&url).send().await {
+            Ok(r) if r.status().is_success() => {
+                return (r.status().as_u16(), r.text().await.unwrap_or_default());
+            }
+            Ok(r) => last = format!("{} {}", r.status(), r.text().await.unwrap_or_default()),
+            Err(e) => last = e.to_string(),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{url} did not become ready: {last}");
+}
+
 #[tokio::test]
 async fn late_registration_stale_heartbeats_and_leader_election() {
     let (_cp, client, ns) = setup("registration").await;
@@ -94,7 +123,7 @@ async fn late_registration_stale_heartbeats_and_leader_election() {
     // Two replicas with leader election: one acts; when it stops, the other takes over.
     let cp = shared();
     let lease_ns = ns.clone();
-    let replica = |id: &str| {
+    let replica = |id: &str, metrics: std::net::SocketAddr| {
         let id = id.to_string();
         let lease_ns = lease_ns.clone();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -111,7 +140,7 @@ async fn late_registration_stale_heartbeats_and_leader_election() {
                 leader.renew_every = Duration::from_secs(2);
                 let options = Options {
                     providers: vec!["kubernetes".into()],
-                    metrics_addr: None,
+                    metrics_addr: Some(metrics),
                     leader: Some(leader),
                     settings: test_settings(),
                     instance: id,
@@ -124,9 +153,10 @@ async fn late_registration_stale_heartbeats_and_leader_election() {
         });
         (stop_tx, thread)
     };
-    let (stop_a, thread_a) = replica("replica-a");
+    let (metrics_a, metrics_b) = (free_addr(), free_addr());
+    let (stop_a, thread_a) = replica("replica-a", metrics_a);
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let (stop_b, thread_b) = replica("replica-b");
+    let (stop_b, thread_b) = replica("replica-b", metrics_b);
     let leases: Api<Lease> = Api::namespaced(client.clone(), &ns);
     let holder = || async {
         leases
@@ -147,8 +177,19 @@ async fn late_registration_stale_heartbeats_and_leader_election() {
     )
     .await;
     assert_eq!(holder().await.as_deref(), Some("replica-a"));
+    // Both replicas are ready: the leader with its caches loaded, the other standing by (a
+    // rolling update and a PodDisruptionBudget count it as available).
+    assert_eq!(readyz(metrics_a).await, (200, "ok".to_string()));
+    let (code, body) = readyz(metrics_b).await;
+    assert_eq!(code, 200, "{body}");
+    assert!(body.starts_with("standby"), "{body}");
     let _ = stop_a.send(());
     let _ = thread_a.join();
+    assert_ne!(
+        holder().await.as_deref(),
+        Some("replica-a"),
+        "a replica that stops gracefully gives the lease up"
+    );
     create(&client, &ns, "led-later", json!({ "model": { "id": "a/b" }, "provider": { "name": "kubernetes" }, "engine": { "type": "vllm" }, "resources": { "gpu": { "count": 1 } } })).await;
     wait_md(
         &client,
