@@ -67,8 +67,13 @@ pub fn aggregated_roles() -> Vec<ClusterRole> {
 pub const BACKEND_ROLE: &str = "kubeairunway-backend";
 
 /// `kubeairunway-backend`: what the API server (`kubeairunway serve`) needs under its own
-/// identity when auth is on. It only reads (to fill its watch caches) and reviews tokens and
-/// access; every change is made with the caller's own token.
+/// identity when auth is on, and no more: the Helm chart's server ClusterRole grants exactly
+/// these rules (a test compares), and a test that runs the server under the chart's
+/// ServiceAccount checks each request it made in the API server's audit log against them.
+///
+/// It only lists and watches (to fill its watch caches; it never reads single objects, so no
+/// `get`), looks up one CRD, and reviews tokens and access; every change is made with the
+/// caller's own token.
 pub fn backend_role() -> ClusterRole {
     let rule = |groups: &[&str], resources: &[&str], names: &[&str], verbs: &[&str]| PolicyRule {
         api_groups: Some(groups.iter().map(|g| g.to_string()).collect()),
@@ -77,7 +82,7 @@ pub fn backend_role() -> ClusterRole {
         verbs: verbs.iter().map(|v| v.to_string()).collect(),
         ..Default::default()
     };
-    let read = ["get", "list", "watch"];
+    let cache = ["list", "watch"];
     ClusterRole {
         metadata: ObjectMeta {
             name: Some(BACKEND_ROLE.to_string()),
@@ -91,19 +96,23 @@ pub fn backend_role() -> ClusterRole {
             ..Default::default()
         },
         rules: Some(vec![
+            // The watch caches (crates/server/src/cache.rs).
             rule(
                 &[GROUP],
                 &["modeldeployments", "inferenceproviderconfigs"],
                 &[],
-                &read,
+                &cache,
             ),
-            rule(&[""], &["nodes", "pods"], &[], &read),
-            rule(&[""], &["configmaps"], &["kubeairunway-config"], &read),
+            rule(&[""], &["nodes", "pods"], &[], &cache),
+            // The settings ConfigMap, watched with a field selector on its name.
+            rule(&[""], &["configmaps"], &["kubeairunway-config"], &cache),
+            // `/api/cluster/status` asks whether the ModelDeployment CRD exists while the
+            // deployment cache has not loaded (crates/server/src/cluster.rs).
             rule(
                 &["apiextensions.k8s.io"],
                 &["customresourcedefinitions"],
-                &[],
-                &["get", "list", "watch"],
+                &["modeldeployments.kubeairunway.ai"],
+                &["get"],
             ),
             rule(
                 &["authentication.k8s.io"],

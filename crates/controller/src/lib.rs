@@ -12,6 +12,7 @@ pub mod crd;
 pub mod leader;
 pub mod metrics;
 pub mod provider_controller;
+pub mod rbac;
 pub mod registration;
 mod run;
 
