@@ -22,11 +22,15 @@ use crate::{Error, Result, kubeconfig, pki};
 const FIELD_MANAGER: &str = "kubeairunway-testenv";
 /// What the API server writes to the audit log (`logs/audit.log`): who changed KubeAIRunway
 /// objects and the settings ConfigMap, and who read pod logs, so tests can prove that a request
-/// ran as the person who made it.
+/// ran as the person who made it; and every request of the service accounts of the namespace
+/// `kubeairunway-system` (where the Helm chart installs KubeAIRunway), with the authorizer's
+/// decision, so a test can compare what the chart's identities did with what the chart grants.
 const AUDIT_POLICY: &str = r#"apiVersion: audit.k8s.io/v1
 kind: Policy
 omitStages: ["RequestReceived"]
 rules:
+  - level: Metadata
+    userGroups: ["system:serviceaccounts:kubeairunway-system"]
   - level: Metadata
     verbs: ["create", "update", "patch", "delete", "deletecollection"]
     resources:
