@@ -11,8 +11,8 @@ NPM ?= npm
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: all testbin build crds fmt-check lint release-deps test test-unit demo demo-down bench clean-testbin \
-	web-deps web-check web-build chromium
+.PHONY: all testbin build crds manifests fmt-check lint release-deps test test-unit demo demo-down bench \
+	clean-testbin web-deps web-check web-build chromium image image-offline image-tools
 
 all: build
 
@@ -50,9 +50,34 @@ web-build: web-deps
 chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
 
-## Regenerate the committed CRD manifests (a test fails when they are stale).
+## Regenerate the committed CRD manifests, the Helm chart's copy of them and the plain manifests
+## rendered from the chart (tests fail when any is stale).
 crds:
 	$(CARGO) run --locked -q -p kubeairunway -- crds --output-dir deploy/crds
+	cp deploy/crds/*.kubeairunway.ai.yaml deploy/helm/kubeairunway/crds/
+	$(MAKE) manifests
+
+## deploy/manifests/kubeairunway.yaml from the Helm chart, with the pinned helm.
+manifests: testbin
+	HELM=$(DEV_BIN)/helm scripts/render-manifests.sh
+
+## buildah (image builds) and runc (the image test runs the image with it): Debian's packages.
+image-tools:
+	@command -v buildah >/dev/null && command -v runc >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq buildah runc; }
+
+IMAGE ?= kubeairunway:$(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+
+## The container image from the Dockerfile, every stage (needs a container registry for the
+## base images): buildah, else podman, else docker.
+image:
+	scripts/image.sh build $(IMAGE)
+
+## The image on a machine without a container registry (this CI): the builder stages' commands
+## run on the host (web UI, release binary, pinned helm), the Dockerfile's runtime stage runs
+## in buildah on a base assembled from Debian's files; prints the size (docs/install.md).
+image-offline: testbin web-build image-tools
+	$(CARGO) build --locked --release -p kubeairunway
+	scripts/image.sh offline target/release/kubeairunway $(DEV_BIN)/helm $(IMAGE)-offline
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
@@ -71,7 +96,7 @@ release-deps:
 
 ## Formatting, lints, unit tests, web UI checks, and integration and browser tests on a real
 ## local control plane.
-test: testbin fmt-check release-deps web-check web-build chromium lint
+test: testbin fmt-check release-deps web-check web-build chromium image-tools lint
 	$(CARGO) test --locked --workspace --all-features
 
 ## Build everything, start the local demo cluster (simulated GPU nodes, simulated KAITO/Dynamo/

@@ -1,5 +1,5 @@
-//! The committed manifests under `deploy/` must be exactly what the Rust types generate.
-//! Regenerate with `make crds` when this fails.
+//! The committed manifests under `deploy/` (and the Helm chart's CRDs) must be exactly what
+//! the Rust types generate. Regenerate with `make crds` when this fails.
 
 use std::path::Path;
 
@@ -12,10 +12,17 @@ fn repo_root() -> &'static Path {
         .expect("crates/api lives two levels below the root")
 }
 
+/// Where the generated CRD files are committed: the manifests, and the Helm chart's `crds/`
+/// (which Helm installs before the chart's templates).
+const CRD_DIRS: [&str; 2] = ["deploy/crds", "deploy/helm/kubeairunway/crds"];
+
 #[test]
 fn committed_crds_are_current() {
-    for crd in crds::all() {
-        let path = repo_root().join("deploy/crds").join(crds::file_name(&crd));
+    for (dir, crd) in CRD_DIRS
+        .iter()
+        .flat_map(|d| crds::all().into_iter().map(move |c| (*d, c)))
+    {
+        let path = repo_root().join(dir).join(crds::file_name(&crd));
         let committed = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("{}: {e}; run `make crds`", path.display()));
         let generated = crds::to_yaml(&crd).expect("CRD renders");

@@ -75,8 +75,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         default_namespace: args.default_namespace,
         build: BuildInfo {
             version: env!("CARGO_PKG_VERSION").to_string(),
-            build_time: option_env!("KAIR_BUILD_TIME").map_or_else(jiff_now, str::to_string),
+            // Set by the image build (Dockerfile build arguments); empty counts as unset.
+            build_time: option_env!("KAIR_BUILD_TIME")
+                .filter(|t| !t.is_empty())
+                .map_or_else(jiff_now, str::to_string),
             git_commit: option_env!("KAIR_GIT_COMMIT")
+                .filter(|c| !c.is_empty())
                 .unwrap_or("unknown")
                 .to_string(),
         },
