@@ -8,7 +8,7 @@
 #   web      npm ci and the production UI (web/dist), held to its size budget
 #   build    the release binary with that UI embedded (no `dev` feature: no test harness)
 #   helm     helm, built from the Go module proxy at the version the tests use
-#   runtime  distroless cc + the two binaries
+#   runtime  distroless cc + the two binaries (runtime-slim: without helm)
 #
 # Build: `make image` (buildah, podman or docker), or `docker build .`. Why `cc` and not
 # `static`: the binary links glibc (libc, libm) and libgcc_s dynamically (see docs/install.md).
@@ -55,8 +55,9 @@ RUN go mod init helm-build \
       -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=v${HELM_VERSION}" \
       -o /out/helm helm.sh/helm/v3/cmd/helm
 
-FROM ${RUNTIME_IMAGE} AS runtime
-COPY --from=helm /out/helm /usr/local/bin/helm
+# Without helm (`--target runtime-slim`): everything but installing runtimes from Settings,
+# which then reports Helm as unavailable.
+FROM ${RUNTIME_IMAGE} AS runtime-slim
 COPY --from=build /out/kubeairunway /usr/local/bin/kubeairunway
 USER 65532:65532
 # 3001: `serve` (the chart sets HOST=0.0.0.0 with AUTH_ENABLED=true); 8081: the controller's
@@ -67,3 +68,7 @@ CMD ["serve"]
 LABEL org.opencontainers.image.title="kubeairunway" \
       org.opencontainers.image.description="KubeAIRunway: the API server with the web UI, and the controller" \
       org.opencontainers.image.licenses="Apache-2.0"
+
+# The default image: the same plus helm, which runtime installation (Settings → Runtimes) runs.
+FROM runtime-slim AS runtime
+COPY --from=helm /out/helm /usr/local/bin/helm

@@ -13,7 +13,7 @@
 #       `cargo build --locked --release -p kubeairunway` after `make web-build`; HELM: the
 #       pinned helm of scripts/build-testbin.sh), passed as build contexts named after the
 #       stages, and the distroless base replaced by one assembled here from this machine's
-#       Debian files (base, below). Prints the image's size.
+#       Debian files (base, below). Prints the image's size. TARGET=runtime-slim leaves helm out.
 #
 #   scripts/image.sh base BINARY TAG
 #       Only that runtime base: the shared libraries BINARY links (from ldd: glibc, libgcc_s),
@@ -22,13 +22,15 @@
 #       gcr.io/distroless/cc-debian12:nonroot.
 #
 # BUILDAH_FLAGS is put before every buildah subcommand (e.g. "--root DIR --runroot DIR
-# --storage-driver vfs" for a private store); the default is "--storage-driver vfs", which
-# works without overlay support.
+# --storage-driver vfs" for a private store). For `build` it defaults to nothing (your buildah
+# configuration); for `offline` and `base` to "--storage-driver vfs", which works without
+# overlay support (push such an image with `buildah --storage-driver vfs push`).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -1)
-read -r -a bflags <<<"${BUILDAH_FLAGS:---storage-driver vfs}"
+if [[ ${1:-} == build ]]; then default_flags=""; else default_flags="--storage-driver vfs"; fi
+read -r -a bflags <<<"${BUILDAH_FLAGS-$default_flags}"
 bh() { buildah "${bflags[@]}" "$@"; }
 die() { echo "image.sh: $*" >&2; exit 1; }
 
@@ -75,7 +77,7 @@ offline() {
   install -D -m 0755 "$binary" "$dir/build/out/kubeairunway"
   install -D -m 0755 "$helm" "$dir/helm/out/helm"
   mkdir "$dir/context"
-  bh bud --quiet --isolation chroot --target runtime \
+  bh bud --quiet --isolation chroot --target "${TARGET:-runtime}" \
     --build-arg RUNTIME_IMAGE=localhost/kubeairunway-runtime-base:offline \
     --build-context build="$dir/build" --build-context helm="$dir/helm" \
     -f "$root/Dockerfile" -t "$tag" "$dir/context" >/dev/null
