@@ -95,7 +95,8 @@ release-deps:
 	@echo "release binary: no test harness linked"
 
 ## Formatting, lints, unit tests, web UI checks, and integration and browser tests on a real
-## local control plane.
+## local control plane, the Helm chart (lint, template, install) and the container image
+## (built with buildah, run with runc).
 test: testbin fmt-check release-deps web-check web-build chromium image-tools lint
 	$(CARGO) test --locked --workspace --all-features
 
