@@ -910,16 +910,18 @@ export interface components {
             namespace: string;
             providerInstallation?: components["schemas"]["ProviderInstallation"] | null;
         };
-        /**
-         * @description Requested workers of one disaggregated component (from the spec; the CRD reports no
-         *     per-component status).
-         */
+        /** @description Workers of one disaggregated component. */
         ComponentReplicas: {
             /**
              * Format: int32
              * @description `spec.scaling.<component>.replicas`.
              */
             desired: number;
+            /**
+             * Format: int32
+             * @description Workers ready to serve, as the provider reports them (0 until it does).
+             */
+            ready: number;
         };
         /**
          * @description CPU or GPU serving.
@@ -944,8 +946,10 @@ export interface components {
             statusCode: number;
         };
         /**
-         * @description Body of `POST /api/deployments` and `POST /api/deployments/preview`. Unknown fields are
-         *     rejected.
+         * @description Body of `POST /api/deployments` and `POST /api/deployments/preview`: the reference's
+         *     `DeploymentConfig`. A field that means nothing for the chosen mode, engine or provider is
+         *     accepted, not applied, and named in the answer's `warnings`; an invalid value, and a field
+         *     name the reference's `DeploymentConfig` does not have, is a 400.
          */
         CreateDeploymentRequest: {
             computeType?: components["schemas"]["ComputeType"] | null;
@@ -975,9 +979,13 @@ export interface components {
              */
             enforceEager?: boolean | null;
             engine?: components["schemas"]["Engine"] | null;
-            /** @description Extra engine flags (`--key value`), string values only → `spec.engine.args`. */
+            /**
+             * @description Extra engine flags (`--key value`) → `spec.engine.args`. Numbers and booleans are
+             *     written in their string form (`8192`, `0.9`, `true`); an empty string is a flag without
+             *     a value.
+             */
             engineArgs?: {
-                [key: string]: string;
+                [key: string]: Record<string, unknown>;
             } | null;
             /** @description GGUF file of the repository to run directly → `spec.engine.args["hf-file"]` (llama.cpp). */
             ggufFile?: string | null;
@@ -986,6 +994,7 @@ export interface components {
             hfTokenSecret?: string | null;
             /** @description Container image → `spec.image`. */
             imageRef?: string | null;
+            kaitoResourceType?: components["schemas"]["KaitoResourceType"] | null;
             /**
              * Format: int64
              * @description Same as `contextLength` (the reference's KAITO field); both must agree when both are given.
@@ -1023,6 +1032,11 @@ export interface components {
              */
             provider?: string | null;
             /**
+             * @description Provider-specific fields → `spec.provider.overrides` (deep-merged into the provider's
+             *     object; `apiVersion`, `kind`, `metadata` and `status` may not be set).
+             */
+            providerOverrides?: Record<string, unknown> | null;
+            /**
              * Format: int64
              * @description Replicas (aggregated mode), ≥ 0, default 1 → `spec.scaling.replicas`.
              */
@@ -1031,6 +1045,11 @@ export interface components {
             routerMode?: components["schemas"]["RouterMode"] | null;
             /** @description Name the model is served as → `spec.model.servedName`. */
             servedModelName?: string | null;
+            /**
+             * @description Persistent volumes for model data (the reference's `storage`): not supported here, so
+             *     only an empty `{volumes: []}` is accepted.
+             */
+            storage?: Record<string, unknown> | null;
             /** @description → `spec.engine.trustRemoteCode`. */
             trustRemoteCode?: boolean | null;
         };
@@ -1043,7 +1062,8 @@ export interface components {
             /** @description Its namespace. */
             namespace: string;
             /**
-             * @description GPU-fit, provider and HuggingFace token Secret warnings (omitted when none); they never
+             * @description Fields of the body that were accepted but not applied (`⚠️ Not applied: …`), then
+             *     GPU-fit, provider and HuggingFace token Secret warnings (omitted when none); they never
              *     block creation.
              */
             warnings?: string[];
@@ -1087,6 +1107,7 @@ export interface components {
             engine?: string | null;
             /** @description Service that serves the model: `status.endpoint.service`, else the deployment name. */
             frontendService: string;
+            gateway?: components["schemas"]["Gateway"] | null;
             /** @description `aggregated` or `disaggregated`. */
             mode: string;
             /** @description `spec.model.id` (empty for a custom image without an id). */
@@ -1166,6 +1187,20 @@ export interface components {
              * @description Same as the HTTP status code.
              */
             statusCode: number;
+        };
+        /**
+         * @description A deployment's gateway integration: the reference's `{endpoint, modelName}` plus the
+         *     requested settings.
+         */
+        Gateway: {
+            /** @description `spec.gateway.enabled`. */
+            enabled?: boolean | null;
+            /** @description Address of the gateway to call (`status.gateway.endpoint`), once the controller found one. */
+            endpoint?: string | null;
+            /** @description `spec.gateway.httpRouteRef`. */
+            httpRouteRef?: string | null;
+            /** @description Model name to put in requests: `status.gateway.modelName`, else `spec.gateway.modelName`. */
+            modelName?: string | null;
         };
         /** @description The GGUF files of a repository. */
         GgufFiles: {
@@ -1445,6 +1480,11 @@ export interface components {
             /** @description Who started it (with authentication). */
             user?: string | null;
         };
+        /**
+         * @description Which KAITO object serves the deployment (the reference UI's "KAITO Resource Type").
+         * @enum {string}
+         */
+        KaitoResourceType: "workspace" | "inferenceset";
         /** @description The data of one event (the SSE event name says which variant it is). */
         LiveEvent: {
             /** @description The deployments. */
