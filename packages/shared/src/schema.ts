@@ -431,8 +431,9 @@ export interface paths {
         put?: never;
         /**
          * Installs the provider's charts (`helm upgrade --install`, after adding its repositories).
-         *     Synchronous by default (`200 {success, message, results, jobId}`, or `500` naming the
-         *     failing step with every step's output); `?async=true` answers `202 {jobId, …}` at once.
+         *     Synchronous by default: `200 {success, message, results, jobId}` once Helm has finished
+         *     (`success: false` naming the failing step with every step's output); `?async=true` or
+         *     `Prefer: respond-async` answers `202 {jobId, …}` at once.
          */
         post: operations["install_provider"];
         delete?: never;
@@ -472,8 +473,8 @@ export interface paths {
         put?: never;
         /**
          * Uninstalls the provider's charts in reverse order (`helm uninstall`), running every step
-         *     even after a failure. `200 {success: true, …}` when all succeeded, else `500` with
-         *     `success: false`, the first failing step and every step's result.
+         *     even after a failure. `200 {success: true, …}` when all succeeded, else `200` with
+         *     `success: false`, the first failing step and every step's result (as the reference).
          */
         post: operations["uninstall_provider"];
         delete?: never;
@@ -1411,11 +1412,10 @@ export interface components {
             jobs: components["schemas"]["JobSummary"][];
         };
         /**
-         * @description The synchronous answer of a finished job: `200` on success; on failure `500` with the error
-         *     envelope, so clients that only read `error.message` still see why.
+         * @description The synchronous answer of a finished job, `200` whether it succeeded or not (the reference's
+         *     shape).
          */
         JobOutcome: Record<string, unknown> & {
-            error?: components["schemas"]["ErrorDetail"] | null;
             /** @description The first step that failed. */
             failedStep?: string | null;
             /** @description The job, for `GET /api/jobs/{id}`. */
@@ -3100,9 +3100,10 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description `true` answers `202 {jobId, …}` at once; follow the job at `GET /api/jobs/{id}` or
-                 *     `GET /api/jobs/{id}/events`. Otherwise the answer waits for the job (at most 25 s, then
-                 *     202 as well).
+                 * @description `true` (or the header `Prefer: respond-async`) answers `202 {jobId, …}` at once; follow
+                 *     the job at `GET /api/jobs/{id}` or `GET /api/jobs/{id}/events`. Otherwise the answer is
+                 *     `200` when the job has finished, however long it takes (whitespace keeps the connection
+                 *     alive meanwhile).
                  */
                 async?: boolean;
                 /**
@@ -3123,7 +3124,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Installed (with `status`), or already installed: `{success, message, alreadyInstalled: true, status}` */
+            /** @description Finished (`success` says whether every step succeeded; with `status` on success), or already installed: `{success, message, alreadyInstalled: true, status}` */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3132,7 +3133,7 @@ export interface operations {
                     "application/json": components["schemas"]["JobOutcome"];
                 };
             };
-            /** @description Accepted (async, or still running) */
+            /** @description Accepted (`?async=true` or `Prefer: respond-async`) */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -3173,15 +3174,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConflictBody"];
-                };
-            };
-            /** @description A step failed */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["JobOutcome"];
                 };
             };
         };
@@ -3323,9 +3315,10 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description `true` answers `202 {jobId, …}` at once; follow the job at `GET /api/jobs/{id}` or
-                 *     `GET /api/jobs/{id}/events`. Otherwise the answer waits for the job (at most 25 s, then
-                 *     202 as well).
+                 * @description `true` (or the header `Prefer: respond-async`) answers `202 {jobId, …}` at once; follow
+                 *     the job at `GET /api/jobs/{id}` or `GET /api/jobs/{id}/events`. Otherwise the answer is
+                 *     `200` when the job has finished, however long it takes (whitespace keeps the connection
+                 *     alive meanwhile).
                  */
                 async?: boolean;
                 /**
@@ -3349,7 +3342,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Installed */
+            /** @description Finished: `success` says whether every step succeeded */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3358,7 +3351,7 @@ export interface operations {
                     "application/json": components["schemas"]["JobOutcome"];
                 };
             };
-            /** @description Accepted (async, or still running) */
+            /** @description Accepted (`?async=true` or `Prefer: respond-async`) */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -3409,15 +3402,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConflictBody"];
-                };
-            };
-            /** @description A step failed */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["JobOutcome"];
                 };
             };
         };
@@ -3489,9 +3473,10 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description `true` answers `202 {jobId, …}` at once; follow the job at `GET /api/jobs/{id}` or
-                 *     `GET /api/jobs/{id}/events`. Otherwise the answer waits for the job (at most 25 s, then
-                 *     202 as well).
+                 * @description `true` (or the header `Prefer: respond-async`) answers `202 {jobId, …}` at once; follow
+                 *     the job at `GET /api/jobs/{id}` or `GET /api/jobs/{id}/events`. Otherwise the answer is
+                 *     `200` when the job has finished, however long it takes (whitespace keeps the connection
+                 *     alive meanwhile).
                  */
                 async?: boolean;
                 /**
@@ -3510,7 +3495,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Uninstalled */
+            /** @description Finished: `success` says whether every step succeeded */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3519,7 +3504,7 @@ export interface operations {
                     "application/json": components["schemas"]["JobOutcome"];
                 };
             };
-            /** @description Accepted (async, or still running) */
+            /** @description Accepted (`?async=true` or `Prefer: respond-async`) */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -3571,24 +3556,16 @@ export interface operations {
                     "application/json": components["schemas"]["ConflictBody"];
                 };
             };
-            /** @description A step failed */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["JobOutcome"];
-                };
-            };
         };
     };
     uninstall_provider_crds: {
         parameters: {
             query?: {
                 /**
-                 * @description `true` answers `202 {jobId, …}` at once; follow the job at `GET /api/jobs/{id}` or
-                 *     `GET /api/jobs/{id}/events`. Otherwise the answer waits for the job (at most 25 s, then
-                 *     202 as well).
+                 * @description `true` (or the header `Prefer: respond-async`) answers `202 {jobId, …}` at once; follow
+                 *     the job at `GET /api/jobs/{id}` or `GET /api/jobs/{id}/events`. Otherwise the answer is
+                 *     `200` when the job has finished, however long it takes (whitespace keeps the connection
+                 *     alive meanwhile).
                  */
                 async?: boolean;
                 /**
@@ -3607,7 +3584,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Removed */
+            /** @description Finished: `success` says whether every step succeeded */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3616,7 +3593,7 @@ export interface operations {
                     "application/json": components["schemas"]["JobOutcome"];
                 };
             };
-            /** @description Accepted (async, or still running) */
+            /** @description Accepted (`?async=true` or `Prefer: respond-async`) */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -3666,15 +3643,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConflictBody"];
-                };
-            };
-            /** @description A step failed */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["JobOutcome"];
                 };
             };
         };
