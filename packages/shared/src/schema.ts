@@ -728,7 +728,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Hands out a sign-in's PKCE verifier once, only to the client that started it. */
+        /**
+         * Hands out a sign-in's PKCE verifier once, only to the client that started it: the holder of
+         *     its session key, or (without `X-OAuth-Session-Key`, as the reference's clients call it) a
+         *     request with the same `Origin` and `Authorization` as the `start`.
+         */
         get: operations["hf_oauth_verifier"];
         put?: never;
         post?: never;
@@ -1490,7 +1494,7 @@ export interface components {
             /** @description The deployments. */
             deployments: components["schemas"]["DeploymentStatus"][];
         } | {
-            /** @description Its current status. */
+            /** @description Its current status (boxed: a status is much larger than a deletion). */
             deployment: components["schemas"]["DeploymentStatus"];
         } | {
             /** @description Its name. */
@@ -2019,7 +2023,9 @@ export interface components {
             expiresIn: number;
             /**
              * @description Keep this secret: send it as `X-OAuth-Session-Key` to fetch the verifier. It never
-             *     appears in a URL, so whoever only saw the redirect cannot finish the sign-in.
+             *     appears in a URL, so whoever only saw the redirect cannot finish the sign-in. Clients that
+             *     do not send it must fetch the verifier with the same `Origin` and `Authorization` as this
+             *     request.
              */
             sessionKey: string;
             /** @description The OAuth `state`; it comes back on the redirect. */
@@ -4221,9 +4227,9 @@ export interface operations {
     hf_oauth_verifier: {
         parameters: {
             query?: never;
-            header: {
-                /** @description The session key from `start` */
-                "X-OAuth-Session-Key": string;
+            header?: {
+                /** @description The session key from `start`; without it the request must come from the same Origin with the same Authorization as the start */
+                "X-OAuth-Session-Key"?: string | null;
             };
             path: {
                 /** @description The OAuth state from `start` */
@@ -4239,15 +4245,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VerifierResponse"];
-                };
-            };
-            /** @description No session key */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Unknown, expired, used, or another client's sign-in */
