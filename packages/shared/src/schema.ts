@@ -990,7 +990,7 @@ export interface components {
              *     a value.
              */
             engineArgs?: {
-                [key: string]: Record<string, unknown>;
+                [key: string]: unknown;
             } | null;
             /** @description GGUF file of the repository to run directly → `spec.engine.args["hf-file"]` (llama.cpp). */
             ggufFile?: string | null;

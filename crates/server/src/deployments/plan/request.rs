@@ -147,7 +147,7 @@ pub struct CreateDeploymentRequest {
     /// written in their string form (`8192`, `0.9`, `true`); an empty string is a flag without
     /// a value.
     #[serde(default)]
-    #[schema(value_type = Option<HashMap<String, Object>>)]
+    #[schema(value_type = Option<HashMap<String, serde_json::Value>>)]
     pub engine_args: Option<Map<String, Value>>,
     /// Prefill workers (disaggregated), ≥ 0, default 1 → `spec.scaling.prefill.replicas`.
     #[serde(default)]
