@@ -326,14 +326,41 @@ impl Plan {
             .filter(|s| !s.is_empty())
             .map(|s| dns_subdomain("hfTokenSecret", s))
             .transpose()?;
-        let served_name = req
+        let mut served_name = req
             .served_model_name
             .as_deref()
             .map(|n| text("servedModelName", n, 256))
             .transpose()?;
 
         // Scaling and compute.
-        let (scaling, resources, total_gpus, gpus_per_worker) = compute(req, mode, &mut skipped)?;
+        let (scaling, mut resources, total_gpus, gpus_per_worker) =
+            compute(req, mode, &mut skipped)?;
+
+        // What else KAITO's vLLM preset decides itself (its GPUs stay: they drive selection and
+        // the capacity warnings).
+        if kaito && engine == Some(Engine::Vllm) {
+            if let Some(name) = served_name.take() {
+                skipped.add(format!(
+                    "servedModelName ({name}): KAITO's vLLM preset serves the model under its preset name"
+                ));
+            }
+            if let Some(r) = resources.as_mut() {
+                for (field, value) in [
+                    ("resources.memory", r.memory.take()),
+                    ("resources.cpu", r.cpu.take()),
+                ] {
+                    if let Some(v) = value {
+                        skipped.add(format!(
+                            "{field} ({v}): KAITO's vLLM preset sizes its own pods"
+                        ));
+                    }
+                }
+            }
+            // An empty block would read as "no GPU" to the CRD; no block means one GPU.
+            if resources.as_ref().is_some_and(|r| r.gpu.is_none()) {
+                resources = None;
+            }
+        }
 
         let overrides = (!overrides.is_empty()).then_some(Value::Object(overrides));
         let spec = ModelDeploymentSpec {

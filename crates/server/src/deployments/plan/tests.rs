@@ -352,11 +352,26 @@ fn not_applied_fields_do_not_reach_the_object() {
         json!({ "name": "kuberay" })
     );
     let kaito_vllm = spec(
-        json!({ "provider": "kaito", "enforceEager": true, "engineArgs": { "x": "1" }, "maxModelLen": 4096, "trustRemoteCode": true }),
+        json!({ "provider": "kaito", "enforceEager": true, "engineArgs": { "x": "1" }, "maxModelLen": 4096,
+                "trustRemoteCode": true, "servedModelName": "llama", "resources": { "gpu": 2, "memory": "16Gi" } }),
     );
     assert_eq!(
         kaito_vllm["engine"],
         json!({ "type": "vllm", "trustRemoteCode": false })
+    );
+    assert_eq!(kaito_vllm["model"].get("servedName"), None);
+    assert_eq!(
+        kaito_vllm["resources"],
+        json!({ "gpu": { "count": 2, "type": "nvidia.com/gpu" } })
+    );
+    assert_eq!(
+        warned(json!({ "provider": "kaito", "servedModelName": "llama", "resources": { "gpu": 1, "memory": "16Gi" } })).len(),
+        2
+    );
+    // Without a GPU count nothing is left of the block: no block means one GPU.
+    assert_eq!(
+        spec(json!({ "provider": "kaito", "resources": { "gpu": 1 } }))["resources"]["gpu"]["count"],
+        1
     );
     let cpu = spec(
         json!({ "engine": "llamacpp", "computeType": "cpu", "resources": { "gpu": 1, "memory": "4Gi" } }),
