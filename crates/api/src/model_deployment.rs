@@ -98,6 +98,30 @@ pub struct ModelDeploymentSpec {
     /// Tolerations for the model server's pods.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tolerations: Option<Vec<Toleration>>,
+    /// Gateway API Inference Extension integration (the reference's `spec.gateway`, added in
+    /// February 2026): manifests written for it must apply here. The controller reports in the
+    /// `GatewayReady` condition whether the Gateway API and the Inference Extension are present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<GatewaySpec>,
+}
+
+/// How a deployment is exposed through an inference gateway (the reference's shape: `enabled`,
+/// `modelName`, `httpRouteRef`).
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct GatewaySpec {
+    /// `false` opts this deployment out; unset or `true` means "when a gateway is present".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Model name clients put in requests to the gateway; defaults to `spec.model.servedName`,
+    /// else `spec.model.id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 256))]
+    pub model_name: Option<String>,
+    /// Name of an existing HTTPRoute in this namespace to use instead of creating one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 253))]
+    pub http_route_ref: Option<String>,
 }
 
 /// Where the model comes from.
@@ -384,9 +408,18 @@ pub struct ModelDeploymentStatus {
     /// Replica counts reported by the provider.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replicas: Option<ReplicaStatus>,
+    /// Prefill workers requested and ready (disaggregated mode), reported by the provider.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefill_replicas: Option<ComponentReplicaStatus>,
+    /// Decode workers requested and ready (disaggregated mode), reported by the provider.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decode_replicas: Option<ComponentReplicaStatus>,
     /// Where the model is served.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<EndpointStatus>,
+    /// What the gateway integration found (the reference's `status.gateway`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<GatewayStatus>,
     /// Standard conditions (`Validated`, `EngineSelected`, `ProviderSelected`, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
@@ -454,6 +487,30 @@ pub struct ReplicaStatus {
     /// Replicas available.
     #[serde(default)]
     pub available: i32,
+}
+
+/// Workers of one disaggregated component.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ComponentReplicaStatus {
+    /// Requested workers.
+    #[serde(default)]
+    pub desired: i32,
+    /// Workers ready to serve.
+    #[serde(default)]
+    pub ready: i32,
+}
+
+/// The gateway a deployment is reachable through.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct GatewayStatus {
+    /// Address of the gateway clients call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    /// Model name to put in requests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_name: Option<String>,
 }
 
 /// Service that serves the model.

@@ -20,11 +20,15 @@ pub struct ServeArgs {
     /// then runs as the caller. Accepts true/false/1/0.
     #[arg(long = "auth", env = "AUTH_ENABLED", default_value = "false", value_parser = parse_flag)]
     auth_enabled: bool,
-    /// Origins (comma-separated) other sites may call the API from. None by default.
+    /// Origins (comma-separated) other sites may call the API from. None by default. `*` (any
+    /// origin, e.g. for a Headlamp plugin) is accepted only with --auth: clients then send
+    /// bearer tokens, never cookies.
     #[arg(long = "cors-origin", env = "CORS_ORIGIN", value_delimiter = ',')]
     cors_origins: Vec<String>,
-    /// Extra host names the server may be addressed as when auth is off (loopback names always
-    /// work); requests for any other Host are refused to stop DNS rebinding.
+    /// Extra host names (comma-separated) the server may be addressed as when auth is off
+    /// (loopback names always work), such as its in-cluster Service name
+    /// `kubeairunway.kubeairunway-system.svc`; requests for any other Host are refused to stop
+    /// DNS rebinding.
     #[arg(long = "allowed-host", env = "ALLOWED_HOSTS", value_delimiter = ',')]
     allowed_hosts: Vec<String>,
     /// Base URL of the HuggingFace Hub (a mirror, or a local server in tests).
@@ -88,9 +92,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         cors_origins: args
             .cors_origins
             .into_iter()
-            .filter(|o| !o.is_empty() && o != "*")
+            .map(|o| o.trim().to_string())
+            .filter(|o| !o.is_empty())
             .collect(),
-        allowed_hosts: args.allowed_hosts,
+        allowed_hosts: args
+            .allowed_hosts
+            .into_iter()
+            .map(|h| h.trim().to_string())
+            .filter(|h| !h.is_empty())
+            .collect(),
         huggingface: HubConfig {
             endpoint: args.hf_endpoint,
             client_id: args.hf_client_id.filter(|c| !c.is_empty()),
@@ -104,6 +114,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         },
         helm_path: args.helm_path,
     };
+    // Refuse an unsafe combination (CORS_ORIGIN=* without auth) with the reason, before anything.
+    config.validate().map_err(|e| anyhow::anyhow!(e))?;
     // Refuse a bad HF_ENDPOINT at start rather than on the first search.
     kubeairunway_server::hf::Hub::new(config.huggingface.clone())
         .map_err(|e| anyhow::anyhow!(e))?;

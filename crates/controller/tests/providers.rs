@@ -394,3 +394,116 @@ async fn deleting_removes_each_providers_objects() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_kaito_inference_set_reaches_running_and_switching_kinds_prunes_the_other() {
+    shared_controller();
+    let (_cp, client, ns) = setup("kaito-set").await;
+    let set = ("kaito.sh", "v1alpha1", "InferenceSet", "inferencesets");
+    let workspace = ("kaito.sh", "v1beta1", "Workspace", "workspaces");
+    let spec = |kind: &str| {
+        on_h100(json!({
+            "model": { "id": "Qwen/Qwen3-0.6B" }, "engine": { "type": "vllm" },
+            "provider": { "name": "kaito", "overrides": { "resourceType": kind } },
+            "resources": { "gpu": { "count": 1 } },
+        }))
+    };
+    create(&client, &ns, "qwen-set", spec("inferenceset")).await;
+    let md = wait_md(&client, &ns, "qwen-set", "Running", 60, |m| {
+        phase(m) == Some(DeploymentPhase::Running)
+    })
+    .await;
+    let status = md.status.expect("status");
+    assert_eq!(
+        status.provider.and_then(|p| p.resource_kind).as_deref(),
+        Some("InferenceSet")
+    );
+    assert_eq!(
+        status.endpoint.and_then(|e| e.service).as_deref(),
+        Some("qwen-set-0"),
+        "KAITO's first Workspace of the set serves"
+    );
+    assert_eq!(status.replicas.map(|r| (r.desired, r.ready)), Some((1, 1)));
+    let (g, v, k, p) = set;
+    let sets = list(&client, &ns, g, v, k, p).await;
+    assert_eq!(sets.len(), 1);
+    assert_eq!(
+        sets[0].data["spec"]["template"]["inference"]["preset"]["name"],
+        "Qwen/Qwen3-0.6B"
+    );
+
+    // Back to a Workspace: the InferenceSet is pruned on the next pass.
+    let api: Api<ModelDeployment> = Api::namespaced(client.clone(), &ns);
+    api.patch(
+        "qwen-set",
+        &kube::api::PatchParams::default(),
+        &kube::api::Patch::Merge(
+            json!({ "spec": { "provider": { "overrides": { "resourceType": "workspace" } } } }),
+        ),
+    )
+    .await
+    .expect("switch to a Workspace");
+    wait_md(&client, &ns, "qwen-set", "a Workspace", 60, |m| {
+        m.status
+            .as_ref()
+            .and_then(|s| s.provider.as_ref())
+            .and_then(|p| p.resource_kind.as_deref())
+            == Some("Workspace")
+    })
+    .await;
+    let (wg, wv, wk, wp) = workspace;
+    assert_eq!(list(&client, &ns, wg, wv, wk, wp).await.len(), 1);
+    kubeairunway_testenv::wait_until(
+        "the InferenceSet to be pruned",
+        std::time::Duration::from_secs(30),
+        || {
+            let client = client.clone();
+            let ns = ns.clone();
+            async move {
+                let left: Vec<_> = list(&client, &ns, g, v, k, p)
+                    .await
+                    .into_iter()
+                    .filter(|o| o.metadata.deletion_timestamp.is_none())
+                    .collect();
+                Ok::<_, kubeairunway_testenv::Error>((
+                    left.is_empty().then_some(()),
+                    format!("{} left", left.len()),
+                ))
+            }
+        },
+    )
+    .await
+    .expect("pruned");
+    api.delete("qwen-set", &DeleteParams::default())
+        .await
+        .expect("delete");
+    wait_gone(&client, &ns, "qwen-set", 30).await;
+}
+
+#[tokio::test]
+async fn a_disaggregated_dynamo_deployment_reports_each_component() {
+    shared_controller();
+    let (_cp, client, ns) = setup("pd-status").await;
+    create(
+        &client,
+        &ns,
+        "pd",
+        on_h100(json!({
+            "model": { "id": "Qwen/Qwen3-0.6B" }, "engine": { "type": "vllm" },
+            "provider": { "name": "dynamo" }, "serving": { "mode": "disaggregated" },
+            "scaling": { "prefill": { "replicas": 1, "gpu": { "count": 1 } },
+                         "decode": { "replicas": 1, "gpu": { "count": 1 } } },
+        })),
+    )
+    .await;
+    let md = wait_md(&client, &ns, "pd", "both components ready", 60, |m| {
+        m.status.as_ref().is_some_and(|s| {
+            s.prefill_replicas.as_ref().is_some_and(|p| p.ready == 1)
+                && s.decode_replicas.as_ref().is_some_and(|d| d.ready == 1)
+        })
+    })
+    .await;
+    let status = md.status.expect("status");
+    assert_eq!(status.prefill_replicas.map(|p| p.desired), Some(1));
+    assert_eq!(status.decode_replicas.map(|d| d.desired), Some(1));
+}

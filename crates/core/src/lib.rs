@@ -11,6 +11,7 @@ pub mod cel;
 pub mod conditions;
 pub mod decide;
 pub mod fit;
+pub mod gateway;
 pub mod gpu;
 pub mod notice;
 pub mod providers;

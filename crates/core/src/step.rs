@@ -53,8 +53,8 @@ pub enum Plan {
 }
 
 /// Decides a pass: is the deployment servable by `provider`, and what are its objects.
-/// `upstream_installed` says whether the provider's third-party CRD is installed and
-/// Established (`true` for providers of built-in kinds).
+/// `upstream_installed` says whether the third-party CRD of this deployment's kind
+/// ([`Provider::upstream_for`]) is installed and Established (`true` for built-in kinds).
 pub fn plan(md: &ModelDeployment, provider: &dyn Provider, upstream_installed: bool) -> Plan {
     let Some(engine) = resolved_engine(md) else {
         return Plan::Wait;
@@ -91,7 +91,7 @@ pub fn plan(md: &ModelDeployment, provider: &dyn Provider, upstream_installed: b
             };
         }
     };
-    if let Some(upstream) = provider.upstream()
+    if let Some(upstream) = provider.upstream_for(md)
         && !upstream_installed
     {
         wants.push(Want::no(
@@ -256,6 +256,7 @@ pub fn status_patch(
     );
     let replicas = report.observed.as_ref().and_then(|o| o.replicas.clone());
     let endpoint = report.observed.as_ref().and_then(|o| o.endpoint.clone());
+    let components = report.observed.as_ref().and_then(|o| o.components.clone());
     let current_resource = status
         .provider
         .as_ref()
@@ -271,6 +272,10 @@ pub fn status_patch(
         })
         && status.replicas == replicas
         && status.endpoint == endpoint
+        && components.as_ref().is_none_or(|c| {
+            status.prefill_replicas.as_ref() == Some(&c.prefill)
+                && status.decode_replicas.as_ref() == Some(&c.decode)
+        })
         && current_resource == report.resource;
     // Conditions this provider owns but no longer wants must go too.
     let stale = status.conditions.iter().flatten().any(|c| {
@@ -298,6 +303,10 @@ pub fn status_patch(
     }
     if let Some(e) = &endpoint {
         body["status"]["endpoint"] = json!(e);
+    }
+    if let Some(c) = &components {
+        body["status"]["prefillReplicas"] = json!(c.prefill);
+        body["status"]["decodeReplicas"] = json!(c.decode);
     }
     Some((body, wanted))
 }

@@ -108,14 +108,23 @@ fn host_allowed(host: &str, allowed: &[String]) -> bool {
             .any(|a| a.eq_ignore_ascii_case(&name) || a.eq_ignore_ascii_case(host))
 }
 
-/// CORS for exactly the configured origins (none by default).
-pub fn cors(origins: &[String]) -> CorsLayer {
-    let origins: Vec<HeaderValue> = origins
-        .iter()
-        .filter_map(|o| HeaderValue::from_str(o).ok())
-        .collect();
+/// CORS for exactly the configured origins (none by default), or for any origin with
+/// `CORS_ORIGIN=*`, which [`crate::Config::validate`] allows only with authentication. Never
+/// with credentials: tokens travel in `Authorization`, which browsers do not add by themselves.
+pub fn cors(config: &crate::Config) -> CorsLayer {
+    let allow = if config.cors_any_origin() {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(
+            config
+                .cors_origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o).ok())
+                .collect::<Vec<_>>(),
+        )
+    };
     CorsLayer::new()
-        .allow_origin(AllowOrigin::list(origins))
+        .allow_origin(allow)
         .allow_methods([
             Method::GET,
             Method::HEAD,
@@ -128,7 +137,10 @@ pub fn cors(origins: &[String]) -> CorsLayer {
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
             header::HeaderName::from_static("x-hf-token"),
+            header::HeaderName::from_static("x-oauth-session-key"),
+            header::HeaderName::from_static("prefer"),
         ])
+        .expose_headers([header::LOCATION])
 }
 
 /// Middleware: errors that layers answer with a bare status (timeouts, oversized bodies) get

@@ -52,9 +52,10 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{Extensions, HeaderMap, HeaderName, HeaderValue, StatusCode, Version, header};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, Predicate};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -65,7 +66,7 @@ pub use cache::Caches;
 pub use error::{ApiError, ApiResult};
 pub use hf::HubConfig;
 pub use limits::{BODY_LIMIT, REQUEST_TIMEOUT};
-pub use state::{AppState, BuildInfo, Config, KubeAccess, kube_access_from_env};
+pub use state::{AppState, BuildInfo, Config, InvalidConfig, KubeAccess, kube_access_from_env};
 
 /// Every API route with its OpenAPI description.
 fn api_routes() -> OpenApiRouter<AppState> {
@@ -122,12 +123,20 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             guard::same_origin,
         ))
-        .layer(CompressionLayer::new())
+        .layer(
+            CompressionLayer::new().compress_when(DefaultPredicate::new().and(
+                // A synchronous installation answer trickles out keep-alive bytes: compressing it
+                // would hold them back.
+                |_: StatusCode, _: Version, _: &HeaderMap, extensions: &Extensions| {
+                    extensions.get::<installation::Uncompressed>().is_none()
+                },
+            )),
+        )
         .layer(security_header(header::CONTENT_SECURITY_POLICY, guard::CSP))
         .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
         .layer(security_header(header::REFERRER_POLICY, "no-referrer"))
-        .layer(guard::cors(&config.cors_origins))
+        .layer(guard::cors(&config))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &axum::http::Request<_>| {
@@ -151,13 +160,17 @@ pub async fn serve(config: Config, kube: Option<KubeAccess>) -> std::io::Result<
 }
 
 /// Serves on `listener` until `shutdown` completes, then drains in-flight requests. Tests use
-/// this with an ephemeral port.
+/// this with an ephemeral port. A configuration [`Config::validate`] refuses is an
+/// `InvalidInput` error before anything is served.
 pub async fn serve_on(
     listener: tokio::net::TcpListener,
     config: Config,
     kube: Option<KubeAccess>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    config
+        .validate()
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     let state = AppState::new(config, kube);
     tracing::info!(addr = %listener.local_addr()?, "serving the KubeAIRunway API");
     axum::serve(listener, router(state))

@@ -1,6 +1,8 @@
 //! "Sign in with HuggingFace" (docs/contract/api.md §11): OAuth 2.0 authorization code with PKCE
 //! for a public client. Fixed against the reference (§19 security 4): a PKCE verifier is handed
-//! only to the client that started the flow (it holds a session key that never travels in a URL),
+//! once, only to the client that started the flow — proven by a session key that never travels in
+//! a URL, or, for the reference's clients that never send one, by the same `Origin` and
+//! `Authorization` as the start (the threat and what stops it: [`crate::hf::signin`]) —,
 //! redirect URIs must be on this server's origin unless allow-listed, and pending sign-ins expire.
 
 use axum::Json;
@@ -17,7 +19,7 @@ use utoipa_axum::routes;
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiJson;
-use crate::hf::signin::SignIn;
+use crate::hf::signin::{Proof, Requester, SignIn};
 use crate::hf::{HfToken, HfUserInfo, HubError};
 use crate::state::AppState;
 
@@ -79,7 +81,9 @@ pub(crate) struct StartResponse {
     /// The OAuth `state`; it comes back on the redirect.
     state: String,
     /// Keep this secret: send it as `X-OAuth-Session-Key` to fetch the verifier. It never
-    /// appears in a URL, so whoever only saw the redirect cannot finish the sign-in.
+    /// appears in a URL, so whoever only saw the redirect cannot finish the sign-in. Clients that
+    /// do not send it must fetch the verifier with the same `Origin` and `Authorization` as this
+    /// request.
     session_key: String,
     /// Seconds until the sign-in expires.
     expires_in: u64,
@@ -126,6 +130,7 @@ pub(crate) async fn start(
                 redirect_uri: redirect.to_string(),
             },
             &session_key,
+            requester(&headers),
         )
         .await;
     Ok(Json(StartResponse {
@@ -146,30 +151,29 @@ pub(crate) struct VerifierResponse {
     redirect_uri: String,
 }
 
-/// Hands out a sign-in's PKCE verifier once, only to the client that started it.
+/// Hands out a sign-in's PKCE verifier once, only to the client that started it: the holder of
+/// its session key, or (without `X-OAuth-Session-Key`, as the reference's clients call it) a
+/// request with the same `Origin` and `Authorization` as the `start`.
 #[utoipa::path(get, path = "/api/oauth/huggingface/verifier/{state}", operation_id = "hf_oauth_verifier", tag = "huggingface",
     params(("state" = String, Path, description = "The OAuth state from `start`"),
-        ("X-OAuth-Session-Key" = String, Header, description = "The session key from `start`")),
+        ("X-OAuth-Session-Key" = Option<String>, Header, description = "The session key from `start`; without it the request must come from the same Origin with the same Authorization as the start")),
     responses((status = 200, body = VerifierResponse),
-        (status = 400, description = "No session key", body = ErrorBody),
         (status = 404, description = "Unknown, expired, used, or another client's sign-in", body = ErrorBody)))]
 pub(crate) async fn verifier(
     State(state): State<AppState>,
     Path(oauth_state): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Json<VerifierResponse>> {
-    let key = headers
+    let proof = match headers
         .get(SESSION_KEY_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .filter(|k| !k.is_empty())
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                "Send the sessionKey returned by /api/oauth/huggingface/start in the X-OAuth-Session-Key header",
-            )
-        })?;
+        .map(|v| v.to_str().unwrap_or_default())
+    {
+        Some(key) => Proof::SessionKey(key),
+        None => Proof::SameRequester(requester(&headers)),
+    };
     let sign_in = state
         .oauth()
-        .take(&oauth_state, key)
+        .take(&oauth_state, proof)
         .await
         .ok_or_else(|| ApiError::not_found("OAuth session not found or expired"))?;
     Ok(Json(VerifierResponse {
@@ -346,6 +350,14 @@ fn allowed_redirect(uri: &str, headers: &HeaderMap, allowed: &[String]) -> ApiRe
             "must be on this server's origin or listed in HF_OAUTH_REDIRECT_ORIGINS (got {origin})"
         )))
     }
+}
+
+/// Who sent a request, for binding a sign-in to the client that started it.
+fn requester(headers: &HeaderMap) -> Requester {
+    Requester::new(
+        headers.get(header::ORIGIN).map(|v| v.as_bytes()),
+        headers.get(header::AUTHORIZATION).map(|v| v.as_bytes()),
+    )
 }
 
 /// 32 random bytes, base64url: a PKCE verifier (43 characters) or a session key.

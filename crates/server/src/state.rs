@@ -37,6 +37,8 @@ pub struct Config {
     /// `AUTH_ENABLED`: require a Kubernetes bearer token on protected routes.
     pub auth_enabled: bool,
     /// `CORS_ORIGIN`: origins allowed to call the API from another site (none by default).
+    /// `*` (any origin, the reference's default for frontends such as Headlamp) needs
+    /// `auth_enabled` ([`Config::validate`]).
     pub cors_origins: Vec<String>,
     /// Host names besides loopback this server may be addressed as when auth is off.
     pub allowed_hosts: Vec<String>,
@@ -46,7 +48,34 @@ pub struct Config {
     pub helm_path: std::path::PathBuf,
 }
 
+/// A configuration the server refuses to start with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidConfig {
+    /// `CORS_ORIGIN=*` without authentication.
+    #[error(
+        "CORS_ORIGIN=* (any origin) needs AUTH_ENABLED=true: without authentication every web page a user opens could drive this server with the backend's Kubernetes identity. Turn authentication on (clients then send bearer tokens, never cookies, so * leaks nothing), or list the origins that may call the API (CORS_ORIGIN=https://headlamp.example.com)"
+    )]
+    AnyOriginWithoutAuth,
+}
+
 impl Config {
+    /// Whether any origin may call the API cross-site (`CORS_ORIGIN=*`).
+    pub fn cors_any_origin(&self) -> bool {
+        self.cors_origins.iter().any(|o| o.trim() == "*")
+    }
+
+    /// Refuses combinations that would be unsafe to serve. `CORS_ORIGIN=*` is honoured only
+    /// with authentication: every protected route then needs a bearer token in the
+    /// `Authorization` header, which a browser never adds on its own (the API uses no
+    /// cookies), so a foreign page learns nothing it could not ask for with its own token.
+    /// Without authentication, `*` would let any web page act with the backend's identity.
+    pub fn validate(&self) -> Result<(), InvalidConfig> {
+        if self.cors_any_origin() && !self.auth_enabled {
+            return Err(InvalidConfig::AnyOriginWithoutAuth);
+        }
+        Ok(())
+    }
+
     /// A configuration for `addr` with defaults everywhere else (auth off, no CORS).
     pub fn local(addr: SocketAddr, build: BuildInfo) -> Self {
         Self {

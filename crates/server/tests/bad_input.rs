@@ -177,8 +177,8 @@ fn cases(ns: &str) -> Vec<Case> {
             "gpu",
         ),
         post(
-            "engineArgs with a number",
-            json!({ "engineArgs": { "max-num-seqs": 8 } }),
+            "engineArgs with null",
+            json!({ "engineArgs": { "max-num-seqs": null } }),
             "engineArgs",
         ),
         post(

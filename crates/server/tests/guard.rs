@@ -388,3 +388,97 @@ async fn unknown_api_routes_get_a_404_envelope() {
         );
     }
 }
+
+/// `CORS_ORIGIN=*`, the reference's default for cross-origin frontends such as Headlamp, is
+/// honoured with authentication: any origin may call, without credentials (the token travels in
+/// `Authorization`), and every protected route still needs the token.
+#[tokio::test]
+async fn cors_any_origin_is_honoured_with_auth_and_never_with_credentials() {
+    let mut config = support::config(AuthMode::On);
+    config.cors_origins = vec!["*".to_string()];
+    let s = support::start(config, support::backend(AuthMode::On));
+    let headlamp = "http://localhost:4466";
+
+    let reply = preflight(&s, headlamp).await;
+    assert!(reply.status.is_success(), "preflight: {}", reply.status);
+    assert_eq!(allow_origin(&reply.headers), Some("*"));
+    assert!(
+        reply
+            .headers
+            .get(header::ACCESS_CONTROL_ALLOW_CREDENTIALS)
+            .is_none(),
+        "{:?}",
+        reply.headers
+    );
+    let allowed = reply
+        .headers
+        .get(header::ACCESS_CONTROL_ALLOW_HEADERS)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    assert!(allowed.contains("content-type"), "{allowed}");
+
+    let anonymous = send(
+        s.request(Method::GET, "/api/deployments", None)
+            .header(header::ORIGIN, headlamp),
+    )
+    .await;
+    assert_envelope(&anonymous, StatusCode::UNAUTHORIZED);
+    assert_eq!(allow_origin(&anonymous.headers), Some("*"));
+    let signed_in = send(
+        s.request(Method::GET, "/api/deployments", Some(User::Admin))
+            .header(header::ORIGIN, headlamp),
+    )
+    .await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.body);
+    assert_eq!(allow_origin(&signed_in.headers), Some("*"));
+}
+
+/// Without authentication `*` would let any page drive the server as the backend: refused.
+#[tokio::test]
+async fn cors_any_origin_without_auth_is_refused_at_start() {
+    let mut config = support::config(AuthMode::Off);
+    config.cors_origins = vec!["https://dash.example.com".to_string(), "*".to_string()];
+    let err = config.validate().expect_err("refused");
+    assert!(err.to_string().contains("AUTH_ENABLED=true"), "{err}");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let served =
+        kubeairunway_server::serve_on(listener, config, None, std::future::ready(())).await;
+    let err = served.expect_err("serve refuses the configuration");
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    assert!(err.to_string().contains("CORS_ORIGIN=*"), "{err}");
+}
+
+/// `--allowed-host` lets the in-cluster Service name through the Host guard (auth off), and
+/// nothing else.
+#[tokio::test]
+async fn an_allowed_host_such_as_the_service_name_is_served() {
+    let mut config = support::config(AuthMode::Off);
+    config.allowed_hosts = vec!["kubeairunway.kubeairunway-system.svc".to_string()];
+    let s = support::start(config, User::Admin);
+    for host in [
+        "kubeairunway.kubeairunway-system.svc:3001",
+        "kubeairunway.kubeairunway-system.svc",
+        "KubeAIRunway.kubeairunway-system.svc:80",
+    ] {
+        let reply = send(
+            s.request(Method::GET, "/api/health", None)
+                .header(header::HOST, host),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::OK, "Host {host}: {}", reply.body);
+    }
+    for host in [
+        "kubeairunway.other-namespace.svc:3001",
+        "kubeairunway.kubeairunway-system.svc.evil.example",
+    ] {
+        let reply = send(
+            s.request(Method::GET, "/api/health", None)
+                .header(header::HOST, host),
+        )
+        .await;
+        assert_envelope(&reply, StatusCode::FORBIDDEN);
+    }
+}

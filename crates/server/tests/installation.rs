@@ -90,6 +90,28 @@ spec:
           image: busybox
 "#;
 
+/// A pre-install hook Job created suspended: Helm waits until the test resumes it, so the install
+/// takes as long as the test wants. Once resumed, its pod runs on a simulated node and KWOK
+/// completes it.
+const SLOW_HOOK: &str = r#"apiVersion: batch/v1
+kind: Job
+metadata:
+  name: {{ .Release.Name }}-slow
+  annotations:
+    "helm.sh/hook": pre-install,pre-upgrade
+spec:
+  suspend: true
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      tolerations:
+        - operator: Exists
+      containers:
+        - name: wait
+          image: busybox
+"#;
+
 fn charts() -> Vec<ChartSource> {
     vec![
         ChartSource::new("plain", "0.1.0")
@@ -104,6 +126,9 @@ fn charts() -> Vec<ChartSource> {
         ),
         ChartSource::new("hang", "0.1.0")
             .file("templates/hook.yaml", HANGING_HOOK)
+            .file("templates/configmap.yaml", PLAIN_CONFIGMAP),
+        ChartSource::new("slow", "0.1.0")
+            .file("templates/hook.yaml", SLOW_HOOK)
             .file("templates/configmap.yaml", PLAIN_CONFIGMAP),
     ]
 }
@@ -575,9 +600,10 @@ async fn a_failing_chart_names_the_failing_step_with_its_stderr() {
     let s = server();
     let (id, ns) = provider_in_new_namespace("itest-broken", &[("broken", "itest/broken")]).await;
 
+    // As the reference: the synchronous answer of a failed install is 200 with success: false.
     let reply = provider_post(s, &id, "install").await;
-    reply.expect_status(StatusCode::INTERNAL_SERVER_ERROR, "install");
-    let message = reply.message();
+    reply.expect_status(StatusCode::OK, "install");
+    let message = reply.body["message"].as_str().expect("message");
     assert!(
         message.starts_with("Installation failed at step \"install-broken\": "),
         "{message}"
@@ -586,7 +612,7 @@ async fn a_failing_chart_names_the_failing_step_with_its_stderr() {
         message.contains("this chart is broken on purpose"),
         "{message}"
     );
-    assert_eq!(reply.body["error"]["statusCode"], 500);
+    assert!(reply.body.get("error").is_none(), "{}", reply.body);
     assert_eq!(reply.body["success"], false);
     assert_eq!(reply.body["failedStep"], "install-broken");
     let failed = result_of(&reply.body, "install-broken");
@@ -603,6 +629,114 @@ async fn a_failing_chart_names_the_failing_step_with_its_stderr() {
     unregister(&id).await;
 }
 
+/// The reference's clients POST without `?async=true` and wait for `{success, message, results}`.
+/// An install that takes longer than the 30 s request timeout is answered 200 at its end: the
+/// headers at once, spaces while Helm runs, then the JSON.
+#[tokio::test]
+async fn a_synchronous_install_longer_than_the_request_timeout_answers_200_at_its_end() {
+    let s = server();
+    let (id, ns) = provider_in_new_namespace("itest-slow", &[("slow", "itest/slow")]).await;
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(180))
+        .build()
+        .expect("client");
+    let started = Instant::now();
+    let request = async {
+        let response = client
+            .post(s.url(&format!("/api/installation/providers/{id}/install")))
+            .header("accept-encoding", "gzip")
+            .send()
+            .await;
+        (response, started.elapsed())
+    };
+    // Resume the hook Job once the request has been waiting longer than the request timeout.
+    let resume = async {
+        let jobs: Api<k8s_openapi::api::batch::v1::Job> =
+            Api::namespaced(support::admin_client().await, &ns);
+        wait_until("the hook Job", Duration::from_secs(30), || async {
+            let job = jobs.get_opt("slow-slow").await.map_err(|source| {
+                kubeairunway_testenv::Error::Kube {
+                    what: "reading the hook Job".into(),
+                    source,
+                }
+            })?;
+            Ok((job.map(|_| ()), "absent".to_string()))
+        })
+        .await
+        .expect("hook Job created");
+        tokio::time::sleep(Duration::from_secs(35).saturating_sub(started.elapsed())).await;
+        jobs.patch(
+            "slow-slow",
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(json!({ "spec": { "suspend": false } })),
+        )
+        .await
+        .expect("resume the hook Job");
+    };
+    let ((response, headers_after), ()) = tokio::join!(request, resume);
+    let response = response.expect("answered");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/json",
+        "{:?}",
+        response.headers()
+    );
+    assert!(
+        response.headers().get("content-encoding").is_none(),
+        "keep-alive bytes must not wait for a compressor"
+    );
+    let bytes = response.bytes().await.expect("body");
+    let took = started.elapsed();
+    eprintln!("synchronous install: headers after {headers_after:?}, answer after {took:?}");
+    assert!(
+        headers_after < Duration::from_secs(30),
+        "the status line goes out before the request timeout: {headers_after:?}"
+    );
+    assert!(took > Duration::from_secs(30), "{took:?}");
+    assert!(bytes.starts_with(b" "), "keep-alive whitespace first");
+    let body: Value = serde_json::from_slice(&bytes).expect("JSON after whitespace");
+    assert_eq!(body["success"], true, "{body}");
+    assert_eq!(
+        body["message"],
+        format!("{} installed successfully", {
+            let mut c = id.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                .unwrap_or_default()
+        })
+    );
+    assert_eq!(
+        step_names(&body["results"]),
+        ["repo-add-itest", "repo-update", "install-slow"]
+    );
+    for result in body["results"].as_array().expect("results") {
+        assert_eq!(result["success"], true, "{result}");
+        assert!(result.get("output").is_some() && result.get("error").is_some());
+    }
+    assert!(configmap_exists(&ns, "slow-config").await);
+
+    // `Prefer: respond-async` is the header form of `?async=true`.
+    let reply = Reply::read(
+        s.request(
+            Method::POST,
+            &format!("/api/installation/providers/{id}/uninstall"),
+            None,
+        )
+        .header("prefer", "respond-async, wait=5")
+        .send()
+        .await
+        .expect("sent"),
+    )
+    .await;
+    reply.expect_status(StatusCode::ACCEPTED, "Prefer: respond-async");
+    let job = finished_job(s, reply.body["jobId"].as_str().expect("jobId"), None).await;
+    assert_eq!(job["state"], "succeeded", "{job}");
+    unregister(&id).await;
+    delete_namespace(&ns).await;
+}
+
 #[tokio::test]
 async fn a_hanging_install_is_killed_at_the_timeout_and_leaves_no_pending_release() {
     let s = server();
@@ -612,7 +746,8 @@ async fn a_hanging_install_is_killed_at_the_timeout_and_leaves_no_pending_releas
     let reply = provider_post(s, &id, "install?timeoutSeconds=4").await;
     let took = started.elapsed();
     eprintln!("hanging install answered after {took:?}");
-    reply.expect_status(StatusCode::INTERNAL_SERVER_ERROR, "hanging install");
+    reply.expect_status(StatusCode::OK, "hanging install");
+    assert_eq!(reply.body["success"], false);
     assert!(
         took >= Duration::from_secs(4) && took < Duration::from_secs(20),
         "{took:?}"
@@ -728,7 +863,7 @@ async fn uninstall_runs_every_step_and_fails_when_one_fails() {
     assert_eq!(releases(&ns).len(), 2);
 
     let reply = provider_post(s, &id, "uninstall").await;
-    reply.expect_status(StatusCode::INTERNAL_SERVER_ERROR, "uninstall");
+    reply.expect_status(StatusCode::OK, "uninstall");
     assert_eq!(reply.body["success"], false);
     // Reverse order, and the failure of the first step does not stop the second.
     assert_eq!(
@@ -746,7 +881,7 @@ async fn uninstall_runs_every_step_and_fails_when_one_fails() {
     );
     assert_eq!(result_of(&reply.body, "uninstall-first")["success"], true);
     assert_eq!(reply.body["failedStep"], "uninstall-second");
-    let message = reply.message();
+    let message = reply.body["message"].as_str().expect("message");
     assert!(
         message.contains("uninstall completed with errors"),
         "{message}"

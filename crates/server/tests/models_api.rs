@@ -398,14 +398,23 @@ async fn gguf_files_are_listed_with_sizes_and_hub_errors_map_to_their_status() {
 
 /// `POST start` for `redirect`: (state, session key, authorization URL).
 async fn start_sign_in(s: &Server, redirect: &str) -> (String, String, String) {
-    let started = s
-        .call(
-            Method::POST,
-            "/api/oauth/huggingface/start",
-            None,
-            Some(&json!({ "redirectUri": redirect })),
-        )
-        .await;
+    start_sign_in_with(s, redirect, None).await
+}
+
+/// `POST start` for `redirect` with an `Authorization` header (the reference's shared client
+/// sends its bearer token on every call): (state, session key, authorization URL).
+async fn start_sign_in_with(
+    s: &Server,
+    redirect: &str,
+    authorization: Option<&str>,
+) -> (String, String, String) {
+    let mut req = s
+        .request(Method::POST, "/api/oauth/huggingface/start", None)
+        .json(&json!({ "redirectUri": redirect }));
+    if let Some(a) = authorization {
+        req = req.header("authorization", a);
+    }
+    let started = Reply::read(req.send().await.expect("start")).await;
     assert_eq!(started.status, StatusCode::OK, "{}", started.body);
     let field = |k: &str| started.body[k].as_str().expect(k).to_string();
     (
@@ -445,6 +454,16 @@ async fn authorize_at_hub(authorization_url: &str, redirect: &str) -> (String, S
 
 /// `GET verifier/{state}` with `key` as the session key.
 async fn fetch_verifier(s: &Server, state: &str, key: Option<&str>) -> reqwest::Response {
+    fetch_verifier_with(s, state, key, None).await
+}
+
+/// `GET verifier/{state}` with `key` as the session key and an `Authorization` header.
+async fn fetch_verifier_with(
+    s: &Server,
+    state: &str,
+    key: Option<&str>,
+    authorization: Option<&str>,
+) -> reqwest::Response {
     let mut req = s.request(
         Method::GET,
         &format!("/api/oauth/huggingface/verifier/{state}"),
@@ -452,6 +471,9 @@ async fn fetch_verifier(s: &Server, state: &str, key: Option<&str>) -> reqwest::
     );
     if let Some(key) = key {
         req = req.header("X-OAuth-Session-Key", key);
+    }
+    if let Some(a) = authorization {
+        req = req.header("authorization", a);
     }
     req.send().await.expect("verifier")
 }
@@ -499,9 +521,10 @@ async fn oauth_round_trip_with_pkce_bound_to_the_starting_client() {
     let (code, state_back) = authorize_at_hub(&authorization_url, &redirect).await;
     assert_eq!(state_back, state);
 
-    // Only the client holding the session key gets the verifier, and only once.
-    let no_key = fetch_verifier(&s, &state, None).await;
-    assert_eq!(no_key.status(), StatusCode::BAD_REQUEST);
+    // Only the client that started the sign-in gets the verifier, and only once: a wrong key,
+    // or no key from another requester, gets nothing and leaves it for the right client.
+    let other = fetch_verifier_with(&s, &state, None, Some("Bearer someone-else")).await;
+    assert_eq!(other.status(), StatusCode::NOT_FOUND);
     let wrong = fetch_verifier(&s, &state, Some("not-the-key")).await;
     assert_eq!(wrong.status(), StatusCode::NOT_FOUND);
     let verifier = fetch_verifier(&s, &state, Some(&key)).await;
@@ -510,6 +533,26 @@ async fn oauth_round_trip_with_pkce_bound_to_the_starting_client() {
     assert_eq!(verifier["redirectUri"], redirect);
     let again = fetch_verifier(&s, &state, Some(&key)).await;
     assert_eq!(again.status(), StatusCode::NOT_FOUND, "one-time read");
+    let again = fetch_verifier(&s, &state, None).await;
+    assert_eq!(again.status(), StatusCode::NOT_FOUND, "one-time read");
+
+    // The reference's shared client (the Headlamp plugin) sends no session key, but its bearer
+    // token on every call: the same Origin and Authorization as the start get the verifier.
+    let headlamp = Some("Bearer headlamp-token");
+    let (ref_state, _, ref_url) = start_sign_in_with(&s, &redirect, headlamp).await;
+    let (_, back) = authorize_at_hub(&ref_url, &redirect).await;
+    assert_eq!(back, ref_state);
+    for stranger in [None, Some("Bearer someone-else")] {
+        let got = fetch_verifier_with(&s, &ref_state, None, stranger).await;
+        assert_eq!(got.status(), StatusCode::NOT_FOUND, "{stranger:?}");
+    }
+    let got = fetch_verifier_with(&s, &ref_state, None, headlamp).await;
+    assert_eq!(got.status(), StatusCode::OK);
+    let got: Value = got.json().await.expect("json");
+    assert_eq!(got["redirectUri"], redirect);
+    assert_eq!(got["codeVerifier"].as_str().map(str::len), Some(43));
+    let replay = fetch_verifier_with(&s, &ref_state, None, headlamp).await;
+    assert_eq!(replay.status(), StatusCode::NOT_FOUND, "one-time read");
 
     // A wrong verifier is refused by the Hub (PKCE)...
     let wrong_verifier = exchange(

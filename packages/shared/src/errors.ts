@@ -19,6 +19,11 @@ export class ApiError extends Error {
     this.jobId = options?.jobId;
   }
 
+  /** The HTTP status under the reference client's name (`ApiError.statusCode`). */
+  get statusCode(): number {
+    return this.status;
+  }
+
   /** 401: no token, or the token was rejected. */
   get unauthorized(): boolean {
     return this.status === 401;

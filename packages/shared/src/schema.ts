@@ -454,8 +454,9 @@ export interface paths {
         put?: never;
         /**
          * Installs the provider's charts (`helm upgrade --install`, after adding its repositories).
-         *     Synchronous by default (`200 {success, message, results, jobId}`, or `500` naming the
-         *     failing step with every step's output); `?async=true` answers `202 {jobId, …}` at once.
+         *     Synchronous by default: `200 {success, message, results, jobId}` once Helm has finished
+         *     (`success: false` naming the failing step with every step's output); `?async=true` or
+         *     `Prefer: respond-async` answers `202 {jobId, …}` at once.
          */
         post: operations["install_provider"];
         delete?: never;
@@ -495,8 +496,8 @@ export interface paths {
         put?: never;
         /**
          * Uninstalls the provider's charts in reverse order (`helm uninstall`), running every step
-         *     even after a failure. `200 {success: true, …}` when all succeeded, else `500` with
-         *     `success: false`, the first failing step and every step's result.
+         *     even after a failure. `200 {success: true, …}` when all succeeded, else `200` with
+         *     `success: false`, the first failing step and every step's result (as the reference).
          */
         post: operations["uninstall_provider"];
         delete?: never;
@@ -750,7 +751,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Hands out a sign-in's PKCE verifier once, only to the client that started it. */
+        /**
+         * Hands out a sign-in's PKCE verifier once, only to the client that started it: the holder of
+         *     its session key, or (without `X-OAuth-Session-Key`, as the reference's clients call it) a
+         *     request with the same `Origin` and `Authorization` as the `start`.
+         */
         get: operations["hf_oauth_verifier"];
         put?: never;
         post?: never;
@@ -933,16 +938,18 @@ export interface components {
             namespace: string;
             providerInstallation?: components["schemas"]["ProviderInstallation"] | null;
         };
-        /**
-         * @description Requested workers of one disaggregated component (from the spec; the CRD reports no
-         *     per-component status).
-         */
+        /** @description Workers of one disaggregated component. */
         ComponentReplicas: {
             /**
              * Format: int32
              * @description `spec.scaling.<component>.replicas`.
              */
             desired: number;
+            /**
+             * Format: int32
+             * @description Workers ready to serve, as the provider reports them (0 until it does).
+             */
+            ready: number;
         };
         /**
          * @description CPU or GPU serving.
@@ -967,8 +974,10 @@ export interface components {
             statusCode: number;
         };
         /**
-         * @description Body of `POST /api/deployments` and `POST /api/deployments/preview`. Unknown fields are
-         *     rejected.
+         * @description Body of `POST /api/deployments` and `POST /api/deployments/preview`: the reference's
+         *     `DeploymentConfig`. A field that means nothing for the chosen mode, engine or provider is
+         *     accepted, not applied, and named in the answer's `warnings`; an invalid value, and a field
+         *     name the reference's `DeploymentConfig` does not have, is a 400.
          */
         CreateDeploymentRequest: {
             computeType?: components["schemas"]["ComputeType"] | null;
@@ -998,9 +1007,13 @@ export interface components {
              */
             enforceEager?: boolean | null;
             engine?: components["schemas"]["Engine"] | null;
-            /** @description Extra engine flags (`--key value`), string values only → `spec.engine.args`. */
+            /**
+             * @description Extra engine flags (`--key value`) → `spec.engine.args`. Numbers and booleans are
+             *     written in their string form (`8192`, `0.9`, `true`); an empty string is a flag without
+             *     a value.
+             */
             engineArgs?: {
-                [key: string]: string;
+                [key: string]: unknown;
             } | null;
             /** @description GGUF file of the repository to run directly → `spec.engine.args["hf-file"]` (llama.cpp). */
             ggufFile?: string | null;
@@ -1009,6 +1022,7 @@ export interface components {
             hfTokenSecret?: string | null;
             /** @description Container image → `spec.image`. */
             imageRef?: string | null;
+            kaitoResourceType?: components["schemas"]["KaitoResourceType"] | null;
             /**
              * Format: int64
              * @description Same as `contextLength` (the reference's KAITO field); both must agree when both are given.
@@ -1046,6 +1060,11 @@ export interface components {
              */
             provider?: string | null;
             /**
+             * @description Provider-specific fields → `spec.provider.overrides` (deep-merged into the provider's
+             *     object; `apiVersion`, `kind`, `metadata` and `status` may not be set).
+             */
+            providerOverrides?: Record<string, unknown> | null;
+            /**
              * Format: int64
              * @description Replicas (aggregated mode), ≥ 0, default 1 → `spec.scaling.replicas`.
              */
@@ -1054,6 +1073,11 @@ export interface components {
             routerMode?: components["schemas"]["RouterMode"] | null;
             /** @description Name the model is served as → `spec.model.servedName`. */
             servedModelName?: string | null;
+            /**
+             * @description Persistent volumes for model data (the reference's `storage`): not supported here, so
+             *     only an empty `{volumes: []}` is accepted.
+             */
+            storage?: Record<string, unknown> | null;
             /** @description → `spec.engine.trustRemoteCode`. */
             trustRemoteCode?: boolean | null;
         };
@@ -1066,7 +1090,8 @@ export interface components {
             /** @description Its namespace. */
             namespace: string;
             /**
-             * @description GPU-fit, provider and HuggingFace token Secret warnings (omitted when none); they never
+             * @description Fields of the body that were accepted but not applied (`⚠️ Not applied: …`), then
+             *     GPU-fit, provider and HuggingFace token Secret warnings (omitted when none); they never
              *     block creation.
              */
             warnings?: string[];
@@ -1110,6 +1135,7 @@ export interface components {
             engine?: string | null;
             /** @description Service that serves the model: `status.endpoint.service`, else the deployment name. */
             frontendService: string;
+            gateway?: components["schemas"]["Gateway"] | null;
             /** @description `aggregated` or `disaggregated`. */
             mode: string;
             /** @description `spec.model.id` (empty for a custom image without an id). */
@@ -1189,6 +1215,20 @@ export interface components {
              * @description Same as the HTTP status code.
              */
             statusCode: number;
+        };
+        /**
+         * @description A deployment's gateway integration: the reference's `{endpoint, modelName}` plus the
+         *     requested settings.
+         */
+        Gateway: {
+            /** @description `spec.gateway.enabled`. */
+            enabled?: boolean | null;
+            /** @description Address of the gateway to call (`status.gateway.endpoint`), once the controller found one. */
+            endpoint?: string | null;
+            /** @description `spec.gateway.httpRouteRef`. */
+            httpRouteRef?: string | null;
+            /** @description Model name to put in requests: `status.gateway.modelName`, else `spec.gateway.modelName`. */
+            modelName?: string | null;
         };
         /** @description The GGUF files of a repository. */
         GgufFiles: {
@@ -1399,11 +1439,10 @@ export interface components {
             jobs: components["schemas"]["JobSummary"][];
         };
         /**
-         * @description The synchronous answer of a finished job: `200` on success; on failure `500` with the error
-         *     envelope, so clients that only read `error.message` still see why.
+         * @description The synchronous answer of a finished job, `200` whether it succeeded or not (the reference's
+         *     shape).
          */
         JobOutcome: Record<string, unknown> & {
-            error?: components["schemas"]["ErrorDetail"] | null;
             /** @description The first step that failed. */
             failedStep?: string | null;
             /** @description The job, for `GET /api/jobs/{id}`. */
@@ -1468,12 +1507,17 @@ export interface components {
             /** @description Who started it (with authentication). */
             user?: string | null;
         };
+        /**
+         * @description Which KAITO object serves the deployment (the reference UI's "KAITO Resource Type").
+         * @enum {string}
+         */
+        KaitoResourceType: "workspace" | "inferenceset";
         /** @description The data of one event (the SSE event name says which variant it is). */
         LiveEvent: {
             /** @description The deployments. */
             deployments: components["schemas"]["DeploymentStatus"][];
         } | {
-            /** @description Its current status. */
+            /** @description Its current status (boxed: a status is much larger than a deletion). */
             deployment: components["schemas"]["DeploymentStatus"];
         } | {
             /** @description Its name. */
@@ -2009,7 +2053,9 @@ export interface components {
             expiresIn: number;
             /**
              * @description Keep this secret: send it as `X-OAuth-Session-Key` to fetch the verifier. It never
-             *     appears in a URL, so whoever only saw the redirect cannot finish the sign-in.
+             *     appears in a URL, so whoever only saw the redirect cannot finish the sign-in. Clients that
+             *     do not send it must fetch the verifier with the same `Origin` and `Authorization` as this
+             *     request.
              */
             sessionKey: string;
             /** @description The OAuth `state`; it comes back on the redirect. */
@@ -3118,9 +3164,10 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description `true` answers `202 {jobId, …}` at once; follow the job at `GET /api/jobs/{id}` or
-                 *     `GET /api/jobs/{id}/events`. Otherwise the answer waits for the job (at most 25 s, then
-                 *     202 as well).
+                 * @description `true` (or the header `Prefer: respond-async`) answers `202 {jobId, …}` at once; follow
+                 *     the job at `GET /api/jobs/{id}` or `GET /api/jobs/{id}/events`. Otherwise the answer is
+                 *     `200` when the job has finished, however long it takes (whitespace keeps the connection
+                 *     alive meanwhile).
                  */
                 async?: boolean;
                 /**
@@ -3141,7 +3188,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Installed (with `status`), or already installed: `{success, message, alreadyInstalled: true, status}` */
+            /** @description Finished (`success` says whether every step succeeded; with `status` on success), or already installed: `{success, message, alreadyInstalled: true, status}` */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3150,7 +3197,7 @@ export interface operations {
                     "application/json": components["schemas"]["JobOutcome"];
                 };
             };
-            /** @description Accepted (async, or still running) */
+            /** @description Accepted (`?async=true` or `Prefer: respond-async`) */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -3191,15 +3238,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConflictBody"];
-                };
-            };
-            /** @description A step failed */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["JobOutcome"];
                 };
             };
         };
@@ -3341,9 +3379,10 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description `true` answers `202 {jobId, …}` at once; follow the job at `GET /api/jobs/{id}` or
-                 *     `GET /api/jobs/{id}/events`. Otherwise the answer waits for the job (at most 25 s, then
-                 *     202 as well).
+                 * @description `true` (or the header `Prefer: respond-async`) answers `202 {jobId, …}` at once; follow
+                 *     the job at `GET /api/jobs/{id}` or `GET /api/jobs/{id}/events`. Otherwise the answer is
+                 *     `200` when the job has finished, however long it takes (whitespace keeps the connection
+                 *     alive meanwhile).
                  */
                 async?: boolean;
                 /**
@@ -3367,7 +3406,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Installed */
+            /** @description Finished: `success` says whether every step succeeded */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3376,7 +3415,7 @@ export interface operations {
                     "application/json": components["schemas"]["JobOutcome"];
                 };
             };
-            /** @description Accepted (async, or still running) */
+            /** @description Accepted (`?async=true` or `Prefer: respond-async`) */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -3427,15 +3466,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConflictBody"];
-                };
-            };
-            /** @description A step failed */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["JobOutcome"];
                 };
             };
         };
@@ -3507,9 +3537,10 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description `true` answers `202 {jobId, …}` at once; follow the job at `GET /api/jobs/{id}` or
-                 *     `GET /api/jobs/{id}/events`. Otherwise the answer waits for the job (at most 25 s, then
-                 *     202 as well).
+                 * @description `true` (or the header `Prefer: respond-async`) answers `202 {jobId, …}` at once; follow
+                 *     the job at `GET /api/jobs/{id}` or `GET /api/jobs/{id}/events`. Otherwise the answer is
+                 *     `200` when the job has finished, however long it takes (whitespace keeps the connection
+                 *     alive meanwhile).
                  */
                 async?: boolean;
                 /**
@@ -3528,7 +3559,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Uninstalled */
+            /** @description Finished: `success` says whether every step succeeded */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3537,7 +3568,7 @@ export interface operations {
                     "application/json": components["schemas"]["JobOutcome"];
                 };
             };
-            /** @description Accepted (async, or still running) */
+            /** @description Accepted (`?async=true` or `Prefer: respond-async`) */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -3589,24 +3620,16 @@ export interface operations {
                     "application/json": components["schemas"]["ConflictBody"];
                 };
             };
-            /** @description A step failed */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["JobOutcome"];
-                };
-            };
         };
     };
     uninstall_provider_crds: {
         parameters: {
             query?: {
                 /**
-                 * @description `true` answers `202 {jobId, …}` at once; follow the job at `GET /api/jobs/{id}` or
-                 *     `GET /api/jobs/{id}/events`. Otherwise the answer waits for the job (at most 25 s, then
-                 *     202 as well).
+                 * @description `true` (or the header `Prefer: respond-async`) answers `202 {jobId, …}` at once; follow
+                 *     the job at `GET /api/jobs/{id}` or `GET /api/jobs/{id}/events`. Otherwise the answer is
+                 *     `200` when the job has finished, however long it takes (whitespace keeps the connection
+                 *     alive meanwhile).
                  */
                 async?: boolean;
                 /**
@@ -3625,7 +3648,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Removed */
+            /** @description Finished: `success` says whether every step succeeded */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3634,7 +3657,7 @@ export interface operations {
                     "application/json": components["schemas"]["JobOutcome"];
                 };
             };
-            /** @description Accepted (async, or still running) */
+            /** @description Accepted (`?async=true` or `Prefer: respond-async`) */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -3684,15 +3707,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConflictBody"];
-                };
-            };
-            /** @description A step failed */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["JobOutcome"];
                 };
             };
         };
@@ -4271,9 +4285,9 @@ export interface operations {
     hf_oauth_verifier: {
         parameters: {
             query?: never;
-            header: {
-                /** @description The session key from `start` */
-                "X-OAuth-Session-Key": string;
+            header?: {
+                /** @description The session key from `start`; without it the request must come from the same Origin with the same Authorization as the start */
+                "X-OAuth-Session-Key"?: string | null;
             };
             path: {
                 /** @description The OAuth state from `start` */
@@ -4289,15 +4303,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VerifierResponse"];
-                };
-            };
-            /** @description No session key */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Unknown, expired, used, or another client's sign-in */

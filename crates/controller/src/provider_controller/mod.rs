@@ -127,7 +127,7 @@ async fn pass(
         finalizers.push(fin);
         set_finalizers(md, finalizers, ctx).await?;
     }
-    let upstream_installed = match provider.upstream() {
+    let upstream_installed = match provider.upstream_for(md) {
         Some(upstream) => crd::installed(ctx, &upstream.crd_name()).await?,
         None => true,
     };

@@ -16,7 +16,8 @@ use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::Pod;
 use kubeairunway_api::{
-    EndpointStatus, EngineType, InferenceProviderConfigSpec, ModelDeployment, ReplicaStatus,
+    ComponentReplicaStatus, EndpointStatus, EngineType, InferenceProviderConfigSpec,
+    ModelDeployment, ReplicaStatus,
 };
 use serde_json::Value;
 
@@ -69,6 +70,19 @@ pub struct Observed {
     pub replicas: Option<ReplicaStatus>,
     /// Where the model is served; `None` when unknown.
     pub endpoint: Option<EndpointStatus>,
+    /// Per-component workers of a disaggregated deployment; `None` for other deployments, or
+    /// when the provider cannot tell them apart.
+    pub components: Option<Components>,
+}
+
+/// Requested and ready workers of each half of a prefill/decode split, so clients can show
+/// `P: ready/desired, D: ready/desired`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Components {
+    /// Prefill workers.
+    pub prefill: ComponentReplicaStatus,
+    /// Decode workers.
+    pub decode: ComponentReplicaStatus,
 }
 
 /// Why the provider's objects could not be generated.
@@ -104,8 +118,17 @@ pub trait Provider: Send + Sync + 'static {
     /// Capabilities, selection rules and installation info registered at start.
     fn registration(&self) -> InferenceProviderConfigSpec;
 
-    /// The third-party kind this provider writes; `None` for built-in Kubernetes objects.
+    /// The third-party kind this provider writes; `None` for built-in Kubernetes objects. Its
+    /// CRD decides whether the provider is ready.
     fn upstream(&self) -> Option<UpstreamKind>;
+
+    /// The third-party kind this provider writes for `md`, whose CRD must be installed before
+    /// the deployment can be served. Defaults to [`Provider::upstream`]; a provider with more
+    /// than one kind (KAITO's Workspace or InferenceSet) answers per deployment.
+    fn upstream_for(&self, md: &ModelDeployment) -> Option<UpstreamKind> {
+        let _ = md;
+        self.upstream()
+    }
 
     /// Whether this provider can serve `md` with the resolved `engine`; the error says why not.
     fn check_compatible(

@@ -46,6 +46,7 @@ pub struct CreateResponse {
     pub name: String,
     /// Its namespace.
     pub namespace: String,
+    /// Fields of the body that were accepted but not applied (`⚠️ Not applied: …`), then
     /// GPU-fit, provider and HuggingFace token Secret warnings (omitted when none); they never
     /// block creation.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -87,6 +88,7 @@ pub(crate) async fn create(
     }
     let namespace = resolve_namespace(&state, body.namespace.as_deref())?;
     let plan = Plan::from_request(&body, &namespace)?;
+    log_not_applied(&plan, &namespace);
     let preview = preview_of(&state, &caller, &plan.deployment).await;
     let mut warnings = warnings(&state, &caller, &plan, preview.as_ref()).await;
     let api: Api<ModelDeployment> = Api::namespaced(caller.client().clone(), &namespace);
@@ -139,6 +141,7 @@ async fn dry_run_create(
 ) -> ApiResult<Json<ManifestResponse>> {
     let namespace = resolve_namespace(state, body.namespace.as_deref())?;
     let plan = Plan::from_request(&body, &namespace)?;
+    log_not_applied(&plan, &namespace);
     let api: Api<ModelDeployment> = Api::namespaced(caller.client().clone(), &namespace);
     let params = PostParams {
         dry_run: true,
@@ -190,7 +193,15 @@ async fn preview_of(state: &AppState, caller: &Caller, md: &ModelDeployment) -> 
     ))
 }
 
-/// Warnings that never block creation (docs/contract/api.md §5 step 1): whether the cluster has the
+/// Logs the accepted fields a create or preview does not apply, so an operator sees what the
+/// clients send that means nothing here.
+fn log_not_applied(plan: &Plan, namespace: &str) {
+    for warning in &plan.warnings {
+        tracing::info!(deployment = %plan.deployment.metadata.name.as_deref().unwrap_or_default(), %namespace, %warning, "request field not applied");
+    }
+}
+
+/// Warnings that never block creation: the fields of the body that were not applied, and (docs/contract/api.md §5 step 1) whether the cluster has the
 /// GPUs, whether the named provider is registered, and whether the controller will be able to
 /// select a provider that serves the deployment. Figures come from the caches, only when they are
 /// synced and the caller may read nodes and providers (the warnings describe the whole cluster).
@@ -200,7 +211,9 @@ async fn warnings(
     plan: &Plan,
     preview: Option<&Preview>,
 ) -> Vec<String> {
-    let mut out = Vec::new();
+    // Fields of the body that were accepted but not applied come first: they are about the
+    // request itself.
+    let mut out = plan.warnings.clone();
     let Ok(caches) = state.caches() else {
         return out;
     };

@@ -45,8 +45,8 @@ pub enum LiveEvent<'a> {
     },
     /// `upsert`: a deployment was added or changed.
     Upsert {
-        /// Its current status.
-        deployment: DeploymentStatus<'a>,
+        /// Its current status (boxed: a status is much larger than a deletion).
+        deployment: Box<DeploymentStatus<'a>>,
     },
     /// `delete`: a deployment is gone.
     Delete {
@@ -246,7 +246,12 @@ async fn deltas(
                 deployment.namespace.to_string(),
                 deployment.name.to_string(),
             ));
-            events.push(encode("upsert", &LiveEvent::Upsert { deployment }));
+            events.push(encode(
+                "upsert",
+                &LiveEvent::Upsert {
+                    deployment: Box::new(deployment),
+                },
+            ));
         }
     }
     events

@@ -1,7 +1,7 @@
 //! The contract's `DeploymentStatus` (docs/contract/api.md §5.2) built from a cached
 //! ModelDeployment and its pods, with §19.15 fixed: the engine comes from the status when the spec
-//! leaves it to the controller, and the prefill/decode replica counts come from the spec (the CRD's
-//! status has none).
+//! leaves it to the controller, and the prefill/decode workers requested come from the spec, ready
+//! ones from what the provider reports (`status.prefillReplicas`/`decodeReplicas`).
 //!
 //! The view borrows from the cached object, so a list response serializes straight from the
 //! cache without copying strings or conditions.
@@ -60,12 +60,35 @@ pub struct DeploymentStatus<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(minimum = 1, maximum = 65535)]
     pub endpoint_port: Option<i32>,
-    /// Prefill workers requested (disaggregated mode only).
+    /// Prefill workers requested and ready (disaggregated mode only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prefill_replicas: Option<ComponentReplicas>,
-    /// Decode workers requested (disaggregated mode only).
+    /// Decode workers requested and ready (disaggregated mode only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decode_replicas: Option<ComponentReplicas>,
+    /// The gateway integration (`spec.gateway` and what the controller found,
+    /// `status.gateway`); absent when the deployment has neither.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<Gateway<'a>>,
+}
+
+/// A deployment's gateway integration: the reference's `{endpoint, modelName}` plus the
+/// requested settings.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Gateway<'a> {
+    /// Address of the gateway to call (`status.gateway.endpoint`), once the controller found one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<&'a str>,
+    /// Model name to put in requests: `status.gateway.modelName`, else `spec.gateway.modelName`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_name: Option<&'a str>,
+    /// `spec.gateway.enabled`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// `spec.gateway.httpRouteRef`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_route_ref: Option<&'a str>,
 }
 
 /// Replica counts.
@@ -79,12 +102,13 @@ pub struct Replicas {
     pub available: i32,
 }
 
-/// Requested workers of one disaggregated component (from the spec; the CRD reports no
-/// per-component status).
+/// Workers of one disaggregated component.
 #[derive(Clone, Copy, Debug, Serialize, ToSchema)]
 pub struct ComponentReplicas {
     /// `spec.scaling.<component>.replicas`.
     pub desired: i32,
+    /// Workers ready to serve, as the provider reports them (0 until it does).
+    pub ready: i32,
 }
 
 impl<'a> DeploymentStatus<'a> {
@@ -112,11 +136,29 @@ impl<'a> DeploymentStatus<'a> {
                 available: r.available,
             })
             .unwrap_or_default();
-        let component = |c: &Option<kubeairunway_api::ComponentScalingSpec>| {
-            c.as_ref().map(|c| ComponentReplicas {
-                desired: c.replicas,
-            })
-        };
+        let component =
+            |c: &Option<kubeairunway_api::ComponentScalingSpec>,
+             reported: Option<&kubeairunway_api::ComponentReplicaStatus>| {
+                c.as_ref().map(|c| ComponentReplicas {
+                    desired: c.replicas,
+                    ready: reported.map_or(0, |r| r.ready.clamp(0, c.replicas.max(0))),
+                })
+            };
+        let gateway_spec = spec.gateway.as_ref();
+        let gateway_status = status.and_then(|s| s.gateway.as_ref());
+        let gateway = (gateway_spec.is_some() || gateway_status.is_some()).then(|| Gateway {
+            endpoint: gateway_status
+                .and_then(|g| g.endpoint.as_deref())
+                .filter(|e| !e.is_empty()),
+            model_name: gateway_status
+                .and_then(|g| g.model_name.as_deref())
+                .or_else(|| gateway_spec.and_then(|g| g.model_name.as_deref()))
+                .filter(|m| !m.is_empty()),
+            enabled: gateway_spec.and_then(|g| g.enabled),
+            http_route_ref: gateway_spec
+                .and_then(|g| g.http_route_ref.as_deref())
+                .filter(|r| !r.is_empty()),
+        });
         let disaggregated = spec.serving.mode == ServingMode::Disaggregated;
         Self {
             name,
@@ -151,11 +193,22 @@ impl<'a> DeploymentStatus<'a> {
                 .and_then(|e| e.port)
                 .filter(|p| (1..=65535).contains(p)),
             prefill_replicas: disaggregated
-                .then(|| component(&spec.scaling.prefill))
+                .then(|| {
+                    component(
+                        &spec.scaling.prefill,
+                        status.and_then(|s| s.prefill_replicas.as_ref()),
+                    )
+                })
                 .flatten(),
             decode_replicas: disaggregated
-                .then(|| component(&spec.scaling.decode))
+                .then(|| {
+                    component(
+                        &spec.scaling.decode,
+                        status.and_then(|s| s.decode_replicas.as_ref()),
+                    )
+                })
                 .flatten(),
+            gateway,
         }
     }
 }
@@ -351,8 +404,8 @@ mod tests {
     }
 
     #[test]
-    fn disaggregated_counts_come_from_the_spec() {
-        let md = md(json!({
+    fn disaggregated_counts_come_from_the_spec_and_the_reported_status() {
+        let mut md = md(json!({
             "apiVersion": "kubeairunway.ai/v1alpha1", "kind": "ModelDeployment",
             "metadata": { "name": "pd", "namespace": "ns" },
             "spec": { "model": { "id": "a/b" }, "engine": { "type": "sglang" },
@@ -361,12 +414,55 @@ mod tests {
                                    "decode": { "replicas": 3, "gpu": { "count": 2 } } } },
         }));
         let value = serde_json::to_value(DeploymentStatus::of(&md, Vec::new())).expect("json");
-        assert_eq!(value["prefillReplicas"], json!({ "desired": 0 }));
-        assert_eq!(value["decodeReplicas"], json!({ "desired": 3 }));
+        // The reference UI prints `P: ready/desired`: both are always there.
+        assert_eq!(
+            value["prefillReplicas"],
+            json!({ "desired": 0, "ready": 0 })
+        );
+        assert_eq!(value["decodeReplicas"], json!({ "desired": 3, "ready": 0 }));
+        md.status = Some(
+            serde_json::from_value(json!({ "decodeReplicas": { "desired": 3, "ready": 2 } }))
+                .expect("status"),
+        );
+        let reported = serde_json::to_value(DeploymentStatus::of(&md, Vec::new())).expect("json");
+        assert_eq!(
+            reported["decodeReplicas"],
+            json!({ "desired": 3, "ready": 2 })
+        );
         assert_eq!(value["provider"], "dynamo");
         assert_eq!(value["engine"], "sglang");
         assert_eq!(value["frontendService"], "pd");
         assert!(value.get("endpointPort").is_none(), "{value}");
+    }
+
+    #[test]
+    fn the_gateway_is_shown_when_requested_or_reported() {
+        let mut md = md(json!({
+            "apiVersion": "kubeairunway.ai/v1alpha1", "kind": "ModelDeployment",
+            "metadata": { "name": "qwen", "namespace": "ns" },
+            "spec": { "model": { "id": "a/b" } },
+        }));
+        let value = serde_json::to_value(DeploymentStatus::of(&md, Vec::new())).expect("json");
+        assert!(value.get("gateway").is_none(), "{value}");
+        md.spec.gateway = Some(
+            serde_json::from_value(json!({ "enabled": true, "modelName": "qwen" })).expect("gw"),
+        );
+        let value = serde_json::to_value(DeploymentStatus::of(&md, Vec::new())).expect("json");
+        assert_eq!(
+            value["gateway"],
+            json!({ "enabled": true, "modelName": "qwen" })
+        );
+        md.status = Some(
+            serde_json::from_value(
+                json!({ "gateway": { "endpoint": "10.0.0.1", "modelName": "a/b" } }),
+            )
+            .expect("status"),
+        );
+        let value = serde_json::to_value(DeploymentStatus::of(&md, Vec::new())).expect("json");
+        assert_eq!(
+            value["gateway"],
+            json!({ "endpoint": "10.0.0.1", "modelName": "a/b", "enabled": true })
+        );
     }
 
     #[test]

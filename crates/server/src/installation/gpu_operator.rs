@@ -225,13 +225,12 @@ pub(crate) struct AlreadyInstalled {
     params(RunQuery),
     request_body(content = Option<InstallBody>, description = "Optional values for the gpu-operator release"),
     responses(
-        (status = 200, description = "Installed (with `status`), or already installed: `{success, message, alreadyInstalled: true, status}`", body = launch::JobOutcome),
-        (status = 202, description = "Accepted (async, or still running)", body = launch::JobAccepted),
+        (status = 200, description = "Finished (`success` says whether every step succeeded; with `status` on success), or already installed: `{success, message, alreadyInstalled: true, status}`", body = launch::JobOutcome),
+        (status = 202, description = "Accepted (`?async=true` or `Prefer: respond-async`)", body = launch::JobAccepted),
         (status = 400, description = "Helm missing or bad values", body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
-        (status = 409, description = "An install is already running", body = launch::ConflictBody),
-        (status = 500, description = "A step failed", body = launch::JobOutcome)))]
+        (status = 409, description = "An install is already running", body = launch::ConflictBody)))]
 pub(crate) async fn install(
     State(state): State<AppState>,
     Extension(installer): Extension<Arc<Installer>>,
@@ -241,7 +240,7 @@ pub(crate) async fn install(
     body: Bytes,
 ) -> Result<Response, Response> {
     let api = |e: ApiError| e.into_response();
-    let run_async = query.is_async().map_err(api)?;
+    let run_async = query.is_async(&headers).map_err(api)?;
     let timeout = query.timeout().map_err(api)?;
     let body = parse_body(&body).map_err(api)?;
     let token = launch::caller_token(&caller, &headers).map_err(api)?;
@@ -314,7 +313,7 @@ pub(crate) async fn install(
         },
     )
     .await?;
-    Ok(launch::answer(&job, run_async).await)
+    Ok(launch::answer(&job, run_async))
 }
 
 /// The fixed install plan with the caller's values.

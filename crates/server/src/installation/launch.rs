@@ -1,17 +1,24 @@
 //! Starting a job for a POST endpoint and answering it: synchronously (the reference's shape,
-//! with every step's output) or, with `?async=true`, at once with `202 {jobId, …}`.
+//! with every step's output) or, with `?async=true` or `Prefer: respond-async`, at once with
+//! `202 {jobId, …}`.
 //!
 //! Jobs run on their own task: a client that disconnects does not kill Helm half-way (which would
-//! leave a release pending). The synchronous form waits at most [`SYNC_WAIT`], below the
-//! server's request timeout; a job still running then is answered like the asynchronous form,
-//! so a slow install never turns into a 408.
+//! leave a release pending). The synchronous answer is what the reference's clients wait for,
+//! however long Helm takes: `200` and its headers go out at once, a space follows every
+//! [`KEEPALIVE`] (JSON allows whitespace before the value, and the bytes keep proxies and
+//! clients from giving up on an idle connection), and the body `{success, message, results, …}`
+//! ends the answer when the job finishes. The request timeout covers only the time to the
+//! headers, so it never cuts such an answer; a failed step is `200 {success: false, …}` as in
+//! the reference, because the status was sent before the outcome was known.
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Json;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kubeairunway_install::helm::HelmStatus;
 use kubeairunway_install::jobs::{Busy, Finish, JobState, NewJob, PlannedStep, StepResult};
@@ -25,9 +32,8 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
-/// Longest a synchronous request waits for its job.
-pub(crate) const SYNC_WAIT: Duration =
-    Duration::from_secs(crate::limits::REQUEST_TIMEOUT.as_secs() - 5);
+/// How often a synchronous answer sends a space while its job runs.
+pub(crate) const KEEPALIVE: Duration = Duration::from_secs(10);
 /// Default timeout of each install, upgrade, rollback or uninstall command.
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 /// Largest `timeoutSeconds`.
@@ -38,9 +44,10 @@ const MAX_TIMEOUT_SECONDS: u64 = 3600;
 #[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct RunQuery {
-    /// `true` answers `202 {jobId, …}` at once; follow the job at `GET /api/jobs/{id}` or
-    /// `GET /api/jobs/{id}/events`. Otherwise the answer waits for the job (at most 25 s, then
-    /// 202 as well).
+    /// `true` (or the header `Prefer: respond-async`) answers `202 {jobId, …}` at once; follow
+    /// the job at `GET /api/jobs/{id}` or `GET /api/jobs/{id}/events`. Otherwise the answer is
+    /// `200` when the job has finished, however long it takes (whitespace keeps the connection
+    /// alive meanwhile).
     #[serde(rename = "async")]
     #[param(rename = "async", value_type = Option<bool>)]
     pub run_async: Option<String>,
@@ -52,10 +59,22 @@ pub(crate) struct RunQuery {
 }
 
 impl RunQuery {
-    /// Whether to answer at once.
-    pub(crate) fn is_async(&self) -> ApiResult<bool> {
+    /// Whether to answer at once: `?async=true`, or `Prefer: respond-async` (RFC 7240) without
+    /// `?async=false`.
+    pub(crate) fn is_async(&self, headers: &HeaderMap) -> ApiResult<bool> {
+        let prefers = headers.get_all("prefer").iter().any(|value| {
+            value.to_str().is_ok_and(|v| {
+                v.split(',').any(|preference| {
+                    preference
+                        .split(';')
+                        .next()
+                        .is_some_and(|p| p.trim().eq_ignore_ascii_case("respond-async"))
+                })
+            })
+        });
         match self.run_async.as_deref() {
-            None | Some("" | "false") => Ok(false),
+            None | Some("") => Ok(prefers),
+            Some("false") => Ok(false),
             Some("true") => Ok(true),
             Some(other) => Err(ApiError::bad_request(format!(
                 "Invalid async \"{}\": must be true or false",
@@ -99,14 +118,11 @@ pub(crate) struct JobAccepted {
     pub events_url: String,
 }
 
-/// The synchronous answer of a finished job: `200` on success; on failure `500` with the error
-/// envelope, so clients that only read `error.message` still see why.
+/// The synchronous answer of a finished job, `200` whether it succeeded or not (the reference's
+/// shape).
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct JobOutcome {
-    /// Present on failure: `{message, statusCode}` like every error.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<crate::error::ErrorDetail>,
     /// Every step succeeded.
     pub success: bool,
     /// Outcome in words.
@@ -220,31 +236,45 @@ where
     Ok(job)
 }
 
-/// The answer to a POST that started `job`: wait (sync) or not (async).
-pub(crate) async fn answer(job: &Arc<Job>, run_async: bool) -> Response {
-    if !run_async && job.wait(SYNC_WAIT).await {
-        return outcome_response(&JobView::now(job));
+/// Marks a response whose body trickles out: compressing it would hold the keep-alive bytes
+/// back (`lib.rs` skips compression for responses carrying it).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Uncompressed;
+
+/// The answer to a POST that started `job`: at once with `202` (async), or `200` with the
+/// outcome once the job has finished (sync, see the module's doc).
+pub(crate) fn answer(job: &Arc<Job>, run_async: bool) -> Response {
+    if run_async {
+        return accepted(job);
     }
-    accepted(job, run_async)
+    let job = job.clone();
+    let body = async_stream::stream! {
+        yield Ok::<_, Infallible>(Bytes::from_static(b" "));
+        while !job.wait(KEEPALIVE).await {
+            yield Ok(Bytes::from_static(b" "));
+        }
+        yield Ok(Bytes::from(outcome_json(&JobView::now(&job))));
+    };
+    let mut response = Response::new(Body::from_stream(body));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response.extensions_mut().insert(Uncompressed);
+    response
 }
 
-fn accepted(job: &Job, run_async: bool) -> Response {
+fn accepted(job: &Job) -> Response {
     let view = JobView::now(job);
     let status_url = format!("/api/jobs/{}", view.job_id);
-    let message = if run_async {
-        format!("Job accepted; follow it at {status_url} or {status_url}/events")
-    } else {
-        format!(
-            "Still running after {} s; follow it at {status_url} or {status_url}/events",
-            SYNC_WAIT.as_secs()
-        )
-    };
     let body = JobAccepted {
         job_id: view.job_id.clone(),
         kind: view.kind,
         target: view.target.clone(),
         state: view.state,
-        message,
+        message: format!("Job accepted; follow it at {status_url} or {status_url}/events"),
         events_url: format!("{status_url}/events"),
         status_url: status_url.clone(),
     };
@@ -255,28 +285,22 @@ fn accepted(job: &Job, run_async: bool) -> Response {
     response
 }
 
-/// `200` or `500` with the job's results.
-pub(crate) fn outcome_response(view: &JobView) -> Response {
-    let success = view.state == JobState::Succeeded;
-    let message = view.message.clone().unwrap_or_default();
-    let status = if success {
-        StatusCode::OK
-    } else {
-        StatusCode::INTERNAL_SERVER_ERROR
-    };
+/// The outcome of a finished job as the JSON of the synchronous answer.
+pub(crate) fn outcome_json(view: &JobView) -> Vec<u8> {
     let body = JobOutcome {
-        error: (!success).then(|| crate::error::ErrorDetail {
-            message: message.clone(),
-            status_code: status.as_u16(),
-        }),
-        success,
-        message,
+        success: view.state == JobState::Succeeded,
+        message: view.message.clone().unwrap_or_default(),
         failed_step: view.failed_step.clone(),
         results: view.results.clone(),
         job_id: view.job_id.clone(),
         details: view.details.clone(),
     };
-    (status, Json(body)).into_response()
+    serde_json::to_vec(&body).unwrap_or_else(|e| {
+        // Cannot happen (plain data); the answer must still be JSON the client can read.
+        serde_json::json!({ "success": false, "message": format!("The job's outcome could not be written: {e}"), "results": [], "jobId": view.job_id })
+            .to_string()
+            .into_bytes()
+    })
 }
 
 fn conflict(busy: &Busy<JobMeta>) -> Response {

@@ -18,6 +18,7 @@ mod gpu_operator;
 mod job_api;
 mod jobs;
 mod launch;
+pub(crate) use launch::Uncompressed;
 mod providers;
 
 use std::sync::Arc;

@@ -2,7 +2,8 @@
 //! status and manual commands, and installing or uninstalling it with Helm from its
 //! InferenceProviderConfig's `spec.installation`.
 //!
-//! Fixes of §19.6: `uninstall` answers 500 with every step's result when a step fails, and
+//! Fixes of §19.6: `uninstall` answers `success: false` with every step's result when a step
+//! fails, and
 //! `uninstall-crds` removes what it names — the CRDs the provider's charts ship (which
 //! `helm uninstall` never deletes) and then the InferenceProviderConfig — reporting each
 //! deletion and any failure.
@@ -438,7 +439,7 @@ async fn prepare(
     values: &BTreeMap<String, BTreeMap<String, serde_json::Value>>,
 ) -> Result<Prepared, Response> {
     let prepared = async {
-        let run_async = query.is_async()?;
+        let run_async = query.is_async(headers)?;
         let timeout = query.timeout()?;
         let token = launch::caller_token(caller, headers)?;
         let provider = fresh(caller, id).await?;
@@ -464,20 +465,20 @@ fn require_charts(plan: &Plan, id: &str, what: &str) -> ApiResult<()> {
 }
 
 /// Installs the provider's charts (`helm upgrade --install`, after adding its repositories).
-/// Synchronous by default (`200 {success, message, results, jobId}`, or `500` naming the
-/// failing step with every step's output); `?async=true` answers `202 {jobId, …}` at once.
+/// Synchronous by default: `200 {success, message, results, jobId}` once Helm has finished
+/// (`success: false` naming the failing step with every step's output); `?async=true` or
+/// `Prefer: respond-async` answers `202 {jobId, …}` at once.
 #[utoipa::path(post, path = "/api/installation/providers/{id}/install", operation_id = "install_provider", tag = TAG,
     params(("id" = String, Path, description = "InferenceProviderConfig name"), RunQuery),
     request_body(content = Option<InstallBody>, description = "Optional values per release"),
     responses(
-        (status = 200, description = "Installed", body = launch::JobOutcome),
-        (status = 202, description = "Accepted (async, or still running)", body = launch::JobAccepted),
+        (status = 200, description = "Finished: `success` says whether every step succeeded", body = launch::JobOutcome),
+        (status = 202, description = "Accepted (`?async=true` or `Prefer: respond-async`)", body = launch::JobAccepted),
         (status = 400, description = "Helm missing, an argument Helm cannot be given safely, or bad values", body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, description = "The caller may not create Helm releases (Secrets) or namespaces there", body = ErrorBody),
         (status = 404, description = "Provider not found", body = ErrorBody),
-        (status = 409, description = "A job is already running for this provider", body = launch::ConflictBody),
-        (status = 500, description = "A step failed", body = launch::JobOutcome)))]
+        (status = 409, description = "A job is already running for this provider", body = launch::ConflictBody)))]
 pub(crate) async fn install(
     State(state): State<AppState>,
     Extension(installer): Extension<Arc<Installer>>,
@@ -518,23 +519,22 @@ pub(crate) async fn install(
         },
     )
     .await?;
-    Ok(launch::answer(&job, run_async).await)
+    Ok(launch::answer(&job, run_async))
 }
 
 /// Uninstalls the provider's charts in reverse order (`helm uninstall`), running every step
-/// even after a failure. `200 {success: true, …}` when all succeeded, else `500` with
-/// `success: false`, the first failing step and every step's result.
+/// even after a failure. `200 {success: true, …}` when all succeeded, else `200` with
+/// `success: false`, the first failing step and every step's result (as the reference).
 #[utoipa::path(post, path = "/api/installation/providers/{id}/uninstall", operation_id = "uninstall_provider", tag = TAG,
     params(("id" = String, Path, description = "InferenceProviderConfig name"), RunQuery),
     responses(
-        (status = 200, description = "Uninstalled", body = launch::JobOutcome),
-        (status = 202, description = "Accepted (async, or still running)", body = launch::JobAccepted),
+        (status = 200, description = "Finished: `success` says whether every step succeeded", body = launch::JobOutcome),
+        (status = 202, description = "Accepted (`?async=true` or `Prefer: respond-async`)", body = launch::JobAccepted),
         (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, description = "The caller may not delete Helm releases (Secrets) there", body = ErrorBody),
         (status = 404, description = "Provider not found", body = ErrorBody),
-        (status = 409, description = "A job is already running for this provider", body = launch::ConflictBody),
-        (status = 500, description = "A step failed", body = launch::JobOutcome)))]
+        (status = 409, description = "A job is already running for this provider", body = launch::ConflictBody)))]
 pub(crate) async fn uninstall(
     State(state): State<AppState>,
     Extension(installer): Extension<Arc<Installer>>,
@@ -576,7 +576,7 @@ pub(crate) async fn uninstall(
         }
     })
     .await?;
-    Ok(launch::answer(&job, run_async).await)
+    Ok(launch::answer(&job, run_async))
 }
 
 /// Removes the provider: the CRDs its charts ship in their `crds/` directories (listed with
@@ -586,14 +586,13 @@ pub(crate) async fn uninstall(
 #[utoipa::path(post, path = "/api/installation/providers/{id}/uninstall-crds", operation_id = "uninstall_provider_crds", tag = TAG,
     params(("id" = String, Path, description = "InferenceProviderConfig name"), RunQuery),
     responses(
-        (status = 200, description = "Removed", body = launch::JobOutcome),
-        (status = 202, description = "Accepted (async, or still running)", body = launch::JobAccepted),
+        (status = 200, description = "Finished: `success` says whether every step succeeded", body = launch::JobOutcome),
+        (status = 202, description = "Accepted (`?async=true` or `Prefer: respond-async`)", body = launch::JobAccepted),
         (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, description = "The caller may not delete CRDs or the provider config", body = ErrorBody),
         (status = 404, description = "Provider not found", body = ErrorBody),
-        (status = 409, description = "A job is already running for this provider", body = launch::ConflictBody),
-        (status = 500, description = "A step failed", body = launch::JobOutcome)))]
+        (status = 409, description = "A job is already running for this provider", body = launch::ConflictBody)))]
 pub(crate) async fn uninstall_crds(
     State(state): State<AppState>,
     Extension(installer): Extension<Arc<Installer>>,
@@ -656,7 +655,7 @@ pub(crate) async fn uninstall_crds(
         },
     )
     .await?;
-    Ok(launch::answer(&job, run_async).await)
+    Ok(launch::answer(&job, run_async))
 }
 
 #[cfg(test)]

@@ -23,10 +23,11 @@ const FIELD_MANAGER: &str = "kubeairunway-testenv-upstream-crds";
 const CRD_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Names of the test-only upstream CRDs, in [`Upstream::ALL`] order.
-pub const UPSTREAM_CRD_NAMES: [&str; 3] = [
+pub const UPSTREAM_CRD_NAMES: [&str; 4] = [
     "workspaces.kaito.sh",
     "dynamographdeployments.nvidia.com",
     "rayservices.ray.io",
+    "inferencesets.kaito.sh",
 ];
 
 /// The YAML of one test-only upstream CRD, embedded at build time.
@@ -43,6 +44,10 @@ pub(crate) fn crd_yaml(upstream: Upstream) -> (&'static str, &'static str) {
         Upstream::RayService => (
             "rayservices.ray.io.yaml",
             include_str!("../../upstream-crds/rayservices.ray.io.yaml"),
+        ),
+        Upstream::InferenceSet => (
+            "inferencesets.kaito.sh.yaml",
+            include_str!("../../upstream-crds/inferencesets.kaito.sh.yaml"),
         ),
     }
 }
@@ -73,8 +78,8 @@ pub fn upstream_crd(upstream: Upstream) -> Result<CustomResourceDefinition> {
     Ok(crd)
 }
 
-/// Installs (server-side apply, idempotent) the test-only Workspace, DynamoGraphDeployment and
-/// RayService CRDs and waits until each is Established.
+/// Installs (server-side apply, idempotent) the test-only Workspace, DynamoGraphDeployment,
+/// RayService and InferenceSet CRDs and waits until each is Established.
 pub async fn install_upstream_crds(client: &Client) -> Result<()> {
     let api: Api<CustomResourceDefinition> = Api::all(client.clone());
     let apply = PatchParams::apply(FIELD_MANAGER).force();
@@ -154,6 +159,7 @@ mod tests {
                 "dynamographdeployments",
             ),
             ("ray.io", "v1", "RayService", "rayservices"),
+            ("kaito.sh", "v1alpha1", "InferenceSet", "inferencesets"),
         ];
         for (upstream, (group, version, kind, plural)) in Upstream::ALL.into_iter().zip(expected) {
             let crd = upstream_crd(upstream).expect("embedded CRD parses");

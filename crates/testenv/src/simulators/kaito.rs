@@ -17,6 +17,13 @@
 //! | `ResourceReady` | every pod is bound to a node | False: `Unschedulable` with the scheduler's message, or `ResourcesPending` |
 //! | `InferenceReady` | every pod is Ready | False: `InferencePodsNotReady` |
 //! | `WorkspaceSucceeded` | every pod is Ready | False: `Unschedulable` with the scheduler's message if a pod cannot be placed; else Unknown: `Deploying` |
+//!
+//! An InferenceSet (`kaito.sh/v1alpha1`) is simulated as the Workspaces it would make, without
+//! the Workspace objects: `spec.replicas` (default 1) pods `<set>-<i>` planned from
+//! `spec.labelSelector.matchLabels` and `spec.template.inference` exactly as above. It writes
+//! `status.replicas`, `status.readyReplicas` (pods Ready) and the condition `InferenceSetReady`
+//! (True: `inferencesetReady` when every pod is Ready; else False, with the scheduler's message
+//! when a pod cannot be placed).
 
 use kube::api::DynamicObject;
 use serde_json::{Value, json};
@@ -32,13 +39,42 @@ const COMPONENT: &str = "inference";
 
 /// The pods of a Workspace named `name`.
 pub(super) fn plan(ws: &DynamicObject, name: &str) -> Vec<PlannedPod> {
-    let replicas = count(field(ws, "/resource/count")).unwrap_or(1);
-    let mut node_selector = field(ws, "/resource/labelSelector/matchLabels")
+    plan_at(
+        ws,
+        name,
+        "/resource/count",
+        "/resource/labelSelector",
+        "/inference",
+    )
+}
+
+/// The pods of an InferenceSet named `name`: those of its Workspaces.
+pub(super) fn plan_set(set: &DynamicObject, name: &str) -> Vec<PlannedPod> {
+    plan_at(
+        set,
+        name,
+        "/spec/replicas",
+        "/spec/labelSelector",
+        "/spec/template/inference",
+    )
+}
+
+/// The pods of an object whose replica count, label selector and `inference` are at these
+/// pointers.
+fn plan_at(
+    ws: &DynamicObject,
+    name: &str,
+    count_at: &str,
+    selector_at: &str,
+    inference_at: &str,
+) -> Vec<PlannedPod> {
+    let replicas = count(field(ws, count_at)).unwrap_or(1);
+    let mut node_selector = field(ws, &format!("{selector_at}/matchLabels"))
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
-    let metadata = template_metadata(field(ws, "/inference/template/metadata"));
-    let spec = match field(ws, "/inference/template/spec") {
+    let metadata = template_metadata(field(ws, &format!("{inference_at}/template/metadata")));
+    let spec = match field(ws, &format!("{inference_at}/template/spec")) {
         Some(template) => {
             let mut containers: Vec<Value> = template
                 .get("containers")
@@ -61,7 +97,7 @@ pub(super) fn plan(ws: &DynamicObject, name: &str) -> Vec<PlannedPod> {
             )
         }
         None => {
-            let preset = field(ws, "/inference/preset/name")
+            let preset = field(ws, &format!("{inference_at}/preset/name"))
                 .and_then(Value::as_str)
                 .unwrap_or_default();
             let container = json!({
@@ -151,6 +187,44 @@ pub(super) fn status(ws: &DynamicObject, observed: &Observed, now: &str) -> Valu
     })
 }
 
+/// The InferenceSet status for the observed pods.
+pub(super) fn status_set(set: &DynamicObject, observed: &Observed, now: &str) -> Value {
+    let previous = set.data.get("status");
+    let total = observed.total();
+    let unschedulable = observed
+        .unschedulable()
+        .map(|(_, pod, message)| format!("pod {pod} cannot be scheduled: {message}"));
+    let ready = if observed.all_ready() {
+        condition(
+            previous,
+            "InferenceSetReady",
+            "True",
+            "inferencesetReady",
+            "inferenceset is ready",
+            set.metadata.generation,
+            now,
+        )
+    } else {
+        let message = unschedulable.unwrap_or_else(|| {
+            format!("{} of {} workspaces are ready", total.ready, total.desired)
+        });
+        condition(
+            previous,
+            "InferenceSetReady",
+            "False",
+            "inferencesetNotReady",
+            &message,
+            set.metadata.generation,
+            now,
+        )
+    };
+    json!({
+        "replicas": total.desired,
+        "readyReplicas": total.ready,
+        "conditions": [ready],
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::pods::ComponentState;
@@ -210,6 +284,49 @@ mod tests {
         );
         assert!(c.get("volumeMounts").is_none());
         assert!(!pods[0].spec.to_string().contains(GPU_RESOURCE));
+    }
+
+    #[test]
+    fn an_inference_set_gets_the_pods_of_its_workspaces() {
+        let set: DynamicObject = serde_json::from_value(json!({
+            "apiVersion": "kaito.sh/v1alpha1", "kind": "InferenceSet",
+            "metadata": { "name": "phi", "namespace": "ns", "generation": 1 },
+            "spec": { "replicas": 2, "labelSelector": { "matchLabels": { "pool": "a" } },
+                      "template": { "inference": { "preset": { "name": "microsoft/Phi-4" } } } },
+        }))
+        .expect("object");
+        let pods = plan_set(&set, "phi");
+        assert_eq!(pods.len(), 2);
+        assert_eq!(pods[1].name, "phi-1");
+        assert_eq!(pods[0].spec["nodeSelector"], json!({ "pool": "a" }));
+        assert_eq!(
+            pods[0].spec["containers"][0]["resources"]["limits"][GPU_RESOURCE],
+            "1"
+        );
+        let mut observed = Observed::default();
+        observed.components.insert(
+            COMPONENT.into(),
+            ComponentState {
+                desired: 2,
+                scheduled: 2,
+                ready: 1,
+                unschedulable: None,
+            },
+        );
+        let s = status_set(&set, &observed, "T0");
+        assert_eq!(
+            (s["replicas"].clone(), s["readyReplicas"].clone()),
+            (json!(2), json!(1))
+        );
+        assert_eq!(s["conditions"][0]["status"], "False");
+        observed
+            .components
+            .get_mut(COMPONENT)
+            .expect("component")
+            .ready = 2;
+        let s = status_set(&set, &observed, "T1");
+        assert_eq!(s["conditions"][0]["type"], "InferenceSetReady");
+        assert_eq!(s["conditions"][0]["status"], "True");
     }
 
     #[test]

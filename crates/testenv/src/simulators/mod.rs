@@ -2,7 +2,8 @@
 //!
 //! **Nothing in this module is part of the KubeAIRunway product or its controller.** The
 //! product's KAITO, Dynamo and KubeRay providers write third-party objects (`kaito.sh/v1beta1`
-//! `Workspace`, `nvidia.com/v1alpha1` `DynamoGraphDeployment`, `ray.io/v1` `RayService`) and read
+//! `Workspace`, `kaito.sh/v1alpha1` `InferenceSet`, `nvidia.com/v1alpha1`
+//! `DynamoGraphDeployment`, `ray.io/v1` `RayService`) and read
 //! the status the real upstream operators write back. Those operators cannot run on the local
 //! control plane (no container runtime, no GPUs), so this module stands in for them, well enough
 //! to exercise the providers' status mappings end to end:
@@ -76,14 +77,17 @@ pub enum Upstream {
     DynamoGraphDeployment,
     /// KubeRay `ray.io/v1` `RayService`.
     RayService,
+    /// KAITO `kaito.sh/v1alpha1` `InferenceSet`.
+    InferenceSet,
 }
 
 impl Upstream {
     /// All simulated kinds.
-    pub const ALL: [Upstream; 3] = [
+    pub const ALL: [Upstream; 4] = [
         Upstream::Workspace,
         Upstream::DynamoGraphDeployment,
         Upstream::RayService,
+        Upstream::InferenceSet,
     ];
 
     /// Group, version, kind and plural, for `Api::<DynamicObject>::namespaced_with`.
@@ -92,6 +96,7 @@ impl Upstream {
             Upstream::Workspace => ("kaito.sh", "v1beta1", "workspaces"),
             Upstream::DynamoGraphDeployment => ("nvidia.com", "v1alpha1", "dynamographdeployments"),
             Upstream::RayService => ("ray.io", "v1", "rayservices"),
+            Upstream::InferenceSet => ("kaito.sh", "v1alpha1", "inferencesets"),
         };
         ApiResource::from_gvk_with_plural(
             &GroupVersionKind::gvk(group, version, self.kind()),
@@ -105,6 +110,7 @@ impl Upstream {
             Upstream::Workspace => "Workspace",
             Upstream::DynamoGraphDeployment => "DynamoGraphDeployment",
             Upstream::RayService => "RayService",
+            Upstream::InferenceSet => "InferenceSet",
         }
     }
 
@@ -114,6 +120,7 @@ impl Upstream {
             Upstream::Workspace => UPSTREAM_CRD_NAMES[0],
             Upstream::DynamoGraphDeployment => UPSTREAM_CRD_NAMES[1],
             Upstream::RayService => UPSTREAM_CRD_NAMES[2],
+            Upstream::InferenceSet => UPSTREAM_CRD_NAMES[3],
         }
     }
 
@@ -123,6 +130,7 @@ impl Upstream {
             Upstream::Workspace => "kaito",
             Upstream::DynamoGraphDeployment => "dynamo",
             Upstream::RayService => "kuberay",
+            Upstream::InferenceSet => "kaito-inferenceset",
         }
     }
 
@@ -131,6 +139,7 @@ impl Upstream {
             Upstream::Workspace => kaito::plan(obj, name),
             Upstream::DynamoGraphDeployment => dynamo::plan(obj, name),
             Upstream::RayService => kuberay::plan(obj, name),
+            Upstream::InferenceSet => kaito::plan_set(obj, name),
         }
     }
 
@@ -139,24 +148,26 @@ impl Upstream {
             Upstream::Workspace => kaito::status(obj, observed, now),
             Upstream::DynamoGraphDeployment => dynamo::status(obj, observed, now),
             Upstream::RayService => kuberay::status(obj, observed, now),
+            Upstream::InferenceSet => kaito::status_set(obj, observed, now),
         }
     }
 }
 
-/// Runs the three simulated operators until the returned future is dropped.
+/// Runs the simulated operators until the returned future is dropped.
 ///
-/// Watches Workspaces, DynamoGraphDeployments and RayServices in all namespaces (and the pods
+/// Watches Workspaces, InferenceSets, DynamoGraphDeployments and RayServices in all namespaces (and the pods
 /// the simulations created). A missing upstream CRD, or one deleted while this runs, is not an
 /// error: the watch of that kind retries with a short back-off (at most 5 s) and picks the kind
 /// up once its CRD is installed again. Failures on single objects are logged and retried.
-/// `client` needs cluster-wide rights on the three kinds (and their status) and on pods.
+/// `client` needs cluster-wide rights on the four kinds (and their status) and on pods.
 ///
 /// Never returns in practice; the `Result` is kept for start-up checks a later version may add.
 pub async fn run(client: Client) -> Result<(), Error> {
     futures::join!(
         simulate(client.clone(), Upstream::Workspace),
         simulate(client.clone(), Upstream::DynamoGraphDeployment),
-        simulate(client, Upstream::RayService),
+        simulate(client.clone(), Upstream::RayService),
+        simulate(client, Upstream::InferenceSet),
     );
     Ok(())
 }

@@ -2,11 +2,13 @@
 
 use k8s_openapi::api::core::v1::Pod;
 use kube_core::ResourceExt;
-use kubeairunway_api::{EndpointStatus, ModelDeployment, ReplicaStatus, ServingMode};
+use kubeairunway_api::{
+    ComponentReplicaStatus, EndpointStatus, ModelDeployment, ReplicaStatus, ServingMode,
+};
 use serde_json::{Map, Value};
 
 use super::super::common::{self, unschedulable_message};
-use super::super::{Observed, ObservedPhase};
+use super::super::{Components, Observed, ObservedPhase};
 use super::FRONTEND_PORT;
 use super::overrides::split_overrides;
 
@@ -42,6 +44,7 @@ pub(super) fn observe(md: &ModelDeployment, primary: Option<&Value>, pods: &[Pod
                 available: 0,
             }),
             endpoint: Some(endpoint),
+            components: components(md, primary, None),
         };
     };
 
@@ -112,7 +115,42 @@ pub(super) fn observe(md: &ModelDeployment, primary: Option<&Value>, pods: &[Pod
             available: available.unwrap_or(0),
         }),
         endpoint: Some(endpoint),
+        components: components(md, primary, services),
     }
+}
+
+/// The prefill and decode workers of a disaggregated DGD: requested from the DGD's services
+/// (else the ModelDeployment's spec), ready from the services' status.
+fn components(
+    md: &ModelDeployment,
+    primary: Option<&Value>,
+    status: Option<&Map<String, Value>>,
+) -> Option<Components> {
+    if md.spec.serving.mode != ServingMode::Disaggregated {
+        return None;
+    }
+    let spec_services = primary
+        .and_then(|dgd| dgd.pointer("/spec/services"))
+        .and_then(Value::as_object);
+    let count = |service: Option<&Value>, field: &str| {
+        service
+            .and_then(|s| s.get(field))
+            .and_then(Value::as_i64)
+            .and_then(|n| i32::try_from(n).ok())
+    };
+    let one = |suffix: &str, fallback: Option<&kubeairunway_api::ComponentScalingSpec>| {
+        let desired = count(service(spec_services, suffix), "replicas")
+            .or_else(|| fallback.map(|c| c.replicas.max(0)))
+            .unwrap_or(0);
+        ComponentReplicaStatus {
+            desired,
+            ready: count(service(status, suffix), "readyReplicas").unwrap_or(0),
+        }
+    };
+    Some(Components {
+        prefill: one("PrefillWorker", md.spec.scaling.prefill.as_ref()),
+        decode: one("DecodeWorker", md.spec.scaling.decode.as_ref()),
+    })
 }
 
 /// Replicas the DGD asks for, counted like its status counts them: Frontend plus workers.
@@ -127,6 +165,14 @@ fn desired_from_spec(md: &ModelDeployment) -> i32 {
             .sum(),
     };
     frontend.saturating_add(workers)
+}
+
+/// The service whose name ends with `suffix` (`VllmPrefillWorker` for `PrefillWorker`).
+fn service<'a>(services: Option<&'a Map<String, Value>>, suffix: &str) -> Option<&'a Value> {
+    services?
+        .iter()
+        .find(|(name, _)| name.ends_with(suffix))
+        .map(|(_, v)| v)
 }
 
 /// Sum of an integer field over the services map; `None` when no service has it.

@@ -1,7 +1,10 @@
 //! The `kaito` provider: serves a ModelDeployment through a KAITO `kaito.sh/v1beta1 Workspace`
-//! (docs/contract/controller.md §6). vLLM runs as a KAITO preset named after the model id;
-//! llama.cpp runs from a custom image through an inference template. Deviations from the reference
-//! are listed in `docs/providers.md`.
+//! (docs/contract/controller.md §6), or through a `kaito.sh/v1alpha1 InferenceSet` (a set of
+//! Workspace replicas KAITO scales) when `spec.provider.overrides.resourceType` is
+//! `inferenceset` — the reference UI's "KAITO Resource Type" choice, which `POST
+//! /api/deployments` writes there from `kaitoResourceType`. vLLM runs as a KAITO preset named
+//! after the model id; llama.cpp runs from a custom image through an inference template.
+//! Deviations from the reference are listed in `docs/providers.md`.
 
 mod observe;
 mod render;
@@ -24,6 +27,18 @@ const UPSTREAM: UpstreamKind = UpstreamKind {
     kind: "Workspace",
     plural: "workspaces",
 };
+
+/// KAITO's InferenceSet: `spec.replicas` Workspaces made from one template.
+const INFERENCE_SET: UpstreamKind = UpstreamKind {
+    group: "kaito.sh",
+    version: "v1alpha1",
+    kind: "InferenceSet",
+    plural: "inferencesets",
+};
+
+/// The key of `spec.provider.overrides` that chooses the KAITO kind; it is read here and not
+/// merged into the object.
+pub const RESOURCE_TYPE_KEY: &str = "resourceType";
 
 /// Port of the Service KAITO creates for a preset.
 const PRESET_PORT: i32 = 80;
@@ -114,6 +129,26 @@ impl Provider for Kaito {
         Some(UPSTREAM)
     }
 
+    fn upstream_for(&self, md: &ModelDeployment) -> Option<UpstreamKind> {
+        Some(match resource_type(md) {
+            Ok(ResourceType::InferenceSet) => INFERENCE_SET,
+            // An invalid choice fails the render with its reason before the CRD matters.
+            Ok(ResourceType::Workspace) | Err(_) => UPSTREAM,
+        })
+    }
+
+    /// Both kinds: a deployment switched from one to the other has its old object pruned, and
+    /// clean-up finds either.
+    fn kinds(&self) -> Vec<kube_core::ApiResource> {
+        [UPSTREAM, INFERENCE_SET]
+            .iter()
+            .map(|u| {
+                let gvk = kube_core::GroupVersionKind::gvk(u.group, u.version, u.kind);
+                kube_core::ApiResource::from_gvk_with_plural(&gvk, u.plural)
+            })
+            .collect()
+    }
+
     fn check_compatible(
         &self,
         md: &ModelDeployment,
@@ -158,11 +193,38 @@ impl Provider for Kaito {
         md: &ModelDeployment,
         engine: EngineType,
     ) -> Result<Vec<Value>, TransformError> {
-        render::desired(md, engine)
+        render::desired(md, engine, resource_type(md)?)
     }
 
     fn observe(&self, md: &ModelDeployment, primary: Option<&Value>, pods: &[Pod]) -> Observed {
         observe::observe(md, primary, pods)
+    }
+}
+
+/// Which KAITO kind serves a deployment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResourceType {
+    /// One Workspace (the default).
+    Workspace,
+    /// An InferenceSet of Workspaces.
+    InferenceSet,
+}
+
+/// The kind `spec.provider.overrides.resourceType` asks for (`workspace` when unset).
+pub fn resource_type(md: &ModelDeployment) -> Result<ResourceType, TransformError> {
+    let value = md
+        .spec
+        .provider
+        .as_ref()
+        .and_then(|p| p.overrides.as_ref())
+        .and_then(|o| o.get(RESOURCE_TYPE_KEY));
+    match value {
+        None => Ok(ResourceType::Workspace),
+        Some(Value::String(s)) if s == "workspace" => Ok(ResourceType::Workspace),
+        Some(Value::String(s)) if s == "inferenceset" => Ok(ResourceType::InferenceSet),
+        Some(other) => Err(TransformError(format!(
+            "spec.provider.overrides.{RESOURCE_TYPE_KEY} must be workspace or inferenceset, not {other}"
+        ))),
     }
 }
 

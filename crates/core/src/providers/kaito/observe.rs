@@ -1,4 +1,4 @@
-//! What the Workspace's conditions mean for the ModelDeployment.
+//! What the Workspace's (or InferenceSet's) conditions mean for the ModelDeployment.
 
 use k8s_openapi::api::core::v1::Pod;
 use kube_core::ResourceExt;
@@ -7,11 +7,18 @@ use serde_json::Value;
 
 use super::super::common::{self, resolved_engine, unschedulable_message};
 use super::super::{Observed, ObservedPhase};
-use super::{PRESET_PORT, TEMPLATE_PORT};
+use super::{INFERENCE_SET, PRESET_PORT, ResourceType, TEMPLATE_PORT, resource_type};
 
 /// Phase from `WorkspaceSucceeded` (or the readiness conditions while it is unset); the
 /// endpoint port from the inference kind.
 pub(super) fn observe(md: &ModelDeployment, primary: Option<&Value>, pods: &[Pod]) -> Observed {
+    let inference_set = match primary {
+        Some(object) => object["kind"].as_str() == Some(INFERENCE_SET.kind),
+        None => resource_type(md) == Ok(ResourceType::InferenceSet),
+    };
+    if inference_set {
+        return observe_set(md, primary, pods);
+    }
     let template = match primary {
         Some(ws) => ws.pointer("/inference/template").is_some(),
         None => resolved_engine(md) == Some(EngineType::Llamacpp),
@@ -66,6 +73,67 @@ pub(super) fn observe(md: &ModelDeployment, primary: Option<&Value>, pods: &[Pod
             available: ready,
         }),
         endpoint,
+        components: None,
+    }
+}
+
+/// An InferenceSet: Running once `InferenceSetReady` is True; ready replicas from
+/// `status.readyReplicas`. KAITO names the set's Workspaces `<name>-<index>`, each with its own
+/// Service; the first one is reported as the endpoint.
+fn observe_set(md: &ModelDeployment, primary: Option<&Value>, pods: &[Pod]) -> Observed {
+    let template = match primary {
+        Some(set) => set.pointer("/spec/template/inference/template").is_some(),
+        None => resolved_engine(md) == Some(EngineType::Llamacpp),
+    };
+    let count = |pointer: &str| {
+        primary
+            .and_then(|set| set.pointer(pointer))
+            .and_then(Value::as_i64)
+            .and_then(|c| i32::try_from(c).ok())
+    };
+    let desired = count("/spec/replicas").unwrap_or_else(|| common::replicas(md).max(1));
+    let ready_replicas = count("/status/readyReplicas")
+        .unwrap_or(0)
+        .clamp(0, desired);
+    let conditions = primary.map(common::conditions).unwrap_or_default();
+    let ready_condition = conditions
+        .iter()
+        .find(|(ty, _, _)| ty == "InferenceSetReady");
+    let (phase, mut message) = match ready_condition {
+        Some((_, s, _)) if s == "True" => (ObservedPhase::Running, None),
+        Some((_, _, m)) => (
+            if count("/status/replicas").unwrap_or(0) > 0 || ready_replicas > 0 {
+                ObservedPhase::Deploying
+            } else {
+                ObservedPhase::Pending
+            },
+            non_empty(m),
+        ),
+        None => (ObservedPhase::Pending, None),
+    };
+    if phase != ObservedPhase::Running
+        && let Some(unschedulable) = unschedulable_message(pods)
+    {
+        message = Some(unschedulable);
+    }
+    let ready = if phase == ObservedPhase::Running {
+        desired
+    } else {
+        ready_replicas
+    };
+    Observed {
+        phase,
+        message,
+        replicas: Some(ReplicaStatus {
+            desired,
+            ready,
+            available: ready,
+        }),
+        endpoint: Some(EndpointStatus {
+            service: Some(format!("{}-0", md.name_any())),
+            port: Some(if template { TEMPLATE_PORT } else { PRESET_PORT }),
+        }),
+        components: None,
     }
 }
 

@@ -1,5 +1,7 @@
-//! The Workspace the KAITO provider applies. The envelope is typed after KAITO's
-//! `kaito.sh/v1beta1` Workspace; the llama.cpp template is a Kubernetes pod template.
+//! The Workspace or InferenceSet the KAITO provider applies. The envelopes are typed after
+//! KAITO's `kaito.sh/v1beta1` Workspace and `kaito.sh/v1alpha1` InferenceSet (whose template
+//! carries the same `inference` a Workspace has); the llama.cpp template is a Kubernetes pod
+//! template.
 
 use std::collections::BTreeMap;
 
@@ -14,7 +16,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::super::{TransformError, common};
-use super::{TEMPLATE_PORT, UPSTREAM, hf_secret, image, model_id};
+use super::{
+    INFERENCE_SET, RESOURCE_TYPE_KEY, ResourceType, TEMPLATE_PORT, UPSTREAM, hf_secret, image,
+    model_id,
+};
 
 /// The fields of a KAITO Workspace this provider sets.
 #[derive(Serialize)]
@@ -24,6 +29,33 @@ struct Workspace {
     kind: &'static str,
     metadata: ObjectMeta,
     resource: WorkspaceResource,
+    inference: Inference,
+}
+
+/// The fields of a KAITO InferenceSet this provider sets.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct InferenceSet {
+    api_version: String,
+    kind: &'static str,
+    metadata: ObjectMeta,
+    spec: InferenceSetSpec,
+}
+
+/// `spec.replicas` Workspaces on nodes matching `labelSelector`, each serving `template`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct InferenceSetSpec {
+    replicas: i32,
+    label_selector: LabelSelector,
+    template: InferenceSetTemplate,
+}
+
+/// What every Workspace of the set serves. No `resource.instanceType`: the workspaces run on
+/// the cluster's own nodes, as this provider's Workspaces do.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct InferenceSetTemplate {
     inference: Inference,
 }
 
@@ -59,10 +91,11 @@ struct PresetOptions {
     model_access_secret: String,
 }
 
-/// The Workspace: a preset for vLLM, an inference template for llama.cpp.
+/// The Workspace (or InferenceSet): a preset for vLLM, an inference template for llama.cpp.
 pub(super) fn desired(
     md: &ModelDeployment,
     engine: EngineType,
+    kind: ResourceType,
 ) -> Result<Vec<Value>, TransformError> {
     let inference = match engine {
         EngineType::Vllm => Inference::Preset(preset(md)),
@@ -75,23 +108,49 @@ pub(super) fn desired(
     };
     let mut match_labels = BTreeMap::from([("kubernetes.io/os".into(), "linux".into())]);
     match_labels.extend(md.spec.node_selector.clone().unwrap_or_default());
-    let workspace = Workspace {
-        api_version: UPSTREAM.api_version(),
-        kind: UPSTREAM.kind,
-        metadata: metadata(md, engine)?,
-        resource: WorkspaceResource {
-            // A Workspace needs at least one node: scale to zero is not possible here.
-            count: common::replicas(md).max(1),
-            label_selector: LabelSelector {
-                match_labels: Some(match_labels),
-                ..LabelSelector::default()
-            },
-        },
-        inference,
+    let label_selector = LabelSelector {
+        match_labels: Some(match_labels),
+        ..LabelSelector::default()
     };
-    let mut workspace = common::to_json(&workspace)?;
-    common::apply_overrides(md, &mut workspace)?;
-    Ok(vec![workspace])
+    // A Workspace needs at least one node, and an InferenceSet at least one Workspace: scale
+    // to zero is not possible here.
+    let replicas = common::replicas(md).max(1);
+    let mut object = match kind {
+        ResourceType::Workspace => common::to_json(&Workspace {
+            api_version: UPSTREAM.api_version(),
+            kind: UPSTREAM.kind,
+            metadata: metadata(md, engine)?,
+            resource: WorkspaceResource {
+                count: replicas,
+                label_selector,
+            },
+            inference,
+        })?,
+        ResourceType::InferenceSet => common::to_json(&InferenceSet {
+            api_version: INFERENCE_SET.api_version(),
+            kind: INFERENCE_SET.kind,
+            metadata: metadata(md, engine)?,
+            spec: InferenceSetSpec {
+                replicas,
+                label_selector,
+                template: InferenceSetTemplate { inference },
+            },
+        })?,
+    };
+    // The kind choice is read above, not merged; everything else is the escape hatch
+    // (docs/contract/controller.md §5.8).
+    let mut stripped = md.clone();
+    if let Some(overrides) = stripped
+        .spec
+        .provider
+        .as_mut()
+        .and_then(|p| p.overrides.as_mut())
+        .and_then(Value::as_object_mut)
+    {
+        overrides.remove(RESOURCE_TYPE_KEY);
+    }
+    common::apply_overrides(&stripped, &mut object)?;
+    Ok(vec![object])
 }
 
 /// `metadata` of the Workspace: our labels win over `podTemplate` labels so ownership and

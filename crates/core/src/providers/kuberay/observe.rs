@@ -75,6 +75,7 @@ pub(super) fn observe(md: &ModelDeployment, primary: Option<&Value>, pods: &[Pod
             available: ready,
         }),
         endpoint,
+        components: None,
     }
 }
 

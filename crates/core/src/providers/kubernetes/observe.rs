@@ -22,6 +22,7 @@ pub(super) fn observe(md: &ModelDeployment, primary: Option<&Value>, pods: &[Pod
             message: None,
             replicas: None,
             endpoint,
+            components: None,
         };
     };
     let int = |p: &str| {
@@ -70,5 +71,6 @@ pub(super) fn observe(md: &ModelDeployment, primary: Option<&Value>, pods: &[Pod
         message,
         replicas: Some(replicas),
         endpoint,
+        components: None,
     }
 }

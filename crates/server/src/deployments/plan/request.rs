@@ -22,7 +22,8 @@ pub enum Mode {
 #[derive(Clone, Copy, Debug, Deserialize, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum RouterMode {
-    /// The provider's default.
+    /// The provider's default (later reference clients send `default`).
+    #[serde(alias = "default")]
     None,
     /// KV-cache-aware routing.
     Kv,
@@ -62,6 +63,16 @@ pub enum ComputeType {
     Gpu,
 }
 
+/// Which KAITO object serves the deployment (the reference UI's "KAITO Resource Type").
+#[derive(Clone, Copy, Debug, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum KaitoResourceType {
+    /// One `kaito.sh/v1beta1` Workspace (the default).
+    Workspace,
+    /// A `kaito.sh/v1alpha1` InferenceSet of Workspaces.
+    Inferenceset,
+}
+
 /// Compute per replica.
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -76,8 +87,10 @@ pub struct ResourcesRequest {
     pub cpu: Option<String>,
 }
 
-/// Body of `POST /api/deployments` and `POST /api/deployments/preview`. Unknown fields are
-/// rejected.
+/// Body of `POST /api/deployments` and `POST /api/deployments/preview`: the reference's
+/// `DeploymentConfig`. A field that means nothing for the chosen mode, engine or provider is
+/// accepted, not applied, and named in the answer's `warnings`; an invalid value, and a field
+/// name the reference's `DeploymentConfig` does not have, is a 400.
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateDeploymentRequest {
@@ -130,9 +143,11 @@ pub struct CreateDeploymentRequest {
     /// (disaggregated).
     #[serde(default)]
     pub resources: Option<ResourcesRequest>,
-    /// Extra engine flags (`--key value`), string values only → `spec.engine.args`.
+    /// Extra engine flags (`--key value`) → `spec.engine.args`. Numbers and booleans are
+    /// written in their string form (`8192`, `0.9`, `true`); an empty string is a flag without
+    /// a value.
     #[serde(default)]
-    #[schema(value_type = Option<HashMap<String, String>>)]
+    #[schema(value_type = Option<HashMap<String, serde_json::Value>>)]
     pub engine_args: Option<Map<String, Value>>,
     /// Prefill workers (disaggregated), ≥ 0, default 1 → `spec.scaling.prefill.replicas`.
     #[serde(default)]
@@ -169,4 +184,18 @@ pub struct CreateDeploymentRequest {
     /// Same as `contextLength` (the reference's KAITO field); both must agree when both are given.
     #[serde(default)]
     pub max_model_len: Option<i64>,
+    /// `workspace` (default) or `inferenceset`, with `provider: kaito` →
+    /// `spec.provider.overrides.resourceType`.
+    #[serde(default)]
+    pub kaito_resource_type: Option<KaitoResourceType>,
+    /// Provider-specific fields → `spec.provider.overrides` (deep-merged into the provider's
+    /// object; `apiVersion`, `kind`, `metadata` and `status` may not be set).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub provider_overrides: Option<Map<String, Value>>,
+    /// Persistent volumes for model data (the reference's `storage`): not supported here, so
+    /// only an empty `{volumes: []}` is accepted.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub storage: Option<Value>,
 }

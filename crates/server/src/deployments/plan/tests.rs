@@ -1,5 +1,7 @@
 //! The mapping of request bodies onto ModelDeployments, field by field.
 
+use serde_json::json;
+
 use super::*;
 
 fn request(extra: Value) -> CreateDeploymentRequest {
@@ -13,6 +15,15 @@ fn request(extra: Value) -> CreateDeploymentRequest {
 fn spec(extra: Value) -> Value {
     let plan = Plan::from_request(&request(extra), "ns").expect("plan");
     serde_json::to_value(&plan.deployment).expect("json")["spec"].clone()
+}
+
+fn planned(extra: Value) -> Plan {
+    Plan::from_request(&request(extra), "ns").expect("plan")
+}
+
+/// The warnings of a request that is accepted.
+fn warned(extra: Value) -> Vec<String> {
+    planned(extra).warnings
 }
 
 fn rejected(extra: Value) -> String {
@@ -145,42 +156,8 @@ fn nothing_accepted_is_dropped() {
 fn what_has_no_place_is_rejected() {
     let cases = [
         (
-            json!({ "engineArgs": { "max-num-seqs": 8 } }),
-            "must be a string",
-        ),
-        (
             json!({ "engineArgs": { "--port": "1" } }),
             "not a flag name",
-        ),
-        (
-            json!({ "engine": "trtllm", "enforceEager": true }),
-            "not supported by engine trtllm",
-        ),
-        (
-            json!({ "engine": null, "enforceEager": true }),
-            "explicit engine",
-        ),
-        (
-            json!({ "engine": "sglang", "enablePrefixCaching": true }),
-            "SGLang",
-        ),
-        (json!({ "routerMode": "kv" }), "provider dynamo"),
-        (json!({ "prefillReplicas": 1 }), "disaggregated only"),
-        (
-            json!({ "mode": "disaggregated", "replicas": 2 }),
-            "aggregated only",
-        ),
-        (
-            json!({ "mode": "disaggregated", "resources": { "gpu": 2 }, "prefillGpus": 1, "decodeGpus": 1 }),
-            "no effect",
-        ),
-        (
-            json!({ "mode": "disaggregated", "resources": { "gpu": 1, "cpu": "2" } }),
-            "resources.cpu",
-        ),
-        (
-            json!({ "computeType": "cpu", "resources": { "gpu": 2 } }),
-            "conflicts",
         ),
         (
             json!({ "computeType": "gpu", "resources": { "gpu": 0 } }),
@@ -199,7 +176,6 @@ fn what_has_no_place_is_rejected() {
             json!({ "ggufFile": "../x.gguf", "engine": "llamacpp" }),
             "Invalid ggufFile",
         ),
-        (json!({ "ggufFile": "x.gguf" }), "needs engine llamacpp"),
         (
             json!({ "ggufRunMode": "build", "engine": "llamacpp" }),
             "needs imageRef",
@@ -222,6 +198,36 @@ fn what_has_no_place_is_rejected() {
             json!({ "engineArgs": { "enforce-eager": "x" }, "enforceEager": true }),
             "conflicts",
         ),
+        (
+            json!({ "engineArgs": { "max-num-seqs": null } }),
+            "must be a string, a number or a boolean",
+        ),
+        (json!({ "engineArgs": { "x": [1] } }), "got an array"),
+        (
+            json!({ "modelSource": "vllm", "ggufFile": "x.gguf" }),
+            "ggufFile needs engine llamacpp, but modelSource vllm needs engine vllm",
+        ),
+        (
+            json!({ "provider": "dynamo", "routerMode": "kv", "providerOverrides": { "routerMode": "random" } }),
+            "conflicts with routerMode",
+        ),
+        (
+            json!({ "providerOverrides": { "metadata": {} } }),
+            "may not set metadata",
+        ),
+        (
+            json!({ "provider": "kaito", "providerOverrides": { "resourceType": "pool" } }),
+            "workspace or inferenceset",
+        ),
+        (
+            json!({ "storage": { "volumes": [{ "name": "cache" }] } }),
+            "not supported",
+        ),
+        (json!({ "storage": [] }), "storage must be an object"),
+        (
+            json!({ "mode": "disaggregated", "computeType": "cpu" }),
+            "not possible in mode disaggregated",
+        ),
     ];
     for (extra, fragment) in cases {
         let message = rejected(extra.clone());
@@ -232,7 +238,9 @@ fn what_has_no_place_is_rejected() {
 #[test]
 fn unknown_fields_and_values_fail_to_parse() {
     for body in [
-        json!({ "name": "a", "modelId": "m", "kaitoResourceType": "workspace" }),
+        json!({ "name": "a", "modelId": "m", "kaitoResourceType": "pool" }),
+        json!({ "name": "a", "modelId": "m", "someField": 1 }),
+        json!({ "name": "a", "modelId": "m", "routerMode": "random" }),
         json!({ "name": "a", "modelId": "m", "engine": "tgi" }),
         json!({ "name": "a", "modelId": "m", "resources": { "gpu": 1, "gpuType": "x" } }),
         json!({ "name": "a", "modelId": "m", "replicas": 1.5 }),
@@ -253,4 +261,176 @@ fn quantities() {
     for bad in ["", "Gi", "1..5", "4 cores", "1GB", "."] {
         assert!(quantity("x", bad).is_err(), "{bad}");
     }
+}
+
+#[test]
+fn meaningless_fields_are_accepted_not_applied_and_named() {
+    let cases: Vec<(Value, &str)> = vec![
+        (
+            json!({ "prefillReplicas": 1, "decodeReplicas": 1, "prefillGpus": 1, "decodeGpus": 1 }),
+            "prefillReplicas (1), decodeReplicas (1), prefillGpus (1), decodeGpus (1): they apply to mode disaggregated only",
+        ),
+        (
+            json!({ "mode": "disaggregated", "replicas": 2 }),
+            "replicas (2): it applies to mode aggregated only",
+        ),
+        (
+            json!({ "engine": "trtllm", "enforceEager": true }),
+            "enforceEager: engine trtllm has no such setting",
+        ),
+        (
+            json!({ "engine": null, "enforceEager": true }),
+            "enforceEager: no engine is named",
+        ),
+        (
+            json!({ "engine": "sglang", "enablePrefixCaching": true }),
+            "SGLang always caches prefixes",
+        ),
+        (
+            json!({ "routerMode": "kv" }),
+            "routerMode kv: only provider dynamo has a router",
+        ),
+        (
+            json!({ "provider": "dynamo", "kaitoResourceType": "inferenceset" }),
+            "kaitoResourceType inferenceset: it applies to provider kaito only",
+        ),
+        (
+            json!({ "mode": "disaggregated", "resources": { "gpu": 2 }, "prefillGpus": 1, "decodeGpus": 1 }),
+            "resources.gpu (2): in mode disaggregated it is only the default",
+        ),
+        (
+            json!({ "mode": "disaggregated", "resources": { "gpu": 1, "cpu": "2" } }),
+            "resources.cpu (2)",
+        ),
+        (
+            json!({ "engine": "llamacpp", "computeType": "cpu", "resources": { "gpu": 2 } }),
+            "resources.gpu (2): computeType cpu serves without GPUs",
+        ),
+        (
+            json!({ "engine": "vllm", "ggufFile": "x.gguf" }),
+            "engine vllm: ggufFile runs engine llamacpp",
+        ),
+        (
+            json!({ "engine": "llamacpp", "ggufRunMode": "build", "ggufFile": "x.gguf", "imageRef": "r/x:1" }),
+            "ggufFile (x.gguf): with ggufRunMode build",
+        ),
+        (
+            json!({ "provider": "kaito", "enforceEager": true, "contextLength": 4096 }),
+            "engine arguments enforce-eager (from engineArgs, enforceEager or enablePrefixCaching): KAITO's vLLM preset",
+        ),
+    ];
+    for (extra, fragment) in cases {
+        let warnings = warned(extra.clone());
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.starts_with("⚠️ Not applied: ") && w.contains(fragment)),
+            "{extra}: {warnings:?}"
+        );
+    }
+    // What is applied has no warning.
+    assert!(warned(json!({ "replicas": 2, "enforceEager": true })).is_empty());
+    assert!(warned(json!({ "mode": "disaggregated", "resources": { "gpu": 2 }, "prefillGpus": 2, "decodeGpus": 2 })).is_empty());
+}
+
+#[test]
+fn not_applied_fields_do_not_reach_the_object() {
+    let aggregated = spec(json!({ "prefillReplicas": 3, "decodeGpus": 2, "replicas": 2 }));
+    assert_eq!(aggregated["scaling"], json!({ "replicas": 2 }));
+    let disaggregated = spec(
+        json!({ "mode": "disaggregated", "replicas": 4, "prefillReplicas": 2, "prefillGpus": 1, "decodeGpus": 1, "resources": { "gpu": 3 } }),
+    );
+    assert_eq!(disaggregated["scaling"]["prefill"]["replicas"], 2);
+    assert_eq!(disaggregated["scaling"]["decode"]["gpu"]["count"], 1);
+    assert_eq!(disaggregated["resources"], Value::Null);
+    assert_eq!(
+        spec(json!({ "engine": "trtllm", "enforceEager": true }))["engine"].get("args"),
+        None
+    );
+    assert_eq!(
+        spec(json!({ "routerMode": "kv", "provider": "kuberay" }))["provider"],
+        json!({ "name": "kuberay" })
+    );
+    let kaito_vllm = spec(
+        json!({ "provider": "kaito", "enforceEager": true, "engineArgs": { "x": "1" }, "maxModelLen": 4096,
+                "trustRemoteCode": true, "servedModelName": "llama", "resources": { "gpu": 2, "memory": "16Gi" } }),
+    );
+    assert_eq!(
+        kaito_vllm["engine"],
+        json!({ "type": "vllm", "trustRemoteCode": false })
+    );
+    assert_eq!(kaito_vllm["model"].get("servedName"), None);
+    assert_eq!(
+        kaito_vllm["resources"],
+        json!({ "gpu": { "count": 2, "type": "nvidia.com/gpu" } })
+    );
+    assert_eq!(
+        warned(json!({ "provider": "kaito", "servedModelName": "llama", "resources": { "gpu": 1, "memory": "16Gi" } })).len(),
+        2
+    );
+    // Without a GPU count nothing is left of the block: no block means one GPU.
+    assert_eq!(
+        spec(json!({ "provider": "kaito", "resources": { "gpu": 1 } }))["resources"]["gpu"]["count"],
+        1
+    );
+    let cpu = spec(
+        json!({ "engine": "llamacpp", "computeType": "cpu", "resources": { "gpu": 1, "memory": "4Gi" } }),
+    );
+    assert_eq!(
+        cpu["resources"],
+        json!({ "gpu": { "count": 0, "type": "nvidia.com/gpu" }, "memory": "4Gi" })
+    );
+}
+
+#[test]
+fn engine_args_numbers_and_booleans_become_strings() {
+    assert_eq!(
+        spec(
+            json!({ "engineArgs": { "max-num-seqs": 8, "gpu-memory-utilization": 0.9, "enable-chunked-prefill": true, "x": "" } })
+        )["engine"]["args"],
+        json!({ "max-num-seqs": "8", "gpu-memory-utilization": "0.9", "enable-chunked-prefill": "true", "x": "" })
+    );
+}
+
+#[test]
+fn kaito_resource_type_and_provider_overrides_are_applied() {
+    assert_eq!(
+        spec(json!({ "provider": "kaito", "kaitoResourceType": "inferenceset" }))["provider"],
+        json!({ "name": "kaito", "overrides": { "resourceType": "inferenceset" } })
+    );
+    assert_eq!(
+        spec(json!({ "provider": "kaito", "kaitoResourceType": "workspace" }))["provider"],
+        json!({ "name": "kaito" })
+    );
+    assert!(warned(json!({ "provider": "kaito", "kaitoResourceType": "workspace" })).is_empty());
+    assert_eq!(
+        spec(
+            json!({ "provider": "dynamo", "routerMode": "kv", "providerOverrides": { "frontend": { "replicas": 2 } } })
+        )["provider"],
+        json!({ "name": "dynamo", "overrides": { "frontend": { "replicas": 2 }, "routerMode": "kv" } })
+    );
+    assert_eq!(
+        spec(json!({ "routerMode": "default" }))["provider"],
+        Value::Null
+    );
+    assert_eq!(
+        spec(json!({ "storage": { "volumes": [] } }))["model"]["id"],
+        "meta/llama"
+    );
+}
+
+#[test]
+fn the_kaito_premade_body_runs_llama_cpp() {
+    // What the reference form sends for a curated KAITO model: engine vllm (the form's
+    // fallback), modelSource premade, computeType cpu and the GPU recommendation.
+    let plan = planned(json!({
+        "engine": "vllm", "provider": "kaito", "kaitoResourceType": "workspace",
+        "modelSource": "premade", "premadeModel": "llama3.2:1b", "computeType": "cpu",
+        "resources": { "gpu": 1 }, "enforceEager": true,
+    }));
+    let spec = serde_json::to_value(&plan.deployment).expect("json")["spec"].clone();
+    assert_eq!(spec["engine"]["type"], "llamacpp");
+    assert_eq!(spec["image"], "ghcr.io/kaito-project/aikit/llama3.2:1b");
+    assert_eq!(spec["resources"]["gpu"]["count"], 0);
+    assert_eq!(plan.warnings.len(), 3, "{:?}", plan.warnings);
 }

@@ -22,6 +22,7 @@ fn no_object_or_no_status_keeps_desired_replicas_and_endpoint() {
             service: Some("llama-frontend".into()),
             port: Some(8000),
         }),
+        components: None,
     };
     // Frontend (1) + workers (3), as the DGD status would count them.
     assert_eq!(Dynamo.observe(&md, None, &[]), want(4));
@@ -186,5 +187,53 @@ fn unschedulable_pods_explain_a_waiting_deployment() {
     assert_eq!(
         Dynamo.observe(&md, Some(&failed), &pods).message.as_deref(),
         Some("boom")
+    );
+}
+
+#[test]
+fn disaggregated_deployments_report_each_component() {
+    let md = disaggregated(json!({}));
+    let none = Dynamo
+        .observe(&md, None, &[])
+        .components
+        .expect("components");
+    assert_eq!(
+        (
+            none.prefill.desired,
+            none.prefill.ready,
+            none.decode.desired
+        ),
+        (2, 0, 3)
+    );
+    let dgd = json!({
+        "spec": { "services": { "Frontend": { "replicas": 1 },
+            "VllmPrefillWorker": { "replicas": 2 }, "VllmDecodeWorker": { "replicas": 4 } } },
+        "status": { "state": "deploying", "services": {
+            "VllmPrefillWorker": { "replicas": 2, "readyReplicas": 1 },
+            "VllmDecodeWorker": { "replicas": 4, "readyReplicas": 4 } } },
+    });
+    let got = Dynamo
+        .observe(&md, Some(&dgd), &[])
+        .components
+        .expect("components");
+    assert_eq!(
+        got.prefill,
+        kubeairunway_api::ComponentReplicaStatus {
+            desired: 2,
+            ready: 1
+        }
+    );
+    assert_eq!(
+        got.decode,
+        kubeairunway_api::ComponentReplicaStatus {
+            desired: 4,
+            ready: 4
+        }
+    );
+    assert!(
+        Dynamo
+            .observe(&aggregated(json!({})), Some(&dgd), &[])
+            .components
+            .is_none()
     );
 }

@@ -133,6 +133,7 @@ fn no_object_yet_reports_desired_replicas_and_endpoint() {
                 service: Some("llama".into()),
                 port: Some(5000)
             }),
+            components: None,
         }
     );
     let got = Kaito.observe(&vllm(), None, &[]);
@@ -204,4 +205,42 @@ fn unschedulable_pods_explain_a_waiting_deployment() {
             .message,
         None
     );
+}
+
+#[test]
+fn an_inference_set_is_running_when_it_reports_ready() {
+    let md = md(
+        json!({ "model": { "id": "a/b" }, "engine": { "type": "vllm" }, "scaling": { "replicas": 2 },
+                "provider": { "overrides": { "resourceType": "inferenceset" } } }),
+    );
+    let set = |status: Value| {
+        json!({ "kind": "InferenceSet", "spec": { "replicas": 2, "template": { "inference": { "preset": { "name": "a/b" } } } },
+                "status": status })
+    };
+    let none = Kaito.observe(&md, None, &[]);
+    assert_eq!(none.phase, ObservedPhase::Pending);
+    assert_eq!(
+        none.endpoint,
+        Some(EndpointStatus {
+            service: Some("llama-0".into()),
+            port: Some(80)
+        })
+    );
+    let half = Kaito.observe(
+        &md,
+        Some(&set(json!({ "replicas": 2, "readyReplicas": 1, "conditions": [
+            { "type": "InferenceSetReady", "status": "False", "message": "1 of 2 workspaces ready" }] }))),
+        &[],
+    );
+    assert_eq!(half.phase, ObservedPhase::Deploying);
+    assert_eq!(half.message.as_deref(), Some("1 of 2 workspaces ready"));
+    assert_eq!(half.replicas.as_ref().map(|r| r.ready), Some(1));
+    let ready = Kaito.observe(
+        &md,
+        Some(&set(json!({ "replicas": 2, "readyReplicas": 2, "conditions": [
+            { "type": "InferenceSetReady", "status": "True", "message": "inferenceset is ready" }] }))),
+        &[],
+    );
+    assert_eq!(ready.phase, ObservedPhase::Running);
+    assert_eq!(ready.replicas.map(|r| (r.desired, r.ready)), Some((2, 2)));
 }

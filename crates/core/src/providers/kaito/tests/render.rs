@@ -316,3 +316,71 @@ fn a_full_spec_renders_the_complete_object() {
         golden(include_str!("golden.json"))
     );
 }
+
+#[test]
+fn an_inference_set_carries_the_workspace_inference_in_its_template() {
+    let md = md(json!({
+        "model": { "id": "a/b" },
+        "engine": { "type": "vllm" },
+        "scaling": { "replicas": 3 },
+        "nodeSelector": { "pool": "gpu" },
+        "provider": { "name": "kaito", "overrides": { "resourceType": "inferenceset", "spec": { "nodeCountLimit": 4 } } },
+    }));
+    let set = desired_one(&Kaito, &md, EngineType::Vllm);
+    assert_eq!(set["apiVersion"], "kaito.sh/v1alpha1");
+    assert_eq!(set["kind"], "InferenceSet");
+    assert_eq!(set["metadata"]["name"], "llama");
+    assert_eq!(set["spec"]["replicas"], 3);
+    assert_eq!(
+        set["spec"]["labelSelector"],
+        json!({ "matchLabels": { "kubernetes.io/os": "linux", "pool": "gpu" } })
+    );
+    assert_eq!(
+        set["spec"]["template"]["inference"],
+        json!({ "preset": { "name": "a/b" } })
+    );
+    // The kind choice is not merged into the object; the rest of the overrides is.
+    assert_eq!(set["spec"]["nodeCountLimit"], 4);
+    assert!(set.get("resourceType").is_none(), "{set}");
+    assert!(set.get("resource").is_none() && set.get("inference").is_none());
+
+    let template = llamacpp(
+        json!({ "provider": { "name": "kaito", "overrides": { "resourceType": "inferenceset" } } }),
+    );
+    let set = desired_one(&Kaito, &template, EngineType::Llamacpp);
+    assert_eq!(
+        set["spec"]["template"]["inference"]["template"]["spec"]["containers"][0]["image"],
+        "ghcr.io/example/llama:1"
+    );
+    assert_eq!(set["spec"]["replicas"], 1, "at least one workspace");
+}
+
+#[test]
+fn the_kind_follows_the_resource_type_and_both_kinds_are_cleaned_up() {
+    let plain = vllm();
+    assert_eq!(
+        Kaito.upstream_for(&plain).map(|u| u.kind),
+        Some("Workspace")
+    );
+    let explicit = md(
+        json!({ "model": { "id": "a/b" }, "provider": { "overrides": { "resourceType": "workspace" } } }),
+    );
+    assert_eq!(
+        desired_one(&Kaito, &explicit, EngineType::Vllm)["kind"],
+        "Workspace"
+    );
+    let set = md(
+        json!({ "model": { "id": "a/b" }, "provider": { "overrides": { "resourceType": "inferenceset" } } }),
+    );
+    let up = Kaito.upstream_for(&set).expect("upstream");
+    assert_eq!(up.crd_name(), "inferencesets.kaito.sh");
+    let kinds: Vec<String> = Kaito.kinds().into_iter().map(|k| k.kind).collect();
+    assert_eq!(kinds, ["Workspace", "InferenceSet"]);
+    let bad = md(
+        json!({ "model": { "id": "a/b" }, "provider": { "overrides": { "resourceType": "pool" } } }),
+    );
+    let err = Kaito
+        .desired(&bad, EngineType::Vllm)
+        .expect_err("unknown kind");
+    assert!(err.0.contains("workspace or inferenceset"), "{err}");
+}

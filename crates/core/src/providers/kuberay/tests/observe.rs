@@ -150,6 +150,7 @@ fn no_object_or_no_status_keeps_desired_replicas_and_endpoint() {
             service: Some("llama-serve-svc".into()),
             port: Some(8000),
         }),
+        components: None,
     };
     assert_eq!(KubeRay.observe(&md, None, &[]), want(2));
     let no_status =
