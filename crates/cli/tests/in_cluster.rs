@@ -776,25 +776,49 @@ async fn the_binaries_with_the_pods_environment_reconcile_and_serve_with_auth_an
         .expect("namespace")
         .name;
     let mds: Api<ModelDeployment> = Api::namespaced(client.clone(), &ns);
+    // KAITO twice: as a Workspace and, with `resourceType: inferenceset`, as an InferenceSet.
     let upstream = [
         (
             "kaito.yaml",
+            None,
             "kaito.sh",
             "v1beta1",
             "Workspace",
             "workspaces",
         ),
         (
+            "kaito.yaml",
+            Some("inferenceset"),
+            "kaito.sh",
+            "v1alpha1",
+            "InferenceSet",
+            "inferencesets",
+        ),
+        (
             "dynamo.yaml",
+            None,
             "nvidia.com",
             "v1alpha1",
             "DynamoGraphDeployment",
             "dynamographdeployments",
         ),
-        ("kuberay.yaml", "ray.io", "v1", "RayService", "rayservices"),
+        (
+            "kuberay.yaml",
+            None,
+            "ray.io",
+            "v1",
+            "RayService",
+            "rayservices",
+        ),
     ];
-    for (file, group, version, kind, plural) in upstream {
-        let md = demo(file, &ns);
+    for (file, resource_type, group, version, kind, plural) in upstream {
+        let mut md = demo(file, &ns);
+        if let Some(resource_type) = resource_type {
+            md.metadata.name = Some(format!("{}-{resource_type}", md.name_any()));
+            if let Some(provider) = md.spec.provider.as_mut() {
+                provider.overrides = Some(json!({ "resourceType": resource_type }));
+            }
+        }
         let name = md.name_any();
         mds.create(&PostParams::default(), &md)
             .await
