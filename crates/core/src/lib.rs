@@ -12,6 +12,7 @@ pub mod conditions;
 pub mod decide;
 pub mod fit;
 pub mod gpu;
+pub mod metrics;
 pub mod notice;
 pub mod providers;
 pub mod selection;
