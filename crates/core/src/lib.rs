@@ -9,6 +9,7 @@
 
 pub mod cel;
 pub mod conditions;
+pub mod costs;
 pub mod decide;
 pub mod fit;
 pub mod gpu;
