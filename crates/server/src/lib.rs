@@ -37,6 +37,7 @@ mod health;
 pub mod hf;
 mod installation;
 mod limits;
+mod metrics;
 mod models;
 mod oauth;
 mod openapi;
@@ -65,7 +66,9 @@ pub use cache::Caches;
 pub use error::{ApiError, ApiResult};
 pub use hf::HubConfig;
 pub use limits::{BODY_LIMIT, REQUEST_TIMEOUT};
-pub use state::{AppState, BuildInfo, Config, KubeAccess, kube_access_from_env};
+pub use state::{
+    AppState, BuildInfo, Config, KubeAccess, MetricsAccess, PricingConfig, kube_access_from_env,
+};
 
 /// Every API route with its OpenAPI description.
 fn api_routes() -> OpenApiRouter<AppState> {
@@ -80,6 +83,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(oauth::routes())
         .merge(secrets::routes())
         .merge(installation::routes())
+        .merge(metrics::routes())
         .routes(utoipa_axum::routes!(auth::whoami))
 }
 
