@@ -26,9 +26,11 @@
 //! crate beside `crates/install` (an image build runs as a job of `kubeairunway_install::jobs`).
 
 pub mod auth;
+mod autoscaler;
 pub mod cache;
 mod capacity;
 mod cluster;
+mod costs;
 mod deployments;
 pub mod error;
 pub mod extract;
@@ -84,6 +86,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(secrets::routes())
         .merge(installation::routes())
         .merge(metrics::routes())
+        .merge(autoscaler::routes())
+        .merge(costs::routes())
         .routes(utoipa_axum::routes!(auth::whoami))
 }
 
