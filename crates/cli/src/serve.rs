@@ -51,6 +51,28 @@ pub struct ServeArgs {
     /// The Helm binary used to install runtimes (a name is looked up on `PATH`).
     #[arg(long = "helm-path", env = "HELM_PATH", default_value = "helm")]
     helm_path: std::path::PathBuf,
+    /// How deployment metrics are scraped: `proxy` (the API server's pod proxy, as the caller),
+    /// `direct` (pod IPs; needs the cluster network), or `auto` (direct inside a pod).
+    #[arg(
+        long = "metrics-access",
+        env = "METRICS_ACCESS",
+        default_value = "auto"
+    )]
+    metrics_access: kubeairunway_server::MetricsAccess,
+    /// Base URL of the Azure Retail Prices API (`/api/costs`).
+    #[arg(
+        long = "azure-pricing-url",
+        env = "AZURE_PRICING_URL",
+        default_value = "https://prices.azure.com"
+    )]
+    azure_pricing_url: String,
+    /// Deadline in seconds of one price lookup, retries and pages included.
+    #[arg(
+        long = "pricing-timeout",
+        env = "PRICING_TIMEOUT",
+        default_value_t = 15
+    )]
+    pricing_timeout: u64,
 }
 
 fn parse_flag(value: &str) -> Result<bool, String> {
@@ -113,6 +135,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             ..HubConfig::default()
         },
         helm_path: args.helm_path,
+        metrics_access: args.metrics_access,
+        pricing: kubeairunway_server::PricingConfig {
+            azure_base_url: args.azure_pricing_url,
+            timeout: Duration::from_secs(args.pricing_timeout.clamp(1, 120)),
+        },
     };
     // Refuse an unsafe combination (CORS_ORIGIN=* without auth) with the reason, before anything.
     config.validate().map_err(|e| anyhow::anyhow!(e))?;

@@ -7,12 +7,15 @@
 //! controller will do. So the rules are unit-tested without a cluster and cannot drift apart
 //! between the two.
 
+pub mod autoscaler;
 pub mod cel;
 pub mod conditions;
+pub mod costs;
 pub mod decide;
 pub mod fit;
 pub mod gateway;
 pub mod gpu;
+pub mod metrics;
 pub mod notice;
 pub mod providers;
 pub mod selection;

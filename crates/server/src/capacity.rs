@@ -25,13 +25,13 @@ use crate::error::{ApiResult, ErrorBody};
 use crate::state::AppState;
 
 /// Node labels naming the node pool, in order of preference (AKS, AKS, GKE, EKS).
-const POOL_LABELS: [&str; 4] = [
+pub(crate) const POOL_LABELS: [&str; 4] = [
     "agentpool",
     "kubernetes.azure.com/agentpool",
     "cloud.google.com/gke-nodepool",
     "eks.amazonaws.com/nodegroup",
 ];
-const REGION_LABELS: [&str; 2] = [
+pub(crate) const REGION_LABELS: [&str; 2] = [
     "topology.kubernetes.io/region",
     "failure-domain.beta.kubernetes.io/region",
 ];
@@ -178,6 +178,11 @@ fn compute(nodes: &[Arc<Node>], pods: &[Arc<Pod>]) -> ClusterGpuCapacity {
     out
 }
 
+/// The capacity grouped into node pools, from the caches.
+pub(crate) fn detailed_capacity(caches: &Caches) -> DetailedClusterCapacity {
+    detailed(&caches.nodes.state(), &caches.pods.state())
+}
+
 /// The capacity grouped into node pools.
 fn detailed(nodes: &[Arc<Node>], pods: &[Arc<Pod>]) -> DetailedClusterCapacity {
     let capacity = compute(nodes, pods);
@@ -234,7 +239,7 @@ fn detailed(nodes: &[Arc<Node>], pods: &[Arc<Pod>]) -> DetailedClusterCapacity {
 }
 
 /// The first non-empty value among `keys`.
-fn first_label(node: &Node, keys: &[&str]) -> Option<String> {
+pub(crate) fn first_label(node: &Node, keys: &[&str]) -> Option<String> {
     let labels = node.labels();
     keys.iter()
         .find_map(|k| labels.get(*k).filter(|v| !v.is_empty()).cloned())

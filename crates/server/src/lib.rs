@@ -26,9 +26,11 @@
 //! crate beside `crates/install` (an image build runs as a job of `kubeairunway_install::jobs`).
 
 pub mod auth;
+mod autoscaler;
 pub mod cache;
 mod capacity;
 mod cluster;
+mod costs;
 mod deployments;
 pub mod error;
 pub mod extract;
@@ -37,6 +39,7 @@ mod health;
 pub mod hf;
 mod installation;
 mod limits;
+mod metrics;
 mod models;
 mod oauth;
 mod openapi;
@@ -66,7 +69,10 @@ pub use cache::Caches;
 pub use error::{ApiError, ApiResult};
 pub use hf::HubConfig;
 pub use limits::{BODY_LIMIT, REQUEST_TIMEOUT};
-pub use state::{AppState, BuildInfo, Config, InvalidConfig, KubeAccess, kube_access_from_env};
+pub use state::{
+    AppState, BuildInfo, Config, InvalidConfig, KubeAccess, MetricsAccess, PricingConfig,
+    kube_access_from_env,
+};
 
 /// Every API route with its OpenAPI description.
 fn api_routes() -> OpenApiRouter<AppState> {
@@ -81,6 +87,9 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(oauth::routes())
         .merge(secrets::routes())
         .merge(installation::routes())
+        .merge(metrics::routes())
+        .merge(autoscaler::routes())
+        .merge(costs::routes())
         .routes(utoipa_axum::routes!(auth::whoami))
 }
 

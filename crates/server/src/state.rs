@@ -25,6 +25,49 @@ pub struct BuildInfo {
     pub git_commit: String,
 }
 
+/// How the server reaches pods.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum MetricsAccess {
+    /// Direct when a service-account token is mounted (in a pod), else the pod proxy.
+    #[default]
+    Auto,
+    /// Always through the API server's pod proxy, as the caller.
+    Proxy,
+    /// Always straight to the pod IP (needs a network that routes pod IPs).
+    Direct,
+}
+
+impl std::str::FromStr for MetricsAccess {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "auto" => Ok(Self::Auto),
+            "proxy" => Ok(Self::Proxy),
+            "direct" => Ok(Self::Direct),
+            other => Err(format!("{other:?} is not one of auto, proxy, direct")),
+        }
+    }
+}
+
+/// How to reach cloud pricing APIs (`/api/costs`).
+#[derive(Clone, Debug)]
+pub struct PricingConfig {
+    /// `AZURE_PRICING_URL`: base URL of the Azure Retail Prices API.
+    pub azure_base_url: String,
+    /// Deadline of one price lookup, retries and pages included.
+    pub timeout: Duration,
+}
+
+impl Default for PricingConfig {
+    fn default() -> Self {
+        Self {
+            azure_base_url: "https://prices.azure.com".into(),
+            timeout: Duration::from_secs(15),
+        }
+    }
+}
+
 /// Server configuration.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -46,6 +89,10 @@ pub struct Config {
     pub huggingface: HubConfig,
     /// `HELM_PATH`: the Helm binary runtime installation runs (a name is looked up on `PATH`).
     pub helm_path: std::path::PathBuf,
+    /// `METRICS_ACCESS`: how deployment metrics are scraped.
+    pub metrics_access: MetricsAccess,
+    /// Cloud pricing APIs.
+    pub pricing: PricingConfig,
 }
 
 /// A configuration the server refuses to start with.
@@ -87,6 +134,8 @@ impl Config {
             allowed_hosts: Vec::new(),
             huggingface: HubConfig::default(),
             helm_path: "helm".into(),
+            metrics_access: MetricsAccess::Auto,
+            pricing: PricingConfig::default(),
         }
     }
 }

@@ -23,6 +23,7 @@
 //! [`chart_repo`] serves Helm charts a test describes ([`ChartRepo`]), packaged and indexed with
 //! the real `helm`, for tests of runtime installation.
 
+pub mod azure_prices;
 mod bins;
 pub mod chart_repo;
 mod cluster;
@@ -30,6 +31,7 @@ mod error;
 pub mod hf_hub;
 mod kubeconfig;
 mod loopback;
+pub mod metrics_server;
 mod nodes;
 mod pki;
 mod pod_logs;
@@ -39,11 +41,13 @@ pub mod simulators;
 mod users;
 mod wait;
 
+pub use azure_prices::{AzurePricesServer, PriceItem};
 pub use bins::{BUILD_SCRIPT, Binaries};
 pub use chart_repo::{ChartRepo, ChartSource};
 pub use cluster::{ClusterInfo, ControlPlane, Lifetime, Options, stop_detached};
 pub use error::Error;
 pub use hf_hub::HubServer;
+pub use metrics_server::MetricsServer;
 pub use nodes::{GpuSpec, NodePool, NodePools};
 pub use pod_logs::PodLogs;
 pub use shared::{TestNamespace, private_control_plane, shared};

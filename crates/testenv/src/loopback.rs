@@ -20,8 +20,13 @@ pub(crate) struct Bound {
 impl Bound {
     /// Binds `127.0.0.1:0`; `what` names the fixture in errors.
     pub(crate) fn new(what: &'static str) -> Result<Self> {
-        let listener = std::net::TcpListener::bind(("127.0.0.1", 0))
-            .map_err(Error::io(format!("binding {what}")))?;
+        Self::on(what, std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// Binds `addr` (a loopback address: all of `127.0.0.0/8` is local on Linux).
+    pub(crate) fn on(what: &'static str, addr: std::net::SocketAddr) -> Result<Self> {
+        let listener =
+            std::net::TcpListener::bind(addr).map_err(Error::io(format!("binding {what}")))?;
         listener
             .set_nonblocking(true)
             .map_err(Error::io(format!("configuring the socket of {what}")))?;
@@ -31,7 +36,7 @@ impl Bound {
             .port();
         Ok(Self {
             listener,
-            url: format!("http://127.0.0.1:{port}"),
+            url: format!("http://{}:{port}", addr.ip()),
         })
     }
 

@@ -19,6 +19,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/autoscaler/detection": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The autoscaler of the cluster: AKS managed, a self-managed Cluster Autoscaler, or none. A
+         *     cluster that cannot be asked gives `type: unknown` and says why.
+         */
+        get: operations["detection"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/autoscaler/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The Cluster Autoscaler's status: health, node groups with their sizes and activity. 404 when
+         *     there is no status ConfigMap, or it cannot be read.
+         */
+        get: operations["status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/cluster": {
         parameters: {
             query?: never;
@@ -82,6 +122,94 @@ export interface paths {
         };
         /** Alias of `/api/health/version`. */
         get: operations["cluster_version_alias"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/costs/estimate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** What `gpuCount` GPUs × `replicas` of a GPU model cost, at the lowest per-GPU static price. */
+        post: operations["estimate_cost"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/costs/gpu-models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The GPU models prices and memory are known for. */
+        get: operations["gpu_models"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/costs/instance-price": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The on-demand price of an instance type: live for Azure, the dated table for AWS and GCP. */
+        get: operations["instance_price"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/costs/node-pools": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The cost of running the deployment on each node pool: live or table prices of the pool's
+         *     instance type for the nodes the replicas need, else the per-GPU static estimate.
+         */
+        get: operations["node_pools"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/costs/normalize-gpu": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The canonical GPU model of a product label, with its memory and generation. */
+        get: operations["normalize"];
         put?: never;
         post?: never;
         delete?: never;
@@ -214,6 +342,23 @@ export interface paths {
          *     are named in `warnings`.
          */
         get: operations["manifest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/deployments/{name}/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Scrapes the deployment's running pods now and answers their metrics, figures and rates. */
+        get: operations["deployment_metrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -857,10 +1002,58 @@ export interface components {
             /** @description `queued` or `running`. */
             state: components["schemas"]["JobState"];
         };
+        /** @description A scale-up or scale-down condition. */
+        Activity: {
+            /** @description Why scale-up backs off, when it does. */
+            backoffMessage?: string | null;
+            /**
+             * Format: int64
+             * @description Scale-down candidates, when reported.
+             */
+            candidates?: number | null;
+            /** @description When the condition last changed (RFC 3339). */
+            lastTransitionTime?: string | null;
+            /**
+             * @description `NoActivity`, `InProgress`, `Backoff` (scale-up); `NoCandidates`, `CandidatesPresent`
+             *     (scale-down).
+             */
+            status: string;
+        };
         /** @description Whether auth is on (`GET /api/settings`'s `auth`). */
         AuthSettings: {
             /** @description Requests need a Kubernetes bearer token. */
             enabled: boolean;
+        };
+        /** @description The parsed status (`AutoscalerStatusInfo`). */
+        AutoscalerStatus: {
+            /** @description `Running` or `Initializing` (YAML only). */
+            autoscalerStatus?: string | null;
+            /** @description The format read. */
+            format: components["schemas"]["StatusFormat"];
+            /**
+             * @description Cluster-wide health (`Healthy`, `Unhealthy`), else the autoscaler's own status
+             *     (`Running`, `Initializing`), else `unknown`.
+             */
+            health: string;
+            /** @description When the autoscaler wrote the status (RFC 3339). */
+            lastUpdateTime?: string | null;
+            /** @description The node groups. */
+            nodeGroups: components["schemas"]["NodeGroup"][];
+            scaleDown?: components["schemas"]["Activity"] | null;
+            scaleUp?: components["schemas"]["Activity"] | null;
+        };
+        /**
+         * @description `type` of the detection.
+         * @enum {string}
+         */
+        AutoscalerType: "none" | "aks-managed" | "cluster-autoscaler" | "unknown";
+        CacheStats: {
+            /** Format: int64 */
+            maxEntries: number;
+            /** Format: int64 */
+            size: number;
+            /** Format: int64 */
+            ttlMs: number;
         };
         /** @description The catalog file's shape; also the body of `GET /api/models`. */
         Catalog: {
@@ -883,6 +1076,11 @@ export interface components {
             /** @description Pinned version. */
             version?: string | null;
         };
+        /**
+         * @description A cloud provider.
+         * @enum {string}
+         */
+        Cloud: "azure" | "aws" | "gcp";
         /**
          * @description GPU capacity of the whole cluster (docs/contract/api.md §8.3). Also used at deployment creation
          *     to warn when a request cannot fit.
@@ -972,6 +1170,24 @@ export interface components {
              * @description `409`.
              */
             statusCode: number;
+        };
+        /** @description An estimate with how it was made (`CostBreakdown`). */
+        CostBreakdown: {
+            /** @description The total. */
+            estimate: components["schemas"]["Estimate"];
+            /** @description The GPU as asked for. */
+            gpuModel: string;
+            /** @description The canonical model, or the label as given when it is unknown. */
+            normalizedGpuModel: string;
+            /** @description How the figure was made. */
+            notes: string[];
+            /** @description One GPU's share. */
+            perGpu: components["schemas"]["PerGpu"];
+            /**
+             * Format: int32
+             * @description GPUs × replicas.
+             */
+            totalGpus: number;
         };
         /**
          * @description Body of `POST /api/deployments` and `POST /api/deployments/preview`: the reference's
@@ -1196,6 +1412,23 @@ export interface components {
              */
             totalMemoryGb?: number | null;
         };
+        /** @description The answer (`AutoscalerDetectionResult`). */
+        Detection: {
+            /** @description Whether one was found. */
+            detected: boolean;
+            /** @description Whether it looks alive. */
+            healthy: boolean;
+            /** @description When it last wrote its status (RFC 3339). */
+            lastActivity?: string | null;
+            /** @description A sentence for people. */
+            message: string;
+            /** @description Node pools or groups it manages. */
+            nodeGroupCount?: number | null;
+            /** @description Whether it is scaling up now (from the status). */
+            scalingUp: boolean;
+            /** @description Which autoscaler. */
+            type: components["schemas"]["AutoscalerType"];
+        };
         /**
          * @description Inference engine.
          * @enum {string}
@@ -1216,6 +1449,58 @@ export interface components {
              */
             statusCode: number;
         };
+        /** @description An amount per hour and per month. */
+        Estimate: {
+            /**
+             * @description `high` for a live price of the exact instance, `medium` for a table price of one,
+             *     `low` for a per-GPU rate without an instance, or no price at all.
+             */
+            confidence: string;
+            /** @description `USD`. */
+            currency: string;
+            /**
+             * Format: double
+             * @description USD per hour.
+             */
+            hourly: number;
+            /**
+             * Format: double
+             * @description USD per month of `hoursPerMonth` hours.
+             */
+            monthly: number;
+            /** @description Where the price came from. */
+            source: components["schemas"]["Source"];
+        };
+        /** @description `POST /api/costs/estimate` body. */
+        EstimateRequest: {
+            /**
+             * Format: int32
+             * @description GPUs per replica (≥ 1).
+             */
+            gpuCount: number;
+            /** @description GPU model or product label (`A100-80GB`, `NVIDIA-H100-80GB-HBM3`). */
+            gpuType: string;
+            /**
+             * Format: int32
+             * @description Hours a month the deployment runs (1–744, default 730).
+             */
+            hoursPerMonth?: number | null;
+            /**
+             * Format: int32
+             * @description Replicas (≥ 1).
+             */
+            replicas: number;
+        };
+        /** @description `{success: true, breakdown}`. */
+        EstimateResponse: {
+            breakdown: components["schemas"]["CostBreakdown"];
+            success: boolean;
+        };
+        /**
+         * @description The model server a scrape came from, told by the prefix of its metric names.
+         * @enum {string}
+         */
+        Family: "vllm" | "sglang" | "llamacpp" | "dynamo";
         /**
          * @description A deployment's gateway integration: the reference's `{endpoint, modelName}` plus the
          *     requested settings.
@@ -1244,6 +1529,33 @@ export interface components {
          * @enum {string}
          */
         GgufRunMode: "direct" | "build";
+        /** @description Memory and generation of a model (`gpuInfo`). */
+        GpuInfo: {
+            /** @description Architecture generation. */
+            generation: string;
+            /**
+             * Format: int32
+             * @description Memory per GPU in GB.
+             */
+            memoryGb: number;
+        };
+        /** @description A GPU model prices are known for. */
+        GpuModel: {
+            /** @description Architecture generation (`Ampere`). */
+            generation: string;
+            /**
+             * Format: int32
+             * @description Memory per GPU in GB.
+             */
+            memoryGb: number;
+            /** @description Canonical name (`A100-80GB`). */
+            model: string;
+        };
+        GpuModelsResponse: {
+            models: components["schemas"]["GpuModel"][];
+            note: string;
+            success: boolean;
+        };
         /** @description `GET /api/installation/gpu-operator/status`. */
         GpuOperatorStatus: {
             activeJob?: components["schemas"]["ActiveJob"] | null;
@@ -1411,6 +1723,41 @@ export interface components {
             /** @description Short title. */
             title: string;
         };
+        /** @description A price (`InstancePrice`). */
+        InstancePrice: {
+            /** @description Currency code. */
+            currency: string;
+            /**
+             * Format: double
+             * @description GPUs of the instance, when known.
+             */
+            gpuCount?: number | null;
+            /** @description GPU model of the instance, when known. */
+            gpuModel?: string | null;
+            /**
+             * Format: double
+             * @description USD (or `currency`) per hour for the whole instance.
+             */
+            hourlyPrice: number;
+            /** @description The instance type. */
+            instanceType: string;
+            /** @description When the price took effect (Azure), or the date of the static table. */
+            lastUpdated: string;
+            /** @description `ondemand`. */
+            priceType: string;
+            /** @description `azure`, `aws` or `gcp`. */
+            provider: components["schemas"]["Cloud"];
+            /** @description The region of the price. */
+            region: string;
+            /** @description `azure-retail-prices` (live) or `static` (the shipped table). */
+            source: string;
+        };
+        InstancePriceResponse: {
+            /** @description Whether the price came from the one-hour cache. */
+            cached: boolean;
+            price: components["schemas"]["InstancePrice"];
+            success: boolean;
+        };
         /** @description `202` answer: the job was accepted (or is still running). */
         JobAccepted: {
             /** @description `GET` this for the job's Server-Sent Events. */
@@ -1512,6 +1859,34 @@ export interface components {
          * @enum {string}
          */
         KaitoResourceType: "workspace" | "inferenceset";
+        /** @description A latency histogram summed over label sets and pods. */
+        Latency: {
+            /**
+             * Format: double
+             * @description Observations so far.
+             */
+            count: number;
+            /**
+             * Format: double
+             * @description `sum / count` (absent without observations).
+             */
+            mean?: number | null;
+            /**
+             * Format: double
+             * @description Median estimated from the buckets, as Prometheus' `histogram_quantile` does.
+             */
+            p50?: number | null;
+            /**
+             * Format: double
+             * @description 95th percentile estimated from the buckets.
+             */
+            p95?: number | null;
+            /**
+             * Format: double
+             * @description Sum of the observations, in seconds.
+             */
+            sum: number;
+        };
         /** @description The data of one event (the SSE event name says which variant it is). */
         LiveEvent: {
             /** @description The deployments. */
@@ -1562,6 +1937,35 @@ export interface components {
             /** @description What happened. */
             message: string;
         };
+        /** @description `MetricsResponse`: the reference's fields, then ours. */
+        MetricsResponse: {
+            /** @description Whether at least one pod answered with metrics. */
+            available: boolean;
+            /** @description Why not, in words. */
+            error?: string | null;
+            /** @description The last 15 minutes, oldest first, when `history=true`. */
+            history?: components["schemas"]["Point"][] | null;
+            /** @description Every sample of every pod that answered. */
+            metrics: components["schemas"]["RawMetricValue"][];
+            /** @description Lines of the answers that were not metrics (at most 10). */
+            parseErrors?: string[];
+            /** @description Each pod scraped. */
+            pods: components["schemas"]["PodScrape"][];
+            rates?: components["schemas"]["Rates"] | null;
+            reason?: components["schemas"]["Unavailable"] | null;
+            /** @description True when the server runs outside the cluster (it then scrapes through the pod proxy). */
+            runningOffCluster?: boolean | null;
+            /** @description How the pods were reached. */
+            source: components["schemas"]["MetricsSource"];
+            summary?: components["schemas"]["Summary"] | null;
+            /** @description When the scrape was made (RFC 3339). */
+            timestamp: string;
+        };
+        /**
+         * @description How the metrics were fetched.
+         * @enum {string}
+         */
+        MetricsSource: "pod-proxy" | "direct" | "none";
         /**
          * @description Serving mode.
          * @enum {string}
@@ -1702,6 +2106,40 @@ export interface components {
              */
             totalGpus: number;
         };
+        /** @description One node group (`AutoscalerStatusInfo.nodeGroups[]`). */
+        NodeGroup: {
+            /**
+             * Format: int64
+             * @description The size it asked the cloud for (`cloudProviderTarget`), else the registered nodes.
+             */
+            currentSize: number;
+            /** @description `Healthy` or `Unhealthy`. */
+            health?: string | null;
+            /**
+             * Format: int64
+             * @description Most nodes it may create.
+             */
+            maxSize: number;
+            /**
+             * Format: int64
+             * @description Fewest nodes the autoscaler keeps.
+             */
+            minSize: number;
+            /** @description Node group name (an AKS VM scale set, an EKS Auto Scaling group, …). */
+            name: string;
+            /**
+             * Format: int64
+             * @description Registered nodes that are ready.
+             */
+            readyNodes?: number | null;
+            /**
+             * Format: int64
+             * @description Registered nodes.
+             */
+            registeredNodes?: number | null;
+            scaleDown?: components["schemas"]["Activity"] | null;
+            scaleUp?: components["schemas"]["Activity"] | null;
+        };
         /** @description One schedulable node. */
         NodeInfo: {
             /**
@@ -1718,6 +2156,17 @@ export interface components {
         NodeList: {
             /** @description Schedulable nodes sorted by name. */
             nodes: components["schemas"]["NodeInfo"][];
+        };
+        /** @description One pool's cost (`NodePoolCost`). */
+        NodePoolCost: {
+            /** Format: int64 */
+            availableGpus: number;
+            costBreakdown: components["schemas"]["CostBreakdown"];
+            gpuModel: string;
+            poolName: string;
+            /** @description Why a live price is missing. */
+            pricingError?: string | null;
+            realtimePricing?: components["schemas"]["RealtimePricing"] | null;
         };
         /** @description A group of GPU nodes (`NodePoolInfo` of docs/contract/api.md §8.4). */
         NodePoolInfo: {
@@ -1745,6 +2194,21 @@ export interface components {
             /** @description Cloud region. */
             region?: string | null;
         };
+        NodePoolsResponse: {
+            cacheStats: components["schemas"]["CacheStats"];
+            nodePoolCosts: components["schemas"]["NodePoolCost"][];
+            /** @description `realtime-with-fallback` or `static`. */
+            pricingSource: string;
+            success: boolean;
+        };
+        NormalizeResponse: {
+            gpuInfo?: components["schemas"]["GpuInfo"] | null;
+            /** @description The canonical model; the label itself when it names no GPU we know. */
+            normalizedModel: string;
+            originalLabel: string;
+            provider?: components["schemas"]["Cloud"] | null;
+            success: boolean;
+        };
         /** @description Public OAuth settings for the browser. */
         OAuthConfig: {
             /** @description Where the browser is sent to sign in. */
@@ -1771,6 +2235,19 @@ export interface components {
         PendingReasons: {
             /** @description Distinct reasons, newest first. */
             reasons: components["schemas"]["PodFailureReason"][];
+        };
+        /** @description Per GPU. */
+        PerGpu: {
+            /**
+             * Format: double
+             * @description USD per hour.
+             */
+            hourly: number;
+            /**
+             * Format: double
+             * @description USD per month.
+             */
+            monthly: number;
         };
         /** @description A step that has not started yet. */
         PlannedStep: {
@@ -1802,6 +2279,22 @@ export interface components {
             /** @description The deployment's pods, by name. */
             pods: components["schemas"]["PodStatus"][];
         };
+        /** @description One pod's scrape. */
+        PodScrape: {
+            /** @description Why not. */
+            error?: string | null;
+            /** @description Whether it answered with metrics. */
+            ok: boolean;
+            /** @description The path scraped. */
+            path: string;
+            /** @description Pod name. */
+            pod: string;
+            /**
+             * Format: int32
+             * @description The port scraped.
+             */
+            port: number;
+        };
         /** @description A pod as the API reports it (`PodStatus` of the contract). */
         PodStatus: {
             /** @description Pod name. */
@@ -1817,6 +2310,64 @@ export interface components {
              * @description Sum of the containers' restart counts.
              */
             restarts: number;
+        };
+        /** @description One point of the history. */
+        Point: {
+            /**
+             * Format: double
+             * @description Mean end-to-end latency in the window (seconds).
+             */
+            e2eLatencySeconds?: number | null;
+            /**
+             * Format: double
+             * @description Generated tokens per second since the previous scrape.
+             */
+            generationTokensPerSecond?: number | null;
+            /**
+             * Format: double
+             * @description Mean inter-token latency in the window (seconds).
+             */
+            interTokenLatencySeconds?: number | null;
+            /**
+             * Format: double
+             * @description KV-cache usage 0–1.
+             */
+            kvCacheUsage?: number | null;
+            /**
+             * Format: double
+             * @description Prompt tokens per second since the previous scrape.
+             */
+            promptTokensPerSecond?: number | null;
+            /**
+             * Format: double
+             * @description Requests per second since the previous scrape.
+             */
+            requestsPerSecond?: number | null;
+            /**
+             * Format: double
+             * @description Requests being processed.
+             */
+            runningRequests?: number | null;
+            /**
+             * Format: double
+             * @description Mean time to first token in the window (seconds).
+             */
+            timeToFirstTokenSeconds?: number | null;
+            /**
+             * Format: int64
+             * @description Milliseconds since the epoch.
+             */
+            timestamp: number;
+            /**
+             * Format: double
+             * @description Running + waiting requests (what a queue chart stacks).
+             */
+            totalRequests?: number | null;
+            /**
+             * Format: double
+             * @description Requests waiting.
+             */
+            waitingRequests?: number | null;
         };
         /** @description `GET /api/installation/providers/{id}/commands`. */
         ProviderCommands: {
@@ -1866,12 +2417,92 @@ export interface components {
             /** @description What was found. */
             message: string;
         };
+        /** @description Per-second rates and window latencies between two scrapes. */
+        Rates: {
+            /**
+             * Format: double
+             * @description Mean end-to-end latency in the window (seconds).
+             */
+            e2eLatencySeconds?: number | null;
+            /**
+             * Format: double
+             * @description Generated tokens per second.
+             */
+            generationTokensPerSecond?: number | null;
+            /**
+             * Format: double
+             * @description Mean inter-token latency in the window (seconds).
+             */
+            interTokenLatencySeconds?: number | null;
+            /**
+             * Format: double
+             * @description Seconds between the two scrapes.
+             */
+            intervalSeconds: number;
+            /**
+             * Format: double
+             * @description Prompt tokens per second.
+             */
+            promptTokensPerSecond?: number | null;
+            /**
+             * Format: double
+             * @description Finished requests per second.
+             */
+            requestsPerSecond?: number | null;
+            /**
+             * Format: double
+             * @description Mean time to first token of the requests in the window (seconds).
+             */
+            timeToFirstTokenSeconds?: number | null;
+        };
+        /** @description One Prometheus sample (`RawMetricValue`). */
+        RawMetricValue: {
+            /** @description Labels; `pod` is added when more than one pod was scraped. */
+            labels: {
+                [key: string]: string;
+            };
+            /** @description Metric name as exposed (`vllm:num_requests_running`, `…_bucket`). */
+            name: string;
+            /**
+             * Format: double
+             * @description The value (non-finite samples are left out: JSON has no NaN).
+             */
+            value: number;
+        };
         /** @description `GET /api/health/ready` response. */
         Ready: {
             /** @description Always `ready` (a server that is not ready answers 503 with the error envelope). */
             status: string;
             /** @description Server time (RFC 3339). */
             timestamp: string;
+        };
+        /** @description A price found for a pool. */
+        RealtimePricing: {
+            currency: string;
+            /**
+             * Format: double
+             * @description Σ for the nodes the replicas need, per hour.
+             */
+            hourlyPrice: number;
+            instanceType: string;
+            /**
+             * Format: double
+             * @description × `hoursPerMonth`.
+             */
+            monthlyPrice: number;
+            /**
+             * Format: double
+             * @description The price of one node.
+             */
+            nodeHourlyPrice: number;
+            /**
+             * Format: int32
+             * @description Nodes one replica needs (its GPUs ÷ the pool's GPUs per node, rounded up).
+             */
+            nodesPerReplica: number;
+            region: string;
+            /** @description `realtime` (asked now), `cached` (asked within the hour) or `static` (the table). */
+            source: string;
         };
         /** @description A Helm release's latest revision. */
         ReleaseInfo: {
@@ -2037,6 +2668,11 @@ export interface components {
             /** @description `Settings updated successfully`. */
             message: string;
         };
+        /**
+         * @description Where a price came from.
+         * @enum {string}
+         */
+        Source: "static" | "cloud-api";
         /** @description Body of `start`. */
         StartRequest: {
             /** @description Where HuggingFace sends the browser back (this server's origin, or allow-listed). */
@@ -2061,6 +2697,11 @@ export interface components {
             /** @description The OAuth `state`; it comes back on the redirect. */
             state: string;
         };
+        /**
+         * @description Which format the ConfigMap was in.
+         * @enum {string}
+         */
+        StatusFormat: "yaml" | "text" | "empty";
         /** @description A finished step in the reference's `results[]` shape. */
         StepResult: {
             /** @description Its standard error. */
@@ -2108,6 +2749,43 @@ export interface components {
             /** @description What it does, in words. */
             title: string;
         };
+        /** @description The key figures of one scrape (of every pod that answered). */
+        Summary: {
+            e2eLatency?: components["schemas"]["Latency"] | null;
+            family?: components["schemas"]["Family"] | null;
+            /**
+             * Format: double
+             * @description Tokens generated since the servers started.
+             */
+            generationTokensTotal?: number | null;
+            interTokenLatency?: components["schemas"]["Latency"] | null;
+            /**
+             * Format: double
+             * @description KV-cache usage as a ratio 0–1, averaged over pods.
+             */
+            kvCacheUsage?: number | null;
+            /**
+             * Format: double
+             * @description Prompt tokens processed since the servers started.
+             */
+            promptTokensTotal?: number | null;
+            /**
+             * Format: double
+             * @description Requests finished since the servers started.
+             */
+            requestsTotal?: number | null;
+            /**
+             * Format: double
+             * @description Requests being processed, summed over pods.
+             */
+            runningRequests?: number | null;
+            timeToFirstToken?: components["schemas"]["Latency"] | null;
+            /**
+             * Format: double
+             * @description Requests waiting, summed over pods.
+             */
+            waitingRequests?: number | null;
+        };
         /**
          * @description What a model is for.
          * @enum {string}
@@ -2138,6 +2816,11 @@ export interface components {
             /** @description Who signed in. */
             user: components["schemas"]["HfUserInfo"];
         };
+        /**
+         * @description Why metrics are unavailable.
+         * @enum {string}
+         */
+        Unavailable: "not-running" | "no-endpoint" | "forbidden" | "unreachable" | "timeout" | "bad-response";
         /** @description The verifier of a started sign-in. */
         VerifierResponse: {
             /** @description The PKCE code verifier for the token exchange. */
@@ -2192,6 +2875,94 @@ export interface operations {
                 };
             };
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    detection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detection"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AutoscalerStatus"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller may not read the ConfigMap */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Autoscaler status not available */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2299,6 +3070,240 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Version"];
+                };
+            };
+        };
+    };
+    estimate_cost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EstimateRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EstimateResponse"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    gpu_models: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GpuModelsResponse"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    instance_price: {
+        parameters: {
+            query?: {
+                /** @description Cloud instance type (`Standard_NC24ads_A100_v4`, `p4d.24xlarge`, `a2-highgpu-1g`). */
+                instanceType?: string;
+                /** @description Region (`eastus`); the first priced region when omitted. */
+                region?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstancePriceResponse"];
+                };
+            };
+            /** @description Bad input, or no cloud uses this name */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No price for it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The pricing API failed */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The pricing API did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    node_pools: {
+        parameters: {
+            query?: {
+                /** @description GPUs per replica (default 1). */
+                gpuCount?: number;
+                /** @description Replicas (default 1). */
+                replicas?: number;
+                /** @description Ask pricing APIs (default true). */
+                realtime?: boolean;
+                /** @description `gpu` (default) or `cpu`: GPU pools, or CPU-only pools priced per VM. */
+                computeType?: string;
+                /** @description Hours a month (1–744, default 730). */
+                hoursPerMonth?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NodePoolsResponse"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    normalize: {
+        parameters: {
+            query?: {
+                /** @description A GPU product label (`NVIDIA-A100-SXM4-80GB`). */
+                label?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NormalizeResponse"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2862,6 +3867,76 @@ export interface operations {
                 };
             };
             /** @description Deployment manifest not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    deployment_metrics: {
+        parameters: {
+            query?: {
+                /** @description Namespace of the deployment; the settings' default namespace when omitted. */
+                namespace?: string;
+                /** @description Also return the last 15 minutes of figures (`history`). */
+                history?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description ModelDeployment name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Metrics, or why they are unavailable */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MetricsResponse"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller may not read the deployment or list its pods */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Deployment not found */
             404: {
                 headers: {
                     [name: string]: unknown;

@@ -171,6 +171,9 @@ fn args(md: &ModelDeployment, engine: EngineType) -> Result<Vec<String>, Transfo
                 "0.0.0.0".into(),
                 "--port".into(),
                 "8080".into(),
+                // llama.cpp's server serves `/metrics` only when asked to (the metrics API
+                // scrapes it, docs/contract/api.md §10).
+                "--metrics".into(),
             ]);
             if let Some(name) = &spec.model.served_name {
                 args.extend(["--alias".to_string(), name.clone()]);

@@ -78,6 +78,7 @@ fn llamacpp_on_cpu_requests_no_gpu() {
             "0.0.0.0",
             "--port",
             "8080",
+            "--metrics",
             "--ctx-size",
             "2048"
         ]
