@@ -1,10 +1,11 @@
 //! Starting, describing and stopping one local control plane.
 
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use k8s_openapi::api::core::v1::{Namespace, Node, ServiceAccount};
+use k8s_openapi::api::core::v1::{Namespace, Node, Pod, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, RoleBinding};
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
@@ -12,6 +13,7 @@ use kube::{Client, Config};
 use serde::{Deserialize, Serialize};
 
 use crate::bins::Binaries;
+use crate::egress::{self, Dial, EgressProxy};
 use crate::nodes::{KWOK_NODE_ANNOTATION, NodePools};
 pub use crate::process::Lifetime;
 use crate::process::{Component, LogMode, free_ports, terminate_pid};
@@ -21,7 +23,8 @@ use crate::{Error, Result, kubeconfig, pki};
 
 const FIELD_MANAGER: &str = "kubeairunway-testenv";
 /// What the API server writes to the audit log (`logs/audit.log`): who changed KubeAIRunway
-/// objects and the settings ConfigMap, and who read pod logs, so tests can prove that a request
+/// objects and the settings ConfigMap, and who read pod logs or proxied to a pod (`pods/proxy`,
+/// e.g. a metrics scrape), so tests can prove that a request
 /// ran as the person who made it; and every request of the service accounts of the namespace
 /// `kubeairunway-system` (where the Helm chart installs KubeAIRunway), with the authorizer's
 /// decision, so a test can compare what the chart's identities did with what the chart grants.
@@ -43,8 +46,14 @@ rules:
     resources:
       - group: ""
         resources: ["pods/log"]
+  - level: Metadata
+    resources:
+      - group: ""
+        resources: ["pods/proxy"]
   - level: None
 "#;
+/// Name of the egress proxy's socket in the state directory (see [`crate::egress`]).
+const EGRESS_SOCKET: &str = "egress.sock";
 const START_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// What to start.
@@ -102,9 +111,17 @@ impl ClusterInfo {
     }
 
     /// The API server's audit log (JSON lines, `audit.k8s.io/v1` events): writes of
-    /// ModelDeployments and ConfigMaps, and pod-log reads, each with the user who made them.
+    /// ModelDeployments and ConfigMaps, pod-log reads and pod-proxy requests, each with the user
+    /// who made them.
     pub fn audit_log_path(&self) -> PathBuf {
         self.state_dir.join("logs/audit.log")
+    }
+
+    /// The Unix socket of the HTTP CONNECT proxy through which the API server reaches the
+    /// cluster (kubelets, pods, services, webhooks): its egress selection `cluster`
+    /// ([`crate::egress`]).
+    pub fn egress_socket_path(&self) -> PathBuf {
+        self.state_dir.join(EGRESS_SOCKET)
     }
 
     /// The CA that signed the API server's certificate.
@@ -149,6 +166,8 @@ pub struct ControlPlane {
     lifetime: Lifetime,
     /// How the API server was started, to start it again after [`ControlPlane::stop_apiserver`].
     apiserver: Option<Launch>,
+    /// The API server's egress proxy, when this process serves it ([`Lifetime::TiedToProcess`]).
+    egress: Mutex<Option<EgressProxy>>,
     /// How long start-up took.
     pub startup: Duration,
 }
@@ -167,6 +186,13 @@ impl ControlPlane {
     /// Starts etcd, the API server, the controller-manager, the scheduler and KWOK, creates the
     /// test users' RBAC and the simulated nodes, and waits until the nodes are Ready and the
     /// controller-manager has created the default service account.
+    ///
+    /// The API server reaches the cluster through the egress proxy on
+    /// [`ClusterInfo::egress_socket_path`] ([`crate::egress`]). With
+    /// [`Lifetime::TiedToProcess`] this process serves it; a [`Lifetime::Detached`] cluster
+    /// outlives this process, so its starter must serve it from a process that lives as long as
+    /// the cluster ([`crate::egress::serve`]; `kubeairunway dev up` starts `dev egress`), or pod
+    /// logs and the pod proxy fail.
     pub async fn start(options: Options) -> Result<Self> {
         let started = Instant::now();
         let Options {
@@ -216,6 +242,10 @@ impl ControlPlane {
         let users = Users::generate();
         write(&state_dir.join("tokens.csv"), &users.token_file())?;
         write(&state_dir.join("audit-policy.yaml"), AUDIT_POLICY)?;
+        write(
+            &state_dir.join("egress-selector.yaml"),
+            &egress_selector_config(&state_dir.join(EGRESS_SOCKET)),
+        )?;
         let info = ClusterInfo {
             server: String::new(),
             state_dir,
@@ -228,6 +258,7 @@ impl ControlPlane {
             components: Mutex::new(Vec::new()),
             lifetime,
             apiserver: None,
+            egress: Mutex::new(None),
             startup: Duration::ZERO,
         })
     }
@@ -307,8 +338,20 @@ impl ControlPlane {
                 ),
                 format!("--audit-log-path={}", self.info.audit_log_path().display()),
                 "--audit-log-format=json".into(),
+                // Everything the API server opens to the cluster (kubelets, pods, services,
+                // webhooks) goes through the egress proxy on a Unix socket (crate::egress).
+                format!(
+                    "--egress-selector-config-file={}",
+                    dir.join("egress-selector.yaml").display()
+                ),
             ],
         };
+        if lifetime == Lifetime::TiedToProcess {
+            let proxy = EgressProxy::start(&self.info.egress_socket_path())?;
+            if let Ok(mut egress) = self.egress.lock() {
+                *egress = Some(proxy);
+            }
+        }
         self.spawn(
             APISERVER,
             &apiserver.bin,
@@ -581,16 +624,119 @@ impl ControlPlane {
         self.info.config(user).await
     }
 
-    /// Stops every component (newest first).
+    /// The CONNECTs the API server made through the egress proxy so far (oldest first; empty
+    /// for a [`Lifetime::Detached`] cluster, whose proxy runs in another process).
+    pub fn egress_dials(&self) -> Vec<Dial> {
+        self.egress
+            .lock()
+            .ok()
+            .and_then(|e| e.as_ref().map(EgressProxy::dials))
+            .unwrap_or_default()
+    }
+
+    /// Gives the Running pod `namespace/name` the routable twin (`10.100.a.b`) of the IP KWOK
+    /// gave it (`127.100.a.b`), the way a network plugin reports a pod's address: a status
+    /// write of `podIP`/`podIPs`, which KWOK leaves alone once the pod runs. The API server then
+    /// proxies to the pod (it refuses loopback pod IPs) and the egress proxy delivers the
+    /// connection at the loopback IP, where the test serves ([`crate::MetricsServer`]). Waits
+    /// for the pod to run; calling it again returns the same addresses.
+    pub async fn route_pod(&self, namespace: &str, name: &str) -> Result<RoutedPod> {
+        let admin = self.client(User::Admin).await?;
+        let pods: Api<Pod> = Api::namespaced(admin, namespace);
+        let ip = wait_until(
+            &format!("pod {namespace}/{name} to run with an IP"),
+            START_TIMEOUT,
+            || {
+                let pods = pods.clone();
+                async move {
+                    let pod = pods
+                        .get_opt(name)
+                        .await
+                        .map_err(Error::kube(format!("reading pod {namespace}/{name}")))?;
+                    let status = pod.and_then(|p| p.status).unwrap_or_default();
+                    let seen = format!(
+                        "phase {:?}, IP {:?}",
+                        status.phase.as_deref().unwrap_or("-"),
+                        status.pod_ip.as_deref().unwrap_or("-")
+                    );
+                    let ip = status
+                        .pod_ip
+                        .filter(|_| status.phase.as_deref() == Some("Running"))
+                        .and_then(|ip| ip.parse::<IpAddr>().ok());
+                    Ok((ip, seen))
+                }
+            },
+        )
+        .await?;
+        if let Some(local) = routable_to_local(ip) {
+            return Ok(RoutedPod {
+                routable: ip,
+                local,
+            });
+        }
+        let routable = egress::routable_ip(ip).ok_or_else(|| {
+            Error::State(format!(
+                "pod {namespace}/{name} has IP {ip}, not one of KWOK's 127.100.0.0/16"
+            ))
+        })?;
+        let patch = serde_json::json!({
+            "status": { "podIP": routable.to_string(), "podIPs": [{ "ip": routable.to_string() }] }
+        });
+        pods.patch_status(name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+            .map_err(Error::kube(format!("routing pod {namespace}/{name}")))?;
+        Ok(RoutedPod {
+            routable,
+            local: ip,
+        })
+    }
+
+    /// Stops every component (newest first), then the egress proxy.
     pub fn stop(&self) {
-        let Ok(mut components) = self.components.lock() else {
-            return;
-        };
-        while let Some(mut c) = components.pop() {
-            terminate_pid(c.pid(), c.name, Duration::from_secs(5));
-            let _ = c.child.wait();
+        if let Ok(mut components) = self.components.lock() {
+            while let Some(mut c) = components.pop() {
+                terminate_pid(c.pid(), c.name, Duration::from_secs(5));
+                let _ = c.child.wait();
+            }
+        }
+        if let Ok(mut egress) = self.egress.lock() {
+            egress.take();
         }
     }
+}
+
+/// The two addresses of a pod given by [`ControlPlane::route_pod`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RoutedPod {
+    /// Its `status.podIP` now (`10.100.a.b`), which the API server proxies to.
+    pub routable: IpAddr,
+    /// Where the egress proxy delivers it (`127.100.a.b`): serve the pod's ports here.
+    pub local: IpAddr,
+}
+
+/// The loopback IP a routed pod IP is delivered to, if `ip` is one.
+fn routable_to_local(ip: IpAddr) -> Option<IpAddr> {
+    let delivered = egress::delivered_to(std::net::SocketAddr::new(ip, 0)).ip();
+    (delivered != ip).then_some(delivered)
+}
+
+/// The API server's `EgressSelectorConfiguration`: the `cluster` selection (kubelets, pod,
+/// service and node proxies, webhooks, aggregated APIs) through the HTTP CONNECT proxy on
+/// `socket`; `controlplane` and `etcd` stay direct.
+fn egress_selector_config(socket: &Path) -> String {
+    format!(
+        r#"apiVersion: apiserver.k8s.io/v1beta1
+kind: EgressSelectorConfiguration
+egressSelections:
+  - name: cluster
+    connection:
+      proxyProtocol: HTTPConnect
+      transport:
+        uds:
+          udsName: {}
+"#,
+        serde_json::Value::String(socket.display().to_string())
+    )
 }
 
 /// Stops a detached cluster started in `state_dir` and removes its state. Returns false when

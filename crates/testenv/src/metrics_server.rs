@@ -1,8 +1,9 @@
 //! A model server's `/metrics` on loopback: the text a test gives (vLLM's or llama.cpp's real
 //! names and shapes), changeable between scrapes so counters can grow. Bound to a chosen
 //! loopback address, so it can stand at a pod's IP (KWOK gives pods `127.100.x.y`; all of
-//! `127.0.0.0/8` is local) for scrapes made straight to the pod, or on `127.0.0.1` behind the
-//! API server's pod proxy ([`crate::ControlPlane::route_pod_port`]).
+//! `127.0.0.0/8` is local) for scrapes made straight to the pod, and for scrapes through the
+//! API server's pod proxy once [`crate::ControlPlane::route_pod`] gave the pod a routable IP
+//! that the egress proxy delivers here.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -296,6 +296,133 @@ async fn kubectl_logs_and_follow_serve_the_namespace_log_file() {
         next.expect("the appended line arrives within 5 s"),
         "appended while following"
     );
+
+    // The API server fetched the logs from the pod's KWOK kubelet through the egress proxy.
+    let node_name = pods
+        .get("talker")
+        .await
+        .expect("pod")
+        .spec
+        .and_then(|s| s.node_name)
+        .expect("bound");
+    let nodes: Api<Node> = Api::all(cp.client(User::Admin).await.expect("client"));
+    let kubelet_port = nodes
+        .get(&node_name)
+        .await
+        .expect("node")
+        .status
+        .and_then(|s| s.daemon_endpoints)
+        .and_then(|d| d.kubelet_endpoint)
+        .map(|e| e.port)
+        .expect("kubelet port");
+    let kubelet = format!("127.0.0.1:{kubelet_port}");
+    let dials = cp.egress_dials();
+    assert!(
+        dials
+            .iter()
+            .any(|d| d.requested == kubelet && d.delivered == kubelet && d.connected),
+        "no dial of {kubelet} in {dials:?}"
+    );
+}
+
+/// The API server's pod proxy reaches a pod once it has a routable IP: the egress proxy
+/// delivers `10.100.a.b` at KWOK's `127.100.a.b`, where a test serves; KWOK keeps the IP.
+#[tokio::test]
+async fn the_pod_proxy_reaches_a_routed_pod_through_the_egress_proxy() {
+    use kubeairunway_testenv::MetricsServer;
+
+    let cp = shared();
+    let ns = cp.namespace("routed").await.expect("namespace").name;
+    // Without kube's retries, which would back off on the 503 at the end for minutes.
+    let mut config = cp.config(User::Admin).await.expect("config");
+    config.default_retry = false;
+    let client = kube::Client::try_from(config).expect("client");
+    let pods: Api<Pod> = Api::namespaced(client.clone(), &ns);
+    let pod: Pod = serde_json::from_value(json!({
+        "metadata": { "name": "served" },
+        "spec": {
+            "nodeSelector": { "agentpool": "cpu" },
+            "containers": [{ "name": "server", "image": "vllm/vllm-openai:v0.10.0",
+                             "ports": [{ "containerPort": 8000 }] }]
+        }
+    }))
+    .expect("pod shape");
+    pods.create(&PostParams::default(), &pod)
+        .await
+        .expect("create");
+    let routed = cp.route_pod(&ns, "served").await.expect("routed");
+    assert!(
+        routed.local.to_string().starts_with("127.100."),
+        "{routed:?}"
+    );
+    assert_eq!(
+        routed.routable.to_string(),
+        routed.local.to_string().replacen("127.", "10.", 1),
+        "same last octets"
+    );
+    assert_eq!(
+        cp.route_pod(&ns, "served").await.expect("again"),
+        routed,
+        "routing twice changes nothing"
+    );
+    let text = "# TYPE up gauge\nup 1\n";
+    let endpoint = MetricsServer::start(std::net::SocketAddr::new(routed.local, 8000), text)
+        .expect("an endpoint at the pod's loopback IP");
+
+    let proxy = |path: &str| {
+        axum::http::Request::get(format!(
+            "/api/v1/namespaces/{ns}/pods/served:8000/proxy{path}"
+        ))
+        .body(Vec::new())
+        .expect("request")
+    };
+    let got = client
+        .request_text(proxy("/metrics"))
+        .await
+        .expect("the pod proxy answers");
+    assert_eq!(got, text);
+    assert_eq!(endpoint.scrapes(), 1);
+    let wanted = format!("{}:8000", routed.routable);
+    let dials = cp.egress_dials();
+    assert!(
+        dials.iter().any(|d| d.requested == wanted
+            && d.delivered == format!("{}:8000", routed.local)
+            && d.connected),
+        "no dial of {wanted} in {dials:?}"
+    );
+
+    // The pod's own answers come back as they are (a 404 for another path).
+    let missing = client.request_text(proxy("/nothing")).await;
+    assert!(
+        matches!(&missing, Err(kube::Error::Api(s)) if s.code == 404),
+        "{missing:?}"
+    );
+
+    // KWOK leaves the routed IP alone: still Running at it a while later.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let status = pods
+        .get("served")
+        .await
+        .expect("pod")
+        .status
+        .expect("status");
+    assert_eq!(status.phase.as_deref(), Some("Running"));
+    assert_eq!(status.pod_ip, Some(routed.routable.to_string()));
+    let ips: Vec<String> = status
+        .pod_ips
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| p.ip)
+        .collect();
+    assert_eq!(ips, vec![routed.routable.to_string()]);
+
+    // Nothing serving there any more: the API server reports the proxy's refusal.
+    drop(endpoint);
+    let gone = client.request_text(proxy("/metrics")).await;
+    assert!(
+        matches!(&gone, Err(kube::Error::Api(s)) if s.code == 503 && s.message.contains("code 502")),
+        "{gone:?}"
+    );
 }
 
 /// The API server's audit log names the person who changed an object.
