@@ -35,6 +35,10 @@ enum DevCommand {
     /// foreground; `dev up` starts this in the background.
     #[command(hide = true)]
     Operators,
+    /// Serve the API server's egress proxy (its way to the simulated kubelets and pods) in the
+    /// foreground; `dev up` starts this in the background.
+    #[command(hide = true)]
+    Egress,
     /// Print shell exports for the cluster: `eval "$(kubeairunway dev env)"`.
     Env,
     /// Say whether the cluster runs, and where.
@@ -51,6 +55,12 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
             let info = running(&state_dir)?;
             let client = info.client(User::Admin).await?;
             kubeairunway_testenv::simulators::run(client).await?;
+            Ok(())
+        }
+        DevCommand::Egress => {
+            // Not `running()`: `dev up` starts this before it records the cluster's processes.
+            let info = ClusterInfo::load(&state_dir)?;
+            kubeairunway_testenv::egress::serve(&info.egress_socket_path()).await?;
             Ok(())
         }
         DevCommand::Env => {
@@ -135,15 +145,28 @@ async fn up(state_dir: &Path, nodes: Option<&Path>, with_controller: bool) -> an
     let mut info = cp.info().clone();
     let logs = info.state_dir.join("logs");
     let state = info.state_dir.display().to_string();
-    let mut extra = vec![(
-        "operators",
-        vec![
-            "dev".to_string(),
-            "operators".into(),
-            "--state-dir".into(),
-            state,
-        ],
-    )];
+    // The API server outlives this command, so its egress proxy (pod logs, the pod proxy) runs
+    // in a process of its own.
+    let mut extra = vec![
+        (
+            "egress",
+            vec![
+                "dev".to_string(),
+                "egress".into(),
+                "--state-dir".into(),
+                state.clone(),
+            ],
+        ),
+        (
+            "operators",
+            vec![
+                "dev".to_string(),
+                "operators".into(),
+                "--state-dir".into(),
+                state,
+            ],
+        ),
+    ];
     if with_controller {
         extra.push((
             "controller",

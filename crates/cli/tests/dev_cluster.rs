@@ -105,6 +105,32 @@ async fn dev_up_serve_and_down() {
         text(&upstream)
     );
 
+    // The API server reaches the simulated kubelets through the egress proxy `dev up` left
+    // running (`dev egress`): asked for the logs of a running pod, it gets KWOK's own answer
+    // (no ClusterLogs for this namespace), not a failure to dial the proxy.
+    let kubectl_out = |args: &[&str]| {
+        Command::new(Path::new(kubectl_dir).join("kubectl"))
+            .env("KUBECONFIG", &kubeconfig)
+            .args(args)
+            .output()
+            .expect("kubectl runs")
+    };
+    let run = kubectl_out(&["run", "talker", "--image=vllm/vllm-openai:v0.10.0"]);
+    assert!(run.status.success(), "{}", text(&run));
+    let wait = kubectl_out(&[
+        "wait",
+        "--for=jsonpath={.status.phase}=Running",
+        "pod/talker",
+        "--timeout=60s",
+    ]);
+    assert!(wait.status.success(), "{}", text(&wait));
+    let logs = kubectl_out(&["logs", "talker"]);
+    assert!(
+        text(&logs).contains("no logs found for container \"talker\""),
+        "the kubelet through the egress proxy: {}",
+        text(&logs)
+    );
+
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .expect("bind")
         .local_addr()
@@ -162,8 +188,8 @@ async fn dev_up_serve_and_down() {
         .collect();
     assert_eq!(
         pids.len(),
-        6,
-        "etcd, apiserver, controller-manager, scheduler, kwok, simulated operators: {info}"
+        7,
+        "etcd, apiserver, controller-manager, scheduler, kwok, egress proxy, simulated operators: {info}"
     );
 
     let down = kair(&state, &["dev", "down"]);
