@@ -4,6 +4,11 @@
 //! pod's port answers with vLLM's (or llama.cpp's) real metric names and shapes, so a scrape
 //! made straight to the pod (`METRICS_ACCESS=direct`, the in-cluster way) reaches it as it
 //! would a model server (docs/local-cluster.md, "Metrics endpoints").
+//!
+//! Off the cluster the server scrapes through the API server's pod proxy as the caller. The API
+//! server refuses loopback pod IPs, so those tests give the pod the routable twin of its KWOK IP
+//! (`ControlPlane::route_pod`: `10.100.a.b`), which the test cluster's egress proxy delivers at
+//! `127.100.a.b`, where the endpoint serves.
 
 mod support;
 
@@ -14,7 +19,7 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use kubeairunway_api::ModelDeployment;
 use kubeairunway_server::MetricsAccess;
-use kubeairunway_testenv::{MetricsServer, User, wait_until};
+use kubeairunway_testenv::{MetricsServer, User, shared, wait_until};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use support::{AuthMode, admin_client, namespace, start_in_mode};
@@ -272,4 +277,191 @@ async fn answers_say_why_metrics_are_unavailable() {
         "{}",
         r.body
     );
+}
+
+/// Grants alice (`User::TeamA`) in `ns` what a viewer has (`view`) and, in a Role of its own,
+/// `get` on `pods/proxy`, so the two differ in exactly the permission a proxied scrape needs.
+async fn grant_pod_proxy_to_alice(ns: &str) {
+    use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
+    let admin = admin_client().await;
+    let roles: Api<Role> = Api::namespaced(admin.clone(), ns);
+    let role: Role = serde_json::from_value(json!({
+        "metadata": { "name": "pod-metrics" },
+        "rules": [{ "apiGroups": [""], "resources": ["pods/proxy"], "verbs": ["get"] }]
+    }))
+    .expect("role");
+    roles
+        .create(&PostParams::default(), &role)
+        .await
+        .expect("create role");
+    let bindings: Api<RoleBinding> = Api::namespaced(admin, ns);
+    for (name, kind, role) in [
+        ("alice-view", "ClusterRole", "view"),
+        ("alice-pod-metrics", "Role", "pod-metrics"),
+    ] {
+        let binding: RoleBinding = serde_json::from_value(json!({
+            "metadata": { "name": name },
+            "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": role },
+            "subjects": [{ "apiGroup": "rbac.authorization.k8s.io", "kind": "User",
+                           "name": User::TeamA.name() }]
+        }))
+        .expect("binding");
+        bindings
+            .create(&PostParams::default(), &binding)
+            .await
+            .expect("create binding");
+    }
+}
+
+/// The audit events of proxy requests to `ns/target` (`pod:port`): (user, response code, the
+/// authorizer's reason).
+fn proxy_audit(ns: &str, target: &str) -> Vec<(String, i64, String)> {
+    let text = std::fs::read_to_string(shared().info().audit_log_path()).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| {
+            e["stage"] == "ResponseComplete"
+                && e["objectRef"]["resource"] == "pods"
+                && e["objectRef"]["subresource"] == "proxy"
+                && e["objectRef"]["namespace"] == ns
+                && e["objectRef"]["name"] == target
+        })
+        .map(|e| {
+            let text = |v: &Value| v.as_str().unwrap_or("").to_string();
+            (
+                text(&e["user"]["username"]),
+                e["responseStatus"]["code"].as_i64().unwrap_or(0),
+                text(&e["annotations"]["authorization.k8s.io/reason"]),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn scraped_through_the_pod_proxy_as_the_caller() {
+    // The server first: it installs the CRDs. Off the cluster, with auth: the pod proxy, as
+    // the person who asks.
+    let server = support::own_server(AuthMode::On);
+    let ns = namespace("metrics-proxy").await;
+    grant_pod_proxy_to_alice(&ns).await;
+    deployment_with_pod(&ns, "proxied", "vllm", 8000).await;
+    let routed = shared()
+        .route_pod(&ns, "proxied-0")
+        .await
+        .expect("a routable pod IP");
+    let endpoint = MetricsServer::start(SocketAddr::new(routed.local, 8000), VLLM)
+        .expect("a metrics endpoint at the pod's loopback IP");
+    let path = format!("/api/deployments/proxied/metrics?namespace={ns}");
+
+    // alice may proxy to the pod: real samples, parsed, through the API server.
+    let mut body = Value::Null;
+    for _ in 0..50 {
+        let r = server.get(&path, Some(User::TeamA)).await;
+        r.expect_status(StatusCode::OK, "alice's metrics");
+        body = r.body.clone();
+        if body["available"] == true {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(body["available"], true, "{body}");
+    assert_eq!(body["source"], "pod-proxy", "{body}");
+    assert_eq!(body["runningOffCluster"], true, "{body}");
+    assert_eq!(
+        body["pods"][0],
+        json!({ "pod": "proxied-0", "port": 8000, "path": "/metrics", "ok": true })
+    );
+    let running = body["metrics"]
+        .as_array()
+        .expect("metrics")
+        .iter()
+        .find(|m| m["name"] == "vllm:num_requests_running")
+        .cloned()
+        .expect("running sample");
+    assert_eq!(running["value"], 3.0);
+    assert_eq!(running["labels"]["model_name"], "Qwen/Qwen3-0.6B");
+    assert_eq!(body["summary"]["family"], "vllm");
+    assert_eq!(body["summary"]["kvCacheUsage"], 0.4375);
+    assert_eq!(body["summary"]["requestsTotal"], 42.0);
+    let scraped = endpoint.scrapes();
+    assert!(scraped >= 1);
+    // The API server asked the egress proxy for the pod's routable address.
+    let wanted = format!("{}:8000", routed.routable);
+    assert!(
+        shared()
+            .egress_dials()
+            .iter()
+            .any(|d| d.requested == wanted && d.connected),
+        "no dial of {wanted}"
+    );
+
+    // A viewer may read the deployment but not proxy to its pods: forbidden, and the request
+    // never reaches the pod.
+    let r = server.get(&path, Some(User::Viewer)).await;
+    r.expect_status(StatusCode::OK, "the viewer's metrics");
+    assert_eq!(r.body["available"], false, "{}", r.body);
+    assert_eq!(r.body["source"], "pod-proxy", "{}", r.body);
+    assert_eq!(r.body["reason"], "forbidden", "{}", r.body);
+    assert!(
+        r.body["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("pods/proxy"),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        endpoint.scrapes(),
+        scraped,
+        "the viewer's scrape reached the pod"
+    );
+
+    // The API server's audit log: the proxy requests ran as alice (allowed) and as the viewer
+    // (refused), never as the backend's own identity.
+    let events = wait_until(
+        "the proxy requests in the audit log",
+        Duration::from_secs(10),
+        || {
+            let events = proxy_audit(&ns, "proxied-0:8000");
+            async move {
+                let done = events.iter().any(|(u, c, _)| u == "alice" && *c == 200)
+                    && events.iter().any(|(u, c, _)| u == "viewer" && *c == 403);
+                let seen = format!("{events:?}");
+                Ok((done.then_some(events), seen))
+            }
+        },
+    )
+    .await
+    .expect("audited");
+    assert!(
+        events.iter().all(|(u, _, _)| u == "alice" || u == "viewer"),
+        "{events:?}"
+    );
+    assert!(
+        !events.iter().any(|(u, _, _)| u == User::Backend.name()),
+        "{events:?}"
+    );
+    // alice was allowed by exactly the Role that grants pods/proxy.
+    assert!(
+        events
+            .iter()
+            .filter(|(u, _, _)| u == "alice")
+            .all(|(_, c, reason)| *c == 200 && reason.contains("Role \"pod-metrics\"")),
+        "{events:?}"
+    );
+
+    // The pod's own error statuses come back through the proxy as they are.
+    endpoint.set_status(404);
+    let body = server.get(&path, Some(User::TeamA)).await.body;
+    assert_eq!(body["reason"], "no-endpoint", "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("answered 404"),
+        "{body}"
+    );
+    endpoint.set_status(500);
+    let body = server.get(&path, Some(User::TeamA)).await.body;
+    assert_eq!(body["reason"], "bad-response", "{body}");
 }
