@@ -5,7 +5,9 @@
 //!
 //! It dials what it is asked for and passes the bytes through unchanged, with one exception: the
 //! reserved range [`ROUTED_POD_RANGE`] (`10.100.0.0/16`) is delivered to the same last two
-//! octets in `127.100.0.0/16` on the same port. The API server's pod proxy refuses pod IPs that
+//! octets in `127.100.0.0/16` on the same port. Everything the local cluster serves is on
+//! loopback, and tests never send traffic off the machine, so any other target that is not a
+//! loopback address (or a name resolving to one) is refused with a 403. The API server's pod proxy refuses pod IPs that
 //! are not global unicast (KWOK's `127.100.x.y`: `address not allowed`), so a test that wants a
 //! proxied request to reach a pod gives the pod the routable twin of its KWOK IP
 //! ([`crate::ControlPlane::route_pod`]) and serves at the loopback one; the API server accepts
@@ -73,9 +75,10 @@ pub fn routable_ip(loopback: IpAddr) -> Option<IpAddr> {
 pub struct Dial {
     /// What the API server asked for (`host:port`).
     pub requested: String,
-    /// Where the proxy connected (`requested`, or its loopback twin).
-    pub delivered: String,
-    /// Whether the connection was made (else the API server got a 502).
+    /// Where the proxy dialed (`requested`, its loopback twin, or what a name resolved to);
+    /// `None` when the target was refused for being off the machine.
+    pub delivered: Option<String>,
+    /// Whether the connection was made (else the API server got a 403 or a 502).
     pub connected: bool,
 }
 
@@ -265,17 +268,25 @@ async fn accept_loop(listener: UnixListener, dials: Arc<DialLog>) {
     }
 }
 
-/// Where `target` (`host:port`) is delivered: its loopback twin in the reserved range, else
-/// itself (a host name is dialed as it is).
-fn delivery(target: &str) -> String {
+/// Where `target` (`host:port`) is delivered: an address in the reserved range at its loopback
+/// twin, a loopback address as it is, a name at the first loopback address it resolves to;
+/// `None` for anything off the machine.
+async fn delivery(target: &str) -> Option<SocketAddr> {
+    let on_loopback = |addr: SocketAddr| {
+        let delivered = delivered_to(addr);
+        delivered.ip().is_loopback().then_some(delivered)
+    };
     match target.parse::<SocketAddr>() {
-        Ok(addr) => delivered_to(addr).to_string(),
-        Err(_) => target.to_string(),
+        Ok(addr) => on_loopback(addr),
+        Err(_) => tokio::net::lookup_host(target)
+            .await
+            .ok()?
+            .find_map(on_loopback),
     }
 }
 
-async fn dial(delivered: String) -> std::io::Result<TcpStream> {
-    TcpStream::connect(delivered.as_str()).await
+async fn dial(delivered: SocketAddr) -> std::io::Result<TcpStream> {
+    TcpStream::connect(delivered).await
 }
 
 /// Answers one CONNECT on `conn`: reads the request head, dials where its target is delivered
@@ -284,7 +295,7 @@ async fn handle<C, U, D, F>(mut conn: C, dials: &DialLog, connect: D) -> std::io
 where
     C: AsyncRead + AsyncWrite + Unpin,
     U: AsyncRead + AsyncWrite + Unpin,
-    D: FnOnce(String) -> F,
+    D: FnOnce(SocketAddr) -> F,
     F: Future<Output = std::io::Result<U>>,
 {
     let (target, early) = match read_connect(&mut conn).await {
@@ -294,8 +305,19 @@ where
             return Ok(());
         }
     };
-    let delivered = delivery(&target);
-    let dialed = tokio::time::timeout(HANDSHAKE_TIMEOUT, connect(delivered.clone()))
+    let Some(delivered) = delivery(&target).await else {
+        let message = format!(
+            "refusing to dial {target}: not on this machine (loopback or {ROUTED_POD_RANGE})"
+        );
+        dials.push(Dial {
+            requested: target,
+            delivered: None,
+            connected: false,
+        });
+        respond(&mut conn, "403 Forbidden", &message).await?;
+        return Ok(());
+    };
+    let dialed = tokio::time::timeout(HANDSHAKE_TIMEOUT, connect(delivered))
         .await
         .unwrap_or_else(|_| {
             Err(std::io::Error::new(
@@ -309,7 +331,7 @@ where
             let message = format!("dialing {target} (at {delivered}): {e}");
             dials.push(Dial {
                 requested: target,
-                delivered,
+                delivered: Some(delivered.to_string()),
                 connected: false,
             });
             respond(&mut conn, "502 Bad Gateway", &message).await?;
@@ -318,7 +340,7 @@ where
     };
     dials.push(Dial {
         requested: target,
-        delivered,
+        delivered: Some(delivered.to_string()),
         connected: true,
     });
     conn.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
@@ -505,7 +527,7 @@ mod tests {
             proxy.dials(),
             vec![Dial {
                 requested: server.to_string(),
-                delivered: server.to_string(),
+                delivered: Some(server.to_string()),
                 connected: true,
             }]
         );
@@ -527,7 +549,7 @@ mod tests {
             proxy.dials(),
             vec![Dial {
                 requested,
-                delivered: server.to_string(),
+                delivered: Some(server.to_string()),
                 connected: true,
             }]
         );
@@ -551,7 +573,7 @@ mod tests {
             proxy.dials(),
             vec![Dial {
                 requested,
-                delivered: format!("127.100.200.18:{port}"),
+                delivered: Some(format!("127.100.200.18:{port}")),
                 connected: false,
             }]
         );
@@ -560,7 +582,7 @@ mod tests {
     async fn answer_to(request: &[u8]) -> String {
         let (mut client, server) = duplex(4096);
         let dials = DialLog::default();
-        let never = |_: String| async {
+        let never = |_: SocketAddr| async {
             Err::<tokio::io::DuplexStream, _>(std::io::Error::other("not dialed"))
         };
         let serving = handle(server, &dials, never);
@@ -604,6 +626,40 @@ mod tests {
         assert!(answer.starts_with("HTTP/1.1 431 "), "{answer}");
         let truncated = answer_to(b"CONNECT 10.100.0.1:80 HTTP/1.1\r\n").await;
         assert!(truncated.starts_with("HTTP/1.1 400 "), "{truncated}");
+    }
+
+    #[tokio::test]
+    async fn targets_off_the_machine_are_refused_and_never_dialed() {
+        let socket = socket_path("offbox");
+        let proxy = EgressProxy::start(&socket).unwrap();
+        for target in [
+            "10.96.0.1:443",
+            "10.101.0.1:80",
+            "192.168.1.1:80",
+            "8.8.8.8:53",
+            "[2001:db8::1]:80",
+        ] {
+            let (mut conn, head) = connect_through(&socket, target, b"").await;
+            assert!(head.starts_with("HTTP/1.1 403 "), "{target}: {head}");
+            let mut body = String::new();
+            conn.read_to_string(&mut body).await.unwrap();
+            assert!(body.contains("not on this machine"), "{target}: {body}");
+        }
+        let dials = proxy.dials();
+        assert_eq!(dials.len(), 5);
+        assert!(
+            dials.iter().all(|d| d.delivered.is_none() && !d.connected),
+            "{dials:?}"
+        );
+        // A name that resolves to loopback is dialed there.
+        let server = shouting_server("127.0.0.1").await;
+        let (_conn, head) =
+            connect_through(&socket, &format!("localhost:{}", server.port()), b"").await;
+        assert!(head.starts_with("HTTP/1.1 200 "), "{head}");
+        assert_eq!(
+            proxy.dials().last().and_then(|d| d.delivered.clone()),
+            Some(server.to_string())
+        );
     }
 
     #[test]
