@@ -175,6 +175,11 @@ impl KubeAccess {
         // No read timeout: watches idle for minutes between events and log follows for as long
         // as the user watches; non-streaming requests are bounded by `REQUEST_TIMEOUT`.
         config.read_timeout = None;
+        // No client-side retry of 429/503/504: kube's default retries up to 15 times with a
+        // backoff growing to minutes, so a request made for someone would hang until its
+        // deadline instead of telling them (a pod proxy's 503 is an unreachable pod, an API
+        // server outage a clear 503). Watches have their own backoff in the runtime.
+        config.default_retry = false;
         let client = kube::Client::try_from(config.clone())?;
         Ok(Self {
             client,

@@ -464,4 +464,10 @@ async fn scraped_through_the_pod_proxy_as_the_caller() {
     endpoint.set_status(500);
     let body = server.get(&path, Some(User::TeamA)).await.body;
     assert_eq!(body["reason"], "bad-response", "{body}");
+
+    // Nothing listening any more: the API server answers 503, which is the pod being
+    // unreachable, reported at once rather than retried until the scrape's deadline.
+    drop(endpoint);
+    let body = server.get(&path, Some(User::TeamA)).await.body;
+    assert_eq!(body["reason"], "unreachable", "{body}");
 }
