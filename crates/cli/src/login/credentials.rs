@@ -252,7 +252,7 @@ mod tests {
         let home = tempfile::tempdir().expect("temp dir");
         let path = home.path().join(FILE_NAME);
         std::fs::write(&path, "not json").expect("write");
-        let err = Store::at(path).get("http://a").err().expect("refused");
+        let err = Store::at(path).get("http://a").expect_err("refused");
         assert!(
             err.to_string().contains("delete it and log in again"),
             "{err}"

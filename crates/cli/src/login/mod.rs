@@ -53,7 +53,7 @@ pub struct ServerArgs {
 pub enum LoginError {
     /// No token in the kubeconfig.
     #[error(transparent)]
-    Kubeconfig(#[from] KubeconfigError),
+    Kubeconfig(Box<KubeconfigError>),
     /// The credentials file.
     #[error(transparent)]
     Credentials(#[from] CredentialsError),
@@ -98,16 +98,14 @@ pub enum LoginError {
     },
     /// The server refused the kubeconfig's token.
     #[error(
-        "the server at {url} rejected the token of kubeconfig context \"{context}\" ({origin}): \
-         {message}. The token has expired or is not valid for the cluster the server uses; {refresh}"
+        "the server at {url} rejected the token of {token}: {message}. The token has expired or \
+         is not valid for the cluster the server uses; {refresh}"
     )]
     Rejected {
         /// The server.
         url: String,
-        /// The context.
-        context: String,
-        /// Where the token came from.
-        origin: kubeconfig::Source,
+        /// Which token: `kubeconfig context "NAME" (SOURCE)`.
+        token: String,
         /// The server's reason.
         message: String,
         /// How to get a fresh token.
@@ -138,6 +136,12 @@ pub enum LoginError {
         /// The server's reason.
         message: String,
     },
+}
+
+impl From<KubeconfigError> for LoginError {
+    fn from(e: KubeconfigError) -> Self {
+        LoginError::Kubeconfig(Box::new(e))
+    }
 }
 
 impl LoginError {
@@ -284,8 +288,10 @@ pub async fn login(args: LoginArgs) -> Result<(), LoginError> {
             let refresh = kubeconfig::refresh_advice(&credential.source, &credential.context);
             return Err(LoginError::Rejected {
                 url: server,
-                context: credential.context,
-                origin: credential.source,
+                token: format!(
+                    "kubeconfig context \"{}\" ({})",
+                    credential.context, credential.source
+                ),
                 message,
                 refresh,
             });
