@@ -4,6 +4,7 @@ mod controller;
 mod crds;
 #[cfg(feature = "dev")]
 mod dev;
+mod login;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -34,6 +35,13 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         rest: Vec<String>,
     },
+    /// Sign the web UI in with your kubeconfig credential (token, exec plugin or oidc) and keep
+    /// it for `whoami`.
+    Login(login::LoginArgs),
+    /// Forget the credential stored for a server.
+    Logout(login::ServerArgs),
+    /// Print the user and groups a server sees for the stored credential.
+    Whoami(login::ServerArgs),
     /// Print the version.
     Version,
 }
@@ -53,6 +61,16 @@ fn main() -> anyhow::Result<()> {
             Command::Serve(args) => serve::run(args).await,
             Command::Controller(args) => controller::run(args).await,
             Command::Crds(args) => crds::run(args).await,
+            // Their messages already name the causes: print them once, without "Caused by".
+            Command::Login(args) => login::login(args)
+                .await
+                .map_err(login::LoginError::into_report),
+            Command::Logout(args) => login::logout(args)
+                .await
+                .map_err(login::LoginError::into_report),
+            Command::Whoami(args) => login::whoami(args)
+                .await
+                .map_err(login::LoginError::into_report),
             #[cfg(feature = "dev")]
             Command::Dev(args) => dev::run(args).await,
             #[cfg(not(feature = "dev"))]

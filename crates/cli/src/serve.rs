@@ -155,6 +155,19 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         }
     };
     eprintln!("KubeAIRunway is serving on http://{}", config.addr);
+    if config.auth_enabled {
+        let host = if config.addr.ip().is_loopback() || config.addr.ip().is_unspecified() {
+            "localhost".to_string()
+        } else if config.addr.is_ipv6() {
+            format!("[{}]", config.addr.ip())
+        } else {
+            config.addr.ip().to_string()
+        };
+        eprintln!(
+            "Authentication is on: sign in with `kubeairunway login --server http://{host}:{}`",
+            config.addr.port()
+        );
+    }
     kubeairunway_server::serve(config, kube).await?;
     Ok(())
 }

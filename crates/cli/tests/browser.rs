@@ -288,6 +288,48 @@ async fn wait_ready(http: &reqwest::Client, base: &str, token: Option<&str>) {
     .expect("provider registered");
 }
 
+/// Runs the real `kubeairunway login --server <server>` with a kubeconfig holding `token` and a
+/// BROWSER that records the link it is started on, and returns that link (for `cli-auth.spec.ts`).
+fn login_link(server: &str, token: &str) -> String {
+    use std::os::unix::fs::PermissionsExt as _;
+    let home = tempfile::tempdir().expect("temp dir");
+    let info = shared().info();
+    let kubeconfig = home.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: local\n  cluster:\n    server: {}\n    \
+             certificate-authority: {}\ncontexts:\n- name: e2e\n  context:\n    cluster: local\n    \
+             user: e2e\ncurrent-context: e2e\nusers:\n- name: e2e\n  user:\n    token: {token}\n",
+            info.server,
+            info.ca_path().display()
+        ),
+    )
+    .expect("write kubeconfig");
+    let opened = home.path().join("opened");
+    let browser = home.path().join("browser");
+    std::fs::write(
+        &browser,
+        format!("#!/bin/sh\nprintf '%s' \"$1\" > '{}'\n", opened.display()),
+    )
+    .expect("write browser script");
+    std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kubeairunway"))
+        .args(["login", "--server", server])
+        .env("HOME", home.path())
+        .env("KUBECONFIG", &kubeconfig)
+        .env("BROWSER", &browser)
+        .env("NO_PROXY", "*")
+        .output()
+        .expect("kubeairunway login runs");
+    assert!(
+        out.status.success(),
+        "kubeairunway login failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read_to_string(&opened).expect("kubeairunway login started the browser")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_web_ui_works_in_chromium_against_the_real_backend() {
     let paths = preconditions();
@@ -325,6 +367,7 @@ async fn the_web_ui_works_in_chromium_against_the_real_backend() {
     wait_ready(&http, &url, None).await;
     wait_ready(&http, &auth_url, Some(&users.admin)).await;
 
+    let login_link = login_link(&auth_url, &users.viewer);
     let env: Vec<(&str, String)> = vec![
         ("KAIR_URL", url),
         ("KAIR_AUTH_URL", auth_url),
@@ -336,6 +379,7 @@ async fn the_web_ui_works_in_chromium_against_the_real_backend() {
         ("KAIR_CHART_REPO", charts.url()),
         ("CHROMIUM_PATH", paths.chromium.display().to_string()),
         ("KAIR_ARTIFACTS", paths.artifacts.display().to_string()),
+        ("KAIR_LOGIN_LINK", login_link),
     ];
 
     if std::env::var_os("KAIR_E2E_SERVE").is_some() {
