@@ -92,7 +92,8 @@ export function MetricsPanel({ d }: { d: DeploymentStatus }) {
 
 function Figures({ m }: { m: MetricsResponse }) {
   return (
-    <dl role="group" aria-label="Current figures" className="grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-4">
+    <div role="group" aria-label="Current figures">
+      <dl className="grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-4">
       {figures(m).map((f) => (
         <div key={f.label} className="rounded-md border border-line p-3">
           <dt className="text-xs text-muted">{f.label}</dt>
@@ -100,7 +101,8 @@ function Figures({ m }: { m: MetricsResponse }) {
           {f.note ? <dd className="text-xs text-muted">{f.note}</dd> : null}
         </div>
       ))}
-    </dl>
+      </dl>
+    </div>
   );
 }
 
