@@ -29,6 +29,10 @@ export const env = {
   installProvider: required("KAIR_INSTALL_PROVIDER"),
   /** The Helm chart repository on loopback that serves that provider's charts. */
   chartRepo: required("KAIR_CHART_REPO"),
+  /** A Running deployment whose pod serves vLLM metrics (counters growing every second). */
+  metricsDeployment: required("KAIR_METRICS_DEPLOYMENT"),
+  /** The Azure price per hour of one node of the local cluster's A100 pool (`7.35`). */
+  a100NodePrice: Number(required("KAIR_A100_NODE_PRICE")),
   /** Debian's Chromium. */
   chromium: required("CHROMIUM_PATH"),
   /** Where screenshots and failure traces go (`target/e2e`). */

@@ -116,6 +116,6 @@ export function card(page: Page, heading: string): Locator {
 }
 
 /** The path of a deployment's details page. */
-export function detailsPath(name: string, tab?: "logs" | "manifest"): string {
+export function detailsPath(name: string, tab?: "metrics" | "logs" | "manifest"): string {
   return `/deployments/${name}?namespace=${env.namespace}${tab ? `&tab=${tab}` : ""}`;
 }

@@ -3,7 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 
 import { TOKEN_KEY, resetAuthStoreForTests } from "./auth/store";
-import { connected, dep, settings } from "./test/fixtures";
+import { connected, dep, noAutoscalerRoutes, settings } from "./test/fixtures";
 import { apiError, json, mockFetch, sse } from "./test/http";
 import { renderApp } from "./test/render";
 
@@ -78,6 +78,7 @@ describe("auth", () => {
     const user = userEvent.setup();
     storeToken("good");
     mockFetch({
+      ...noAutoscalerRoutes,
       "GET /api/settings": () => json(settings(true)),
       "GET /api/cluster/status": () => json(connected),
       "GET /api/auth/whoami": () => json({ authEnabled: true, authenticated: true, username: "alice", groups: [] }),

@@ -14,6 +14,14 @@
 //! points KAITO's `spec.installation` repository at it, so the install flow of the UI runs real
 //! Helm against a real cluster and the provider becomes ready when the CRD lands.
 //!
+//! The auth-off server scrapes metrics straight from pod IPs (`MetricsAccess::Direct`, the
+//! in-cluster way) and asks a local Azure Retail Prices API for the KWOK nodes' instance types.
+//! The harness deploys one model whose pod gets a model server of its own: a loopback endpoint
+//! bound to the pod's IP and port that serves vLLM's real metric names, its counters growing
+//! every second, so the Metrics tab shows real scrapes, rates and history. It also puts a
+//! Cluster Autoscaler status ConfigMap (the real YAML format, rewritten every minute so it stays
+//! fresh) in `kube-system`, so the deploy form and Settings see a detected autoscaler.
+//!
 //! Nothing is skipped: a missing browser, `node_modules` or UI build fails the test with the
 //! command that fixes it. `KAIR_E2E_SERVE=1` starts everything, prints the environment for
 //! running `npx playwright test` by hand, and waits (for writing specs).
@@ -22,12 +30,19 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use kube::api::{Api, Patch, PatchParams};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use k8s_openapi::api::core::v1::{ConfigMap, Pod};
+use kube::api::{Api, ListParams, Patch, PatchParams};
 use kubeairunway_api::InferenceProviderConfig;
-use kubeairunway_server::{BuildInfo, Config, KubeAccess};
+use kubeairunway_server::{BuildInfo, Config, KubeAccess, MetricsAccess};
 use kubeairunway_testenv::hf_hub::{HubServer, OAUTH_CLIENT_ID, TOKEN_READ};
 use kubeairunway_testenv::simulators::upstream_crd_yaml;
-use kubeairunway_testenv::{Binaries, ChartRepo, ChartSource, Upstream, User, shared, wait_until};
+use kubeairunway_testenv::{
+    AzurePricesServer, Binaries, ChartRepo, ChartSource, MetricsServer, PriceItem, Upstream, User,
+    shared, wait_until,
+};
 
 /// Debian's Chromium (`apt-get install -y chromium`); `CHROMIUM_PATH` overrides it.
 const DEFAULT_CHROMIUM: &str = "/usr/bin/chromium";
@@ -212,8 +227,9 @@ data:
 "#;
 
 /// Starts `serve` on an ephemeral loopback port and returns its base URL. With `auth` the server
-/// requires tokens and acts as [`User::Backend`]; without, it acts as [`User::Admin`].
-async fn start_server(hub_url: &str, auth: bool) -> String {
+/// requires tokens and acts as [`User::Backend`]; without, it acts as [`User::Admin`], scrapes
+/// metrics straight from pod IPs and asks `azure_url` for Azure prices.
+async fn start_server(hub_url: &str, auth: bool, azure_url: &str) -> String {
     let build = BuildInfo {
         version: env!("CARGO_PKG_VERSION").into(),
         build_time: "e2e".into(),
@@ -228,6 +244,10 @@ async fn start_server(hub_url: &str, auth: bool) -> String {
     config.huggingface.endpoint = hub_url.to_string();
     config.huggingface.client_id = Some(OAUTH_CLIENT_ID.into());
     config.helm_path = Binaries::from_env().tool("helm").expect("helm built");
+    if !auth {
+        config.metrics_access = MetricsAccess::Direct;
+        config.pricing.azure_base_url = azure_url.to_string();
+    }
     let identity = if auth { User::Backend } else { User::Admin };
     let kube = KubeAccess::new(
         shared().config(identity).await.expect("kube config"),
@@ -330,6 +350,186 @@ fn login_link(server: &str, token: &str) -> String {
     std::fs::read_to_string(&opened).expect("kubeairunway login started the browser")
 }
 
+/// The deployment whose pod serves metrics.
+const METRICS_DEPLOYMENT: &str = "metrics-e2e";
+/// vLLM's metrics as a real server exposes them.
+const VLLM_METRICS: &str = include_str!("../../core/src/metrics/samples/vllm.prom");
+/// The Azure price of one `Standard_NC48ads_A100_v4` node (the local cluster's A100 pool).
+const A100_NODE_PRICE: f64 = 7.35;
+
+/// The local Azure Retail Prices API with Linux on-demand prices of the KWOK nodes' instance types.
+fn azure_prices() -> AzurePricesServer {
+    AzurePricesServer::start(
+        vec![
+            PriceItem::linux("Standard_NC48ads_A100_v4", "eastus", A100_NODE_PRICE),
+            PriceItem::linux("Standard_ND96isr_H100_v5", "eastus", 98.32),
+            PriceItem::linux("Standard_NC8as_T4_v3", "westus2", 0.752),
+        ],
+        100,
+    )
+    .expect("Azure prices server")
+}
+
+/// vLLM's sample after `n` seconds of traffic: the counters grow (120 generated and 40 prompt
+/// tokens, one request a second) and the load gauges move.
+fn vllm_metrics(n: u64) -> String {
+    let model = r#"engine="0",model_name="Qwen/Qwen3-0.6B""#;
+    let line = |name: &str, labels: &str, v: f64| format!("{name}{{{labels}}} {v:.1}");
+    #[allow(clippy::cast_precision_loss)]
+    let f = n as f64;
+    VLLM_METRICS
+        .replace(
+            &line("vllm:generation_tokens_total", model, 67890.0),
+            &line("vllm:generation_tokens_total", model, 67890.0 + 120.0 * f),
+        )
+        .replace(
+            &line("vllm:prompt_tokens_total", model, 12345.0),
+            &line("vllm:prompt_tokens_total", model, 12345.0 + 40.0 * f),
+        )
+        .replace(
+            &line(
+                "vllm:request_success_total",
+                r#"engine="0",finished_reason="stop",model_name="Qwen/Qwen3-0.6B""#,
+                40.0,
+            ),
+            &line(
+                "vllm:request_success_total",
+                r#"engine="0",finished_reason="stop",model_name="Qwen/Qwen3-0.6B""#,
+                40.0 + f,
+            ),
+        )
+        .replace(
+            &line("vllm:num_requests_running", model, 3.0),
+            &line("vllm:num_requests_running", model, 2.0 + (n % 3) as f64),
+        )
+}
+
+/// Deploys [`METRICS_DEPLOYMENT`] through the server and, once its pod runs, stands a model
+/// server up at the pod's IP and `http` port whose counters grow every second.
+async fn serve_pod_metrics(
+    http: &reqwest::Client,
+    base: &str,
+    namespace: &str,
+) -> Arc<MetricsServer> {
+    let body = serde_json::json!({
+        "name": METRICS_DEPLOYMENT, "namespace": namespace, "modelId": "Qwen/Qwen3-0.6B",
+        "engine": "vllm", "provider": "kubernetes", "replicas": 1, "resources": { "gpu": 1 },
+    });
+    let reply = http
+        .post(format!("{base}/api/deployments"))
+        .json(&body)
+        .send()
+        .await
+        .expect("create the metrics deployment");
+    assert_eq!(
+        reply.status(),
+        reqwest::StatusCode::CREATED,
+        "{:?}",
+        reply.text().await
+    );
+    let pods: Api<Pod> = Api::namespaced(
+        shared().client(User::Admin).await.expect("admin"),
+        namespace,
+    );
+    let (ip, port) = wait_until(
+        "the metrics deployment's pod to run",
+        Duration::from_secs(90),
+        || {
+            let pods = pods.clone();
+            async move {
+                let list = pods
+                    .list(
+                        &ListParams::default()
+                            .labels(&format!("kubeairunway.ai/deployment={METRICS_DEPLOYMENT}")),
+                    )
+                    .await
+                    .map_err(|e| kubeairunway_testenv::Error::State(e.to_string()))?;
+                let found = list.items.iter().find_map(|p| {
+                    let status = p.status.as_ref()?;
+                    let ip = status
+                        .pod_ip
+                        .clone()
+                        .filter(|_| status.phase.as_deref() == Some("Running"))?;
+                    let port = p
+                        .spec
+                        .as_ref()?
+                        .containers
+                        .iter()
+                        .flat_map(|c| c.ports.iter().flatten())
+                        .find(|cp| cp.name.as_deref() == Some("http"))
+                        .and_then(|cp| u16::try_from(cp.container_port).ok())?;
+                    Some((ip, port))
+                });
+                Ok((
+                    found,
+                    format!("{} pods, none Running with an http port", list.items.len()),
+                ))
+            }
+        },
+    )
+    .await
+    .expect("metrics pod running");
+    let addr = SocketAddr::new(ip.parse().expect("pod IP"), port);
+    let endpoint = Arc::new(
+        MetricsServer::start(addr, &vllm_metrics(0)).expect("metrics endpoint at the pod IP"),
+    );
+    let feeder = endpoint.clone();
+    tokio::spawn(async move {
+        let mut n = 0u64;
+        loop {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            n += 1;
+            feeder.set(&vllm_metrics(n));
+        }
+    });
+    endpoint
+}
+
+/// The Cluster Autoscaler's status (its YAML format of 1.30+) written now: healthy, the h100
+/// group scaling up from 2 to 3 nodes, the t4 group idle.
+fn autoscaler_status() -> String {
+    let now = k8s_openapi::jiff::Timestamp::now()
+        .strftime("%Y-%m-%d %H:%M:%S.%f +0000 UTC")
+        .to_string();
+    format!(
+        "time: {now}\nautoscalerStatus: Running\nclusterWide:\n  health:\n    status: Healthy\n    nodeCounts:\n      registered:\n        total: 4\n        ready: 4\n  scaleUp:\n    status: InProgress\n  scaleDown:\n    status: NoCandidates\n    candidates: 0\nnodeGroups:\n- name: h100\n  health:\n    status: Healthy\n    nodeCounts:\n      registered:\n        total: 2\n        ready: 2\n    cloudProviderTarget: 3\n    minSize: 1\n    maxSize: 4\n  scaleUp:\n    status: InProgress\n  scaleDown:\n    status: NoCandidates\n    candidates: 0\n- name: t4\n  health:\n    status: Healthy\n    nodeCounts:\n      registered:\n        total: 2\n        ready: 2\n    cloudProviderTarget: 2\n    minSize: 0\n    maxSize: 6\n  scaleUp:\n    status: NoActivity\n  scaleDown:\n    status: NoCandidates\n    candidates: 0\n"
+    )
+}
+
+/// Keeps a fresh `kube-system/cluster-autoscaler-status` on the cluster (rewritten every
+/// minute, as the autoscaler does), from before the specs start.
+async fn keep_autoscaler_status() {
+    let cms: Api<ConfigMap> = Api::namespaced(
+        shared().client(User::Admin).await.expect("admin"),
+        "kube-system",
+    );
+    let apply = move |cms: Api<ConfigMap>| async move {
+        let cm = serde_json::json!({
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": { "name": "cluster-autoscaler-status", "namespace": "kube-system" },
+            "data": { "status": autoscaler_status() },
+        });
+        cms.patch(
+            "cluster-autoscaler-status",
+            &PatchParams::apply("kubeairunway-browser-test").force(),
+            &Patch::Apply(&cm),
+        )
+        .await
+        .map(|_| ())
+    };
+    apply(cms.clone())
+        .await
+        .expect("autoscaler status ConfigMap");
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            if let Err(e) = apply(cms.clone()).await {
+                eprintln!("could not refresh the autoscaler status: {e}");
+            }
+        }
+    });
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_web_ui_works_in_chromium_against_the_real_backend() {
     let paths = preconditions();
@@ -341,8 +541,10 @@ async fn the_web_ui_works_in_chromium_against_the_real_backend() {
     start_controller().await;
     let charts = serve_provider_charts().await;
     let hub = HubServer::start().expect("local HuggingFace Hub");
-    let url = start_server(&hub.url(), false).await;
-    let auth_url = start_server(&hub.url(), true).await;
+    let azure = azure_prices();
+    let url = start_server(&hub.url(), false, azure.url()).await;
+    let auth_url = start_server(&hub.url(), true, azure.url()).await;
+    keep_autoscaler_status().await;
 
     // The namespace the specs deploy into; its pods print a line every second.
     let namespace = cp.namespace("e2e").await.expect("namespace").name;
@@ -366,6 +568,7 @@ async fn the_web_ui_works_in_chromium_against_the_real_backend() {
     let users = &cp.info().users;
     wait_ready(&http, &url, None).await;
     wait_ready(&http, &auth_url, Some(&users.admin)).await;
+    let metrics_endpoint = serve_pod_metrics(&http, &url, &namespace).await;
 
     let login_link = login_link(&auth_url, &users.viewer);
     let env: Vec<(&str, String)> = vec![
@@ -377,6 +580,8 @@ async fn the_web_ui_works_in_chromium_against_the_real_backend() {
         ("KAIR_NAMESPACE", namespace),
         ("KAIR_INSTALL_PROVIDER", INSTALLED_PROVIDER.into()),
         ("KAIR_CHART_REPO", charts.url()),
+        ("KAIR_METRICS_DEPLOYMENT", METRICS_DEPLOYMENT.into()),
+        ("KAIR_A100_NODE_PRICE", format!("{A100_NODE_PRICE:.2}")),
         ("CHROMIUM_PATH", paths.chromium.display().to_string()),
         ("KAIR_ARTIFACTS", paths.artifacts.display().to_string()),
         ("KAIR_LOGIN_LINK", login_link),
@@ -428,6 +633,11 @@ async fn the_web_ui_works_in_chromium_against_the_real_backend() {
         paths.artifacts.join("test-results").display(),
         paths.root.join("web").display()
     );
+    assert!(
+        metrics_endpoint.scrapes() > 0,
+        "the Metrics tab never scraped the pod's endpoint"
+    );
     drop(hub);
     drop(charts);
+    drop(azure);
 }

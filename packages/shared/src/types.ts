@@ -68,6 +68,36 @@ export type JobKind = Schemas["JobKind"];
 export type JobAccepted = Schemas["JobAccepted"];
 /** Inference engines. */
 export type Engine = Schemas["Engine"];
+/** `GET /api/deployments/{name}/metrics`: samples, figures, rates, history, or why not. */
+export type MetricsResponse = Schemas["MetricsResponse"];
+/** The key figures of one scrape. */
+export type MetricsSummary = Schemas["Summary"];
+/** Per-second rates and window latencies between two scrapes. */
+export type MetricsRates = Schemas["Rates"];
+/** One point of the metrics history. */
+export type MetricsPoint = Schemas["Point"];
+/** Why metrics are unavailable, as a code. */
+export type MetricsUnavailable = Schemas["Unavailable"];
+/** A latency histogram's figures. */
+export type Latency = Schemas["Latency"];
+/** `GET /api/autoscaler/detection`. */
+export type AutoscalerDetection = Schemas["Detection"];
+/** `GET /api/autoscaler/status`. */
+export type AutoscalerStatus = Schemas["AutoscalerStatus"];
+/** One node group of the autoscaler's status. */
+export type AutoscalerNodeGroup = Schemas["NodeGroup"];
+/** A scale-up or scale-down condition. */
+export type AutoscalerActivity = Schemas["Activity"];
+/** `POST /api/costs/estimate` body. */
+export type CostEstimateRequest = Schemas["EstimateRequest"];
+/** `POST /api/costs/estimate` answer. */
+export type CostEstimateResponse = Schemas["EstimateResponse"];
+/** An estimate with how it was made. */
+export type CostBreakdown = Schemas["CostBreakdown"];
+/** `GET /api/costs/node-pools` answer. */
+export type NodePoolCostsResponse = Schemas["NodePoolsResponse"];
+/** One node pool's cost. */
+export type NodePoolCost = Schemas["NodePoolCost"];
 
 /** Deployment phases (the schema types `phase` as a string). */
 export type DeploymentPhase = "Pending" | "Deploying" | "Running" | "Failed" | "Terminating";

@@ -3,6 +3,8 @@ import {
   createApiClient,
   data,
   isApiError,
+  type AutoscalerStatus,
+  type CostEstimateRequest,
   type CreateDeploymentRequest,
   type ScaleRequest,
 } from "@kubeairunway/shared";
@@ -22,6 +24,9 @@ export const keys = {
   pendingReasons: (namespace: string, name: string) => ["pending-reasons", namespace, name] as const,
   manifest: (namespace: string, name: string) => ["manifest", namespace, name] as const,
   logs: (namespace: string, name: string, opts: LogOptions) => ["logs", namespace, name, opts] as const,
+  metrics: (namespace: string, name: string) => ["metrics", namespace, name] as const,
+  autoscalerDetection: ["autoscaler-detection"] as const,
+  autoscalerStatus: ["autoscaler-status"] as const,
 };
 
 /** `GET /api/cluster/status`, every 30 s (the header's badge). */
@@ -278,5 +283,95 @@ export function useCreateDeployment() {
 export function usePreviewDeployment() {
   return useMutation({
     mutationFn: (body: CreateDeploymentRequest) => data(api.POST("/api/deployments/preview", { body })),
+  });
+}
+
+/** How often the Metrics tab scrapes while it is open and not paused. */
+export const METRICS_POLL_MS = 5_000;
+
+/**
+ * A deployment's metrics with their 15-minute history: each read is a scrape of its pods, so
+ * this polls every {@link METRICS_POLL_MS} only while `enabled` (the tab is open) and `live`.
+ */
+export function useMetrics(namespace: string, name: string, { enabled = true, live = true } = {}) {
+  return useQuery({
+    queryKey: keys.metrics(namespace, name),
+    queryFn: ({ signal }) =>
+      data(
+        api.GET("/api/deployments/{name}/metrics", {
+          params: { path: { name }, query: { namespace, history: true } },
+          signal,
+        }),
+      ),
+    enabled,
+    refetchInterval: enabled && live ? METRICS_POLL_MS : false,
+    placeholderData: keepPreviousData,
+    retry: false,
+  });
+}
+
+/** Which autoscaler the cluster has (`GET /api/autoscaler/detection`), every 2 minutes. */
+export function useAutoscalerDetection(enabled = true) {
+  return useQuery({
+    queryKey: keys.autoscalerDetection,
+    queryFn: ({ signal }) => data(api.GET("/api/autoscaler/detection", { signal })),
+    enabled,
+    refetchInterval: 120_000,
+    staleTime: 60_000,
+    retry: false,
+  });
+}
+
+/**
+ * The Cluster Autoscaler's status (`GET /api/autoscaler/status`), every 30 s; `null` when the
+ * cluster has none (the API's 404).
+ */
+export function useAutoscalerStatus() {
+  return useQuery({
+    queryKey: keys.autoscalerStatus,
+    queryFn: async ({ signal }): Promise<AutoscalerStatus | null> => {
+      try {
+        return await data(api.GET("/api/autoscaler/status", { signal }));
+      } catch (error) {
+        if (isApiError(error) && error.status === 404) return null;
+        throw error;
+      }
+    },
+    refetchInterval: 30_000,
+    retry: false,
+  });
+}
+
+/** `POST /api/costs/estimate`: `gpuCount` GPUs × `replicas` of `gpuType` (off when `null`). */
+export function useCostEstimate(request: CostEstimateRequest | null) {
+  return useQuery({
+    queryKey: ["cost-estimate", request] as const,
+    queryFn: ({ signal }) => data(api.POST("/api/costs/estimate", { body: request ?? { gpuType: "", gpuCount: 1, replicas: 1 }, signal })),
+    enabled: request !== null,
+    placeholderData: keepPreviousData,
+    staleTime: 5 * 60_000,
+    retry: false,
+  });
+}
+
+/** `GET /api/costs/node-pools`: what the replicas cost on each GPU pool of the cluster. */
+export function useNodePoolCosts(gpuCount: number, replicas: number, enabled = true) {
+  return useQuery({
+    queryKey: ["node-pool-costs", gpuCount, replicas] as const,
+    queryFn: ({ signal }) =>
+      data(api.GET("/api/costs/node-pools", { params: { query: { gpuCount, replicas } }, signal })),
+    enabled,
+    placeholderData: keepPreviousData,
+    staleTime: 5 * 60_000,
+    retry: false,
+  });
+}
+
+/** `GET /api/costs/gpu-models`: the GPU models prices are known for. */
+export function useGpuModels() {
+  return useQuery({
+    queryKey: ["gpu-models"],
+    queryFn: ({ signal }) => data(api.GET("/api/costs/gpu-models", { signal })),
+    staleTime: Infinity,
   });
 }

@@ -1,4 +1,4 @@
-import { screen, within } from "@testing-library/react";
+import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 
@@ -30,6 +30,62 @@ const routes = {
       ],
     }),
   "GET /api/installation/gpu-capacity": () => json(capacity),
+  "GET /api/costs/gpu-models": () =>
+    json({ success: true, note: "", models: [{ model: "H100-80GB", memoryGb: 80, generation: "Hopper" }, { model: "L4", memoryGb: 24, generation: "Ada" }] }),
+  "GET /api/autoscaler/detection": () =>
+    json({ type: "cluster-autoscaler", detected: true, healthy: true, scalingUp: false, nodeGroupCount: 2, message: "Cluster Autoscaler is running" }),
+  // 8 GPUs per node of the cluster's H100 pool: one node per replica at a live price.
+  "GET /api/costs/node-pools": (_req: Request, url: URL) => {
+    const gpus = Number(url.searchParams.get("gpuCount"));
+    const replicas = Number(url.searchParams.get("replicas"));
+    const hourly = Math.ceil(gpus / 8) * replicas * 98.32;
+    return json({
+      success: true,
+      pricingSource: "realtime-with-fallback",
+      cacheStats: { size: 1, ttlMs: 3_600_000, maxEntries: 1000 },
+      nodePoolCosts: [
+        {
+          poolName: "h100",
+          gpuModel: "NVIDIA-H100-80GB",
+          availableGpus: 1,
+          costBreakdown: {
+            estimate: { hourly, monthly: hourly * 730, currency: "USD", source: "cloud-api", confidence: "high" },
+            perGpu: { hourly: 12.29, monthly: 8971.7 },
+            totalGpus: gpus * replicas,
+            gpuModel: "NVIDIA-H100-80GB",
+            normalizedGpuModel: "H100-80GB",
+            notes: ["Real-time price of Standard_ND96isr_H100_v5 (AZURE): $98.32/h per node"],
+          },
+          realtimePricing: {
+            instanceType: "Standard_ND96isr_H100_v5",
+            hourlyPrice: hourly,
+            monthlyPrice: hourly * 730,
+            currency: "USD",
+            region: "eastus",
+            source: "realtime",
+            nodesPerReplica: Math.ceil(gpus / 8),
+            nodeHourlyPrice: 98.32,
+          },
+        },
+      ],
+    });
+  },
+  "POST /api/costs/estimate": async (req: Request) => {
+    const body = (await req.clone().json()) as { gpuType: string; gpuCount: number; replicas: number };
+    const perGpu = body.gpuType === "L4" ? 0.8 : 12.29;
+    const hourly = perGpu * body.gpuCount * body.replicas;
+    return json({
+      success: true,
+      breakdown: {
+        estimate: { hourly, monthly: hourly * 730, currency: "USD", source: "static", confidence: "low" },
+        perGpu: { hourly: perGpu, monthly: perGpu * 730 },
+        totalGpus: body.gpuCount * body.replicas,
+        gpuModel: body.gpuType,
+        normalizedGpuModel: body.gpuType,
+        notes: [`GPU: ${body.gpuType}`, "Static price: GCP g2-standard-4 in us-central1 ($0.80/h for 1 GPUs), list prices of 2025-05-01"],
+      },
+    });
+  },
 };
 
 describe("DeployPage", () => {
@@ -89,6 +145,65 @@ describe("DeployPage", () => {
     });
     expect(router.state.location.pathname).toBe("/deployments/my-qwen");
     expect(router.state.location.search).toBe("?namespace=team-a");
+  });
+
+  it("estimates the cost per hour and month: the cluster pool's live price, or a GPU type's dated static price", async () => {
+    const user = userEvent.setup();
+    const { calls } = mockFetch(routes);
+    renderApp("/deploy/Qwen%2FQwen3-0.6B");
+    const cost = (await screen.findByRole("heading", { name: "Estimated cost" })).closest("section") as HTMLElement;
+    const select = within(cost).getByLabelText("Price as GPU type");
+    // The planner's GPU type of the cluster is priced first, from its node pool's live price.
+    await waitFor(() => {
+      expect(select).toHaveValue("NVIDIA-H100-80GB");
+    });
+    expect(await within(cost).findByText("$98.32")).toBeInTheDocument();
+    expect(within(cost).getByText("$71,773.60")).toBeInTheDocument();
+    expect(within(cost).getByText("Live price")).toBeInTheDocument();
+    expect(within(cost).getByText(/2 GPUs × 1 replica: Standard_ND96isr_H100_v5 in eastus \(node pool h100\)/)).toBeInTheDocument();
+
+    // More replicas cost more; the figure follows the form.
+    const replicas = screen.getByLabelText("Replicas");
+    await user.clear(replicas);
+    await user.type(replicas, "3");
+    expect(await within(cost).findByText("$294.96")).toBeInTheDocument();
+    const pools = calls.filter((c) => new URL(c.url).pathname === "/api/costs/node-pools").map((c) => new URL(c.url).search);
+    expect(pools).toContain("?gpuCount=2&replicas=3");
+
+    // A type the cluster lacks: the static table's per-GPU price, with the table's date.
+    await user.selectOptions(select, "L4");
+    expect(await within(cost).findByText("Static price of 2025-05-01")).toBeInTheDocument();
+    expect(within(cost).getByText("$4.80")).toBeInTheDocument();
+    expect(within(cost).getByText("$3,504.00")).toBeInTheDocument();
+    const estimate = calls.filter((c) => c.method === "POST" && new URL(c.url).pathname === "/api/costs/estimate").at(-1);
+    expect(await estimate?.json()).toEqual({ gpuType: "L4", gpuCount: 2, replicas: 3 });
+
+    // No GPUs, no GPU cost.
+    const gpus = screen.getByLabelText("GPUs per replica");
+    await user.clear(gpus);
+    await user.type(gpus, "0");
+    expect(within(cost).getByText(/requests no GPUs/)).toBeInTheDocument();
+  });
+
+  it("says the autoscaler can add nodes when GPUs are short, and not when a replica is larger than any node", async () => {
+    const user = userEvent.setup();
+    mockFetch(routes);
+    renderApp("/deploy/Qwen%2FQwen3-0.6B");
+    const warning = (await screen.findByText("Capacity warning")).parentElement as HTMLElement;
+    expect(await within(warning).findByText("The autoscaler can add GPU nodes")).toBeInTheDocument();
+    expect(within(warning).getByText(/The Cluster Autoscaler manages the cluster's nodes across 2 node groups/)).toBeInTheDocument();
+
+    const gpus = screen.getByLabelText("GPUs per replica");
+    await user.clear(gpus);
+    await user.type(gpus, "16");
+    expect(await screen.findByText("An autoscaler is detected, but cannot help")).toBeInTheDocument();
+    expect(screen.getByText(/none has more than 8 GPUs: a replica of 16 GPUs needs a larger node type/)).toBeInTheDocument();
+
+    // Enough free GPUs: no warning, no hint.
+    await user.clear(gpus);
+    await user.type(gpus, "1");
+    expect(screen.queryByText("Capacity warning")).not.toBeInTheDocument();
+    expect(screen.queryByText(/autoscaler/i)).not.toBeInTheDocument();
   });
 
   it("blocks an invalid name and shows the server's refusal", async () => {

@@ -14,6 +14,8 @@ import {
   useSettings,
 } from "../api/hooks";
 import { FitBadge } from "../components/FitBadge";
+import { AutoscalerHint } from "./deploy/AutoscalerHint";
+import { CostEstimate } from "./deploy/CostEstimate";
 import { PageHeader } from "../components/PageHeader";
 import { useToast } from "../components/Toasts";
 import { Badge, Button, Card, ErrorMessage, Loading, cx } from "../components/ui";
@@ -268,6 +270,8 @@ function DeployForm({ model }: { model: ModelInfo }) {
         </details>
       </Card>
 
+      <CostEstimate plan={plan.data} gpus={values.gpus} replicas={values.replicas} valid={!errors.gpus && !errors.replicas} />
+
       <div role="status" aria-live="polite">
         {warnings.length > 0 ? (
           <div className="rounded-md border border-warn/50 bg-warn-soft p-3 text-sm">
@@ -277,6 +281,7 @@ function DeployForm({ model }: { model: ModelInfo }) {
                 <li key={w}>{w}</li>
               ))}
             </ul>
+            <AutoscalerHint capacity={capacity.data} gpus={values.gpus} replicas={values.replicas} short={warnings.length > 0} />
           </div>
         ) : null}
       </div>

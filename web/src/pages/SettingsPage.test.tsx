@@ -2,7 +2,7 @@ import { screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 
-import { connected, settings } from "../test/fixtures";
+import { connected, noAutoscalerRoutes, settings } from "../test/fixtures";
 import { apiError, json, mockFetch } from "../test/http";
 import { providerStatus } from "../test/jobs";
 import { renderApp } from "../test/render";
@@ -11,6 +11,7 @@ describe("SettingsPage", () => {
   it("edits the default namespace, refusing invalid names before sending", async () => {
     const user = userEvent.setup();
     const { calls } = mockFetch({
+      ...noAutoscalerRoutes,
       "GET /api/settings": () => json(settings(false)),
       "GET /api/cluster/status": () => json(connected),
       "PUT /api/settings": () => json({ message: "Settings updated successfully", config: { defaultNamespace: "team-a" } }),
@@ -35,6 +36,7 @@ describe("SettingsPage", () => {
 
   it("explains that settings need the cluster when it is down", async () => {
     mockFetch({
+      ...noAutoscalerRoutes,
       "GET /api/settings": () => apiError(503, "The Kubernetes API server is unreachable"),
       "GET /api/auth/whoami": () => json({ authEnabled: false, authenticated: false, groups: [] }),
       "GET /api/cluster/status": () => json({ connected: false, namespace: "x", error: "refused" }),
@@ -46,6 +48,7 @@ describe("SettingsPage", () => {
   it("switches tabs with the arrow keys and mirrors the tab in the URL", async () => {
     const user = userEvent.setup();
     mockFetch({
+      ...noAutoscalerRoutes,
       "GET /api/settings": () => json(settings(false)),
       "GET /api/cluster/status": () => json(connected),
       "GET /api/runtimes/status": () =>

@@ -7,6 +7,7 @@ import { PageHeader } from "../components/PageHeader";
 import { Tabs, tabPanelProps, useTabsId } from "../components/Tabs";
 import { useToast } from "../components/Toasts";
 import { Badge, Button, Card, ErrorMessage, Loading } from "../components/ui";
+import { Autoscaler } from "./settings/Autoscaler";
 import { GpuOperator } from "./settings/GpuOperator";
 import { Integrations } from "./settings/Integrations";
 import { Runtimes } from "./settings/Runtimes";
@@ -22,7 +23,7 @@ function tabOf(value: string | null): Tab {
   return value === "runtimes" || value === "integrations" ? value : "general";
 }
 
-/** Settings: General (cluster status, default namespace), Runtimes, Integrations (`?tab=`). */
+/** Settings: General (cluster status, autoscaling, default namespace), Runtimes, Integrations (`?tab=`). */
 export default function SettingsPage() {
   const [params, setParams] = useSearchParams();
   const tab = tabOf(params.get("tab"));
@@ -78,6 +79,7 @@ function General() {
           </dl>
         )}
       </Card>
+      <Autoscaler />
       <DefaultNamespace />
     </>
   );

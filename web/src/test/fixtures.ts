@@ -29,3 +29,22 @@ export const connected = {
   clusterName: "kind-demo",
   providerInstallation: { installed: true, crdFound: true, message: "ModelDeployment CRD is installed" },
 };
+
+/** `GET /api/autoscaler/detection` of a cluster without an autoscaler. */
+export const noAutoscaler = {
+  type: "none",
+  detected: false,
+  healthy: false,
+  scalingUp: false,
+  message: "No autoscaler detected. Install Kubernetes Cluster Autoscaler or enable AKS autoscaling.",
+} as const;
+
+/** The routes of Settings → General's autoscaler card on a cluster without one. */
+export const noAutoscalerRoutes = {
+  "GET /api/autoscaler/detection": () => new Response(JSON.stringify(noAutoscaler), { headers: { "content-type": "application/json" } }),
+  "GET /api/autoscaler/status": () =>
+    new Response(JSON.stringify({ error: { message: "Autoscaler status not available", statusCode: 404 } }), {
+      status: 404,
+      headers: { "content-type": "application/json" },
+    }),
+};

@@ -14,18 +14,20 @@ import { AccessPanel } from "./AccessPanel";
 import { Conditions } from "./Conditions";
 import { LogsPanel } from "./LogsPanel";
 import { ManifestPanel } from "./ManifestPanel";
+import { MetricsPanel } from "./MetricsPanel";
 import { PendingReasons } from "./PendingReasons";
 import { Pods } from "./Pods";
 import { ScaleForm } from "./ScaleForm";
 
-type Tab = "overview" | "logs" | "manifest";
+type Tab = "overview" | "metrics" | "logs" | "manifest";
 const TABS: { key: Tab; label: string }[] = [
   { key: "overview", label: "Overview" },
+  { key: "metrics", label: "Metrics" },
   { key: "logs", label: "Logs" },
   { key: "manifest", label: "Manifest" },
 ];
 
-/** One deployment: status, conditions, pods, pending reasons, access, logs, manifest, scale, delete. */
+/** One deployment: status, conditions, pods, pending reasons, access, metrics, logs, manifest, scale, delete. */
 export default function DeploymentDetailsPage() {
   const { name = "" } = useParams();
   const [params, setParams] = useSearchParams();
@@ -76,7 +78,7 @@ export default function DeploymentDetailsPage() {
       </div>
     );
   }
-  const tab: Tab = params.get("tab") === "logs" ? "logs" : params.get("tab") === "manifest" ? "manifest" : "overview";
+  const tab: Tab = TABS.find((t) => t.key === params.get("tab"))?.key ?? "overview";
   return (
     <Details
       d={deployment.data}
@@ -204,6 +206,8 @@ function Details({
               <Pods pods={d.pods} />
             </Card>
           </>
+        ) : tab === "metrics" ? (
+          <MetricsPanel d={d} />
         ) : tab === "logs" ? (
           <LogsPanel d={d} />
         ) : (
