@@ -1,6 +1,6 @@
 /** The plugin's settings in Headlamp's ConfigStore (persisted by Headlamp). */
 import { ConfigStore } from '@kinvolk/headlamp-plugin/lib';
-import { PLUGIN_NAME,type PluginConfig } from './lib/settings';
+import { PLUGIN_NAME, type PluginConfig } from './lib/settings';
 
 export const configStore = new ConfigStore<PluginConfig>(PLUGIN_NAME);
 /** A hook: the current settings (re-renders when they change). */

@@ -37,8 +37,8 @@ export interface BackendOptions {
   fetch?: typeof fetch;
 }
 
-/** Deployments fetched per page when listing all of them. */
-const PAGE = 200;
+/** Deployments fetched per page when listing all of them (the backend's maximum). */
+const PAGE = 100;
 /** Pages listed at most (a runaway `hasMore` must not loop forever). */
 const MAX_PAGES = 50;
 

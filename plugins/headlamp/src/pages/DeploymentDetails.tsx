@@ -181,7 +181,7 @@ function Logs({
       {logs.data?.message ? <Typography>{logs.data.message}</Typography> : null}
       <Box
         component="pre"
-        aria-label="Logs"
+        aria-label="Log lines"
         sx={{
           maxHeight: 400,
           overflow: 'auto',
