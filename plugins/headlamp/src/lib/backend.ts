@@ -59,6 +59,8 @@ export interface Backend {
   metrics(name: string, namespace: string): Promise<MetricsResponse>;
   createDeployment(body: CreateDeploymentRequest): Promise<CreateResponse>;
   deleteDeployment(name: string, namespace: string): Promise<void>;
+  /** Sets the replicas of an aggregated deployment (0 scales it to zero). */
+  scale(name: string, namespace: string, replicas: number): Promise<void>;
   models(): Promise<Model[]>;
   searchModels(query: string, limit?: number): Promise<HfModelSearchResult[]>;
   plan(modelId: string): Promise<ModelPlan>;
@@ -140,6 +142,12 @@ export function createBackend(options: BackendOptions): Backend {
     async deleteDeployment(name, namespace) {
       await api.DELETE('/api/deployments/{name}', {
         params: { path: { name }, query: ns(namespace) },
+      });
+    },
+    async scale(name, namespace, replicas) {
+      await api.PATCH('/api/deployments/{name}', {
+        params: { path: { name }, query: ns(namespace) },
+        body: { replicas },
       });
     },
     async models() {

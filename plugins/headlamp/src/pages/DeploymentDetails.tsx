@@ -72,7 +72,20 @@ export function DeploymentDetails() {
               { name: 'Provider', value: d.provider },
               { name: 'Engine', value: d.engine ?? '-' },
               { name: 'Mode', value: d.mode },
-              { name: 'Replicas', value: `${replicasText(d)} ready` },
+              {
+                name: 'Replicas',
+                value: (
+                  <Scale
+                    key={d.replicas.desired}
+                    backend={backend}
+                    name={name}
+                    namespace={namespace}
+                    ready={replicasText(d)}
+                    desired={d.replicas.desired}
+                    onScaled={details.refresh}
+                  />
+                ),
+              },
               { name: 'Service', value: d.frontendService },
               { name: 'Age', value: age(d.createdAt) },
               { name: 'Access', value: <code>{portForwardCommand(d)}</code> },
@@ -120,6 +133,56 @@ export function DeploymentDetails() {
         handleClose={() => setConfirm(false)}
       />
     </SectionBox>
+  );
+}
+
+/** Ready/desired replicas, and a field to change the desired count. */
+function Scale(props: {
+  backend: Backend;
+  name: string;
+  namespace: string;
+  ready: string;
+  desired: number;
+  onScaled: () => void;
+}) {
+  const [value, setValue] = useState(String(props.desired));
+  const [error, setError] = useState<Error | undefined>();
+  const [busy, setBusy] = useState(false);
+  const replicas = Number(value);
+  const valid = /^\d{1,3}$/.test(value) && replicas <= 100;
+  const scale = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await props.backend.scale(props.name, props.namespace, replicas);
+      props.onScaled();
+    } catch (e) {
+      setError(e instanceof Error ? e : new Error(String(e)));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Box>
+      <Box display="flex" alignItems="center" gap={2}>
+        <Typography component="span">{props.ready} ready</Typography>
+        <TextField
+          size="small"
+          label="Desired replicas"
+          value={value}
+          onChange={e => setValue(e.target.value)}
+          error={!valid}
+          sx={{ width: 160 }}
+        />
+        <Button
+          disabled={!valid || busy || replicas === props.desired}
+          onClick={() => void scale()}
+        >
+          Scale
+        </Button>
+      </Box>
+      {error ? <BackendError error={error} baseUrl={props.backend.baseUrl} /> : null}
+    </Box>
   );
 }
 

@@ -83,6 +83,7 @@ test('details: status, pods, logs and metrics of the running deployment', async 
   );
   await screen.findByText(env.model, undefined, SLOW);
   expect(screen.getByText('1/1 ready')).toBeTruthy();
+  expect((screen.getByLabelText('Desired replicas') as HTMLInputElement).value).toBe('1');
   expect(screen.getByText(/kubectl port-forward -n /)).toBeTruthy();
 
   const pods = await createBackend({ baseUrl: env.url, getToken: () => undefined }).pods(
@@ -166,6 +167,28 @@ test('deploy with the form, see it in the list, delete it there', async () => {
     expect(d).toMatchObject({ modelId: env.model, provider: 'kubernetes', engine: 'vllm' });
   }, SLOW);
   form.unmount();
+
+  // Scale it to zero on its details page, once the controller reports its one desired replica
+  // (before that the status says 0).
+  await waitFor(async () => {
+    expect((await admin.getDeployment(name, env.namespace)).replicas.desired).toBe(1);
+  }, SLOW);
+  const details = `/c/${CLUSTER}/kubeairunway/deployments/${env.namespace}/${name}`;
+  window.history.replaceState(null, '', details);
+  const page = renderInHeadlamp(
+    <Route path="/c/:cluster/kubeairunway/deployments/:namespace/:name">
+      <DeploymentDetails />
+    </Route>,
+    details
+  );
+  fireEvent.change(await screen.findByLabelText('Desired replicas', undefined, SLOW), {
+    target: { value: '0' },
+  });
+  fireEvent.click(screen.getByRole('button', { name: 'Scale' }));
+  await waitFor(async () => {
+    expect((await admin.getDeployment(name, env.namespace)).replicas.desired).toBe(0);
+  }, SLOW);
+  page.unmount();
 
   window.history.replaceState(null, '', `/c/${CLUSTER}/kubeairunway/deployments`);
   renderInHeadlamp(<DeploymentsList />);
