@@ -12,7 +12,7 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: all testbin build crds manifests fmt-check lint release-deps test test-unit demo demo-down bench \
-	clean-testbin web-deps web-check web-build chromium image image-offline image-tools
+	clean-testbin web-deps web-check web-build headlamp-deps headlamp-check chromium image image-offline image-tools
 
 all: build
 
@@ -45,6 +45,29 @@ web-check: web-deps
 web-build: web-deps
 	$(NPM) run build
 	$(NPM) run size
+
+## The Headlamp plugin's own install (plugins/headlamp/package-lock.json), outside the npm
+## workspaces: its tooling pins React 18, MUI 5, vite 6 and vitest 3 (docs/headlamp.md). Its
+## `@kubeairunway/shared` is linked from packages/shared, whose openapi-fetch the root install
+## provides.
+plugins/headlamp/node_modules/.package-lock.json: plugins/headlamp/package-lock.json
+	cd plugins/headlamp && $(NPM) ci --no-audit --no-fund
+
+headlamp-deps: web-deps plugins/headlamp/node_modules/.package-lock.json
+
+## Budget of the plugin's bundle (dist/main.js; Headlamp supplies React, MUI and its components).
+HEADLAMP_BUDGET ?= 100000
+
+## Headlamp plugin checks with its own tooling: types (`headlamp-plugin tsc`, strict), lint,
+## the production build, held to its size budget. Its tests run against the real backend in
+## crates/cli/tests/headlamp.rs (`cargo test`).
+headlamp-check: headlamp-deps
+	cd plugins/headlamp && npx --no-install headlamp-plugin tsc
+	cd plugins/headlamp && npx --no-install headlamp-plugin lint
+	cd plugins/headlamp && npx --no-install headlamp-plugin build
+	@size=$$(wc -c < plugins/headlamp/dist/main.js); \
+	  echo "plugins/headlamp/dist/main.js: $$size bytes (budget $(HEADLAMP_BUDGET))"; \
+	  test "$$size" -le $(HEADLAMP_BUDGET) || { echo "error: the Headlamp plugin is over its size budget"; exit 1; }
 
 ## Headless Chromium for the browser tests: Debian's package.
 chromium:
@@ -94,10 +117,10 @@ release-deps:
 	  || { echo "error: the dev feature no longer brings the demo cluster"; exit 1; }
 	@echo "release binary: no test harness linked"
 
-## Formatting, lints, unit tests, web UI checks, and integration and browser tests on a real
+## Formatting, lints, unit tests, web UI and Headlamp plugin checks, and integration and browser tests on a real
 ## local control plane, the Helm chart (lint, template, install) and the container image
 ## (built with buildah, run with runc).
-test: testbin fmt-check release-deps web-check web-build chromium image-tools lint
+test: testbin fmt-check release-deps web-check web-build headlamp-check chromium image-tools lint
 	$(CARGO) test --locked --workspace --all-features
 
 ## Build everything, start the local demo cluster (simulated GPU nodes, simulated KAITO/Dynamo/
