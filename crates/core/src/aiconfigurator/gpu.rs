@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 /// An inference backend AI Configurator models.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = AIConfiguratorBackend))]
 #[serde(rename_all = "lowercase")]
 pub enum Backend {
     /// vLLM (KubeAIRunway's default engine).

@@ -260,6 +260,7 @@ pub fn parse_disagg(text: &str) -> Result<Vec<DisaggRow>, OutputError> {
 /// Aggregated (one kind of worker) or disaggregated (prefill and decode workers).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = AIConfiguratorMode))]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// `aggregated`.
@@ -271,6 +272,7 @@ pub enum Mode {
 /// Deployment settings (`AIConfiguratorConfig`).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = AIConfiguratorConfig))]
 #[serde(rename_all = "camelCase")]
 pub struct Config {
     /// Tensor parallelism of a worker (of a decode worker when disaggregated).
@@ -313,6 +315,7 @@ pub struct Config {
 /// What AI Configurator's model predicts for the recommended deployment (all replicas).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = AIConfiguratorPerformance))]
 #[serde(rename_all = "camelCase")]
 pub struct Performance {
     /// Output tokens per second of the whole deployment.
@@ -474,6 +477,7 @@ pub fn choose(
 /// Where a result's settings come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = AIConfiguratorSource))]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
     /// A real AI Configurator search.
@@ -486,6 +490,7 @@ pub enum Source {
 /// The answer of `POST /api/aiconfigurator/analyze` (`AIConfiguratorResult`).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = AIConfiguratorResult))]
 #[serde(rename_all = "camelCase")]
 pub struct AnalyzeResult {
     /// Whether AI Configurator produced the settings (false: defaults).

@@ -19,6 +19,7 @@ pub const MAX_TTFT_MS: f64 = 600_000.0;
 /// What the recommendation optimises.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = AIConfiguratorOptimizeFor))]
 #[serde(rename_all = "lowercase")]
 pub enum OptimizeFor {
     /// Most tokens per second per GPU (AI Configurator's own ranking).
