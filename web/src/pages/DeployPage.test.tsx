@@ -30,6 +30,7 @@ const routes = {
       ],
     }),
   "GET /api/installation/gpu-capacity": () => json(capacity),
+  "GET /api/aiconfigurator/status": () => json({ available: false, error: "AI Configurator CLI not found" }),
 };
 
 describe("DeployPage", () => {
