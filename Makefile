@@ -6,12 +6,16 @@ BIN := target/debug/kubeairunway
 DEV_STATE ?= $(HOME)/.local/state/kubeairunway/dev
 PORT ?= 3001
 DEV_BIN ?= $(HOME)/.cache/kubeairunway/bin/current
+# NVIDIA AI Configurator (PyPI `aiconfigurator`, pinned), in a virtualenv keyed by its version.
+AICONFIGURATOR_VERSION ?= 0.12.0
+AICONFIGURATOR_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/kubeairunway
+AICONFIGURATOR_BIN := $(AICONFIGURATOR_CACHE)/aiconfigurator-$(AICONFIGURATOR_VERSION)/bin/aiconfigurator
 NPM ?= npm
 # Browser tests use Debian's Chromium; no browser is ever downloaded.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: all testbin build crds manifests fmt-check lint release-deps test test-unit demo demo-down bench \
+.PHONY: all testbin aiconfigurator build crds manifests fmt-check lint release-deps test test-unit demo demo-down bench \
 	clean-testbin web-deps web-check web-build headlamp-deps headlamp-check chromium image image-offline image-tools
 
 all: build
@@ -20,6 +24,11 @@ all: build
 ## kube-scheduler, kubectl, KWOK, helm) from the Go module proxy; cached by version.
 testbin:
 	scripts/build-testbin.sh >/dev/null
+
+## NVIDIA's AI Configurator CLI (`/api/aiconfigurator`) from PyPI into a virtualenv under
+## ~/.cache/kubeairunway, reused while the version stays the same.
+aiconfigurator:
+	AICONFIGURATOR_VERSION=$(AICONFIGURATOR_VERSION) KAIR_CACHE=$(AICONFIGURATOR_CACHE) scripts/aiconfigurator.sh >/dev/null
 
 ## The binary, with the web UI embedded and the local demo cluster (`kubeairunway dev`, the
 ## `dev` feature). Release builds and the container image leave `dev` out.
@@ -119,13 +128,14 @@ release-deps:
 
 ## Formatting, lints, unit tests, web UI and Headlamp plugin checks, and integration and browser tests on a real
 ## local control plane, the Helm chart (lint, template, install) and the container image
-## (built with buildah, run with runc).
-test: testbin fmt-check release-deps web-check web-build headlamp-check chromium image-tools lint
-	$(CARGO) test --locked --workspace --all-features
+## (built with buildah, run with runc), and the real AI Configurator CLI through the API.
+test: testbin aiconfigurator fmt-check release-deps web-check web-build headlamp-check chromium image-tools lint
+	AICONFIGURATOR_PATH=$(AICONFIGURATOR_BIN) $(CARGO) test --locked --workspace --all-features
 
 ## Build everything, start the local demo cluster (simulated GPU nodes, simulated KAITO/Dynamo/
 ## KubeRay operators, the controller), deploy one model per provider, and serve the dashboard
-## (with the pinned, locally built helm for Settings → Runtimes).
+## (with the pinned, locally built helm for Settings → Runtimes, and AI Configurator on the
+## deploy page once `make aiconfigurator` has installed it).
 demo: testbin build
 	KAIR_DEV_STATE_DIR=$(DEV_STATE) $(BIN) dev up --controller
 	KUBECONFIG=$(DEV_STATE)/kubeconfig $(DEV_BIN)/kubectl apply -f docs/examples/demo/
@@ -135,7 +145,7 @@ demo: testbin build
 	@echo "  kubectl:      eval \"\$$($(BIN) dev env --state-dir $(DEV_STATE))\" && kubectl get nodes"
 	@echo "  stop:         Ctrl-C, then 'make demo-down'"
 	@echo
-	KUBECONFIG=$(DEV_STATE)/kubeconfig HELM_PATH=$(DEV_BIN)/helm $(BIN) serve --port $(PORT)
+	KUBECONFIG=$(DEV_STATE)/kubeconfig HELM_PATH=$(DEV_BIN)/helm AICONFIGURATOR_PATH=$(AICONFIGURATOR_BIN) $(BIN) serve --port $(PORT)
 
 demo-down:
 	$(BIN) dev down --state-dir $(DEV_STATE)

@@ -73,6 +73,21 @@ pub struct ServeArgs {
         default_value_t = 15
     )]
     pricing_timeout: u64,
+    /// NVIDIA's AI Configurator CLI (`make aiconfigurator` installs it under
+    /// ~/.cache/kubeairunway; a name is looked up on `PATH`).
+    #[arg(
+        long = "aiconfigurator-path",
+        env = "AICONFIGURATOR_PATH",
+        default_value = "aiconfigurator"
+    )]
+    aiconfigurator_path: std::path::PathBuf,
+    /// Seconds one AI Configurator analysis may run before it is stopped (defaults are answered).
+    #[arg(
+        long = "aiconfigurator-timeout",
+        env = "AICONFIGURATOR_TIMEOUT",
+        default_value_t = 180
+    )]
+    aiconfigurator_timeout: u64,
 }
 
 fn parse_flag(value: &str) -> Result<bool, String> {
@@ -139,6 +154,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         pricing: kubeairunway_server::PricingConfig {
             azure_base_url: args.azure_pricing_url,
             timeout: Duration::from_secs(args.pricing_timeout.clamp(1, 120)),
+        },
+        aiconfigurator: kubeairunway_server::AiConfiguratorConfig {
+            path: args.aiconfigurator_path,
+            timeout: Duration::from_secs(args.aiconfigurator_timeout.clamp(1, 3600)),
+            work_dir: None,
         },
     };
     // Refuse an unsafe combination (CORS_ORIGIN=* without auth) with the reason, before anything.

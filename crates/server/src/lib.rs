@@ -25,6 +25,7 @@
 //! holding routes, handlers and the mapping of their errors, with their pure logic in a core
 //! crate beside `crates/install` (an image build runs as a job of `kubeairunway_install::jobs`).
 
+mod aiconfigurator;
 pub mod auth;
 mod autoscaler;
 pub mod cache;
@@ -70,8 +71,8 @@ pub use error::{ApiError, ApiResult};
 pub use hf::HubConfig;
 pub use limits::{BODY_LIMIT, REQUEST_TIMEOUT};
 pub use state::{
-    AppState, BuildInfo, Config, InvalidConfig, KubeAccess, MetricsAccess, PricingConfig,
-    kube_access_from_env,
+    AiConfiguratorConfig, AppState, BuildInfo, Config, InvalidConfig, KubeAccess, MetricsAccess,
+    PricingConfig, kube_access_from_env,
 };
 
 /// Every API route with its OpenAPI description.
@@ -90,6 +91,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(metrics::routes())
         .merge(autoscaler::routes())
         .merge(costs::routes())
+        .merge(aiconfigurator::routes())
         .routes(utoipa_axum::routes!(auth::whoami))
 }
 
@@ -137,7 +139,7 @@ pub fn router(state: AppState) -> Router {
                 // A synchronous installation answer trickles out keep-alive bytes: compressing it
                 // would hold them back.
                 |_: StatusCode, _: Version, _: &HeaderMap, extensions: &Extensions| {
-                    extensions.get::<installation::Uncompressed>().is_none()
+                    extensions.get::<limits::Uncompressed>().is_none()
                 },
             )),
         )

@@ -7,3 +7,10 @@ use std::time::Duration;
 pub const BODY_LIMIT: usize = 1 << 20;
 /// Longest a non-streaming request may take before it is cancelled with 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Marks a response whose body trickles out keep-alive bytes until its answer is ready (a
+/// synchronous installation, an AI Configurator analysis): such a response starts within
+/// [`REQUEST_TIMEOUT`] and may then take longer. Compressing it would hold the keep-alive bytes
+/// back, so `lib.rs` skips compression for responses carrying it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Uncompressed;

@@ -68,6 +68,29 @@ impl Default for PricingConfig {
     }
 }
 
+/// How to run NVIDIA's AI Configurator CLI (`/api/aiconfigurator`).
+#[derive(Clone, Debug)]
+pub struct AiConfiguratorConfig {
+    /// `AICONFIGURATOR_PATH`: the `aiconfigurator` program (a name is looked up on `PATH`;
+    /// `make aiconfigurator` installs it under `~/.cache/kubeairunway`).
+    pub path: std::path::PathBuf,
+    /// Longest one analysis may run before it is killed and defaults are answered.
+    pub timeout: Duration,
+    /// Where each analysis gets its temporary directory (the system's temporary directory
+    /// when `None`).
+    pub work_dir: Option<std::path::PathBuf>,
+}
+
+impl Default for AiConfiguratorConfig {
+    fn default() -> Self {
+        Self {
+            path: "aiconfigurator".into(),
+            timeout: Duration::from_secs(180),
+            work_dir: None,
+        }
+    }
+}
+
 /// Server configuration.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -93,6 +116,8 @@ pub struct Config {
     pub metrics_access: MetricsAccess,
     /// Cloud pricing APIs.
     pub pricing: PricingConfig,
+    /// The AI Configurator CLI.
+    pub aiconfigurator: AiConfiguratorConfig,
 }
 
 /// A configuration the server refuses to start with.
@@ -136,6 +161,7 @@ impl Config {
             helm_path: "helm".into(),
             metrics_access: MetricsAccess::Auto,
             pricing: PricingConfig::default(),
+            aiconfigurator: AiConfiguratorConfig::default(),
         }
     }
 }

@@ -2,6 +2,64 @@
 // Do not edit: run `npm run generate` (a check fails when this file is stale).
 /* eslint-disable */
 export interface paths {
+    "/api/aiconfigurator/analyze": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Deployment settings for a model on a GPU type from AI Configurator's search (always `200`;
+         *     `success: false` and `source: "defaults"` mark defaults, with `error` saying why). Once the
+         *     CLI starts, the answer begins at once and leading spaces precede the JSON.
+         */
+        post: operations["aiconfigurator_analyze"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/aiconfigurator/normalize-gpu": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A GPU product label's display name and AI Configurator system. */
+        post: operations["aiconfigurator_normalize_gpu"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/aiconfigurator/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Whether the AI Configurator CLI can be used (checked with `aiconfigurator version`, cached
+         *     for 5 minutes, 1 minute while it is missing).
+         */
+        get: operations["aiconfigurator_status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/whoami": {
         parameters: {
             query?: never;
@@ -993,6 +1051,234 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description `POST /api/aiconfigurator/analyze` body. */
+        AIConfiguratorAnalyzeRequest: {
+            backend?: components["schemas"]["AIConfiguratorBackend"] | null;
+            /**
+             * Format: int32
+             * @description GPUs for the deployment (1–1024).
+             */
+            gpuCount: number;
+            /**
+             * @description GPU type: a product label (`NVIDIA-H100-80GB-HBM3`), a model (`H100`, `A100-80GB`) or an
+             *     AI Configurator system (`h200_sxm`).
+             */
+            gpuType: string;
+            /**
+             * Format: double
+             * @description Upper bound for the time to first token, ms (the CLI's `--ttft`; default 2000).
+             */
+            maxLatencyMs?: number | null;
+            /** @description HuggingFace model id: `org/model-name` or `model-name`. */
+            modelId: string;
+            optimizeFor?: components["schemas"]["AIConfiguratorOptimizeFor"] | null;
+        };
+        /**
+         * @description An inference backend AI Configurator models.
+         * @enum {string}
+         */
+        AIConfiguratorBackend: "vllm" | "sglang" | "trtllm";
+        /** @description Deployment settings (`AIConfiguratorConfig`). */
+        AIConfiguratorConfig: {
+            /**
+             * Format: int32
+             * @description GPUs of one decode worker (disaggregated).
+             */
+            decodeGpusPerWorker?: number | null;
+            /**
+             * Format: int32
+             * @description Decode workers in all (disaggregated).
+             */
+            decodeReplicas?: number | null;
+            /**
+             * Format: int32
+             * @description Tensor parallelism of a decode worker (disaggregated).
+             */
+            decodeTensorParallel?: number | null;
+            /**
+             * Format: double
+             * @description Fraction of GPU memory the engine may use.
+             */
+            gpuMemoryUtilization: number;
+            /**
+             * Format: int32
+             * @description GPUs of one aggregated worker (TP × PP × DP); absent for defaults.
+             */
+            gpusPerReplica?: number | null;
+            /**
+             * Format: int32
+             * @description Batch size of a worker (of a decode worker when disaggregated).
+             */
+            maxBatchSize: number;
+            /**
+             * Format: int32
+             * @description Context length: the input + output lengths the search assumed.
+             */
+            maxModelLen: number;
+            /**
+             * Format: int32
+             * @description Concurrent sequences one replica serves.
+             */
+            maxNumSeqs?: number | null;
+            /**
+             * Format: int32
+             * @description Pipeline parallelism of a worker.
+             */
+            pipelineParallelDegree?: number | null;
+            /**
+             * Format: int32
+             * @description GPUs of one prefill worker (disaggregated).
+             */
+            prefillGpusPerWorker?: number | null;
+            /**
+             * Format: int32
+             * @description Prefill workers in all (per replica × replicas; disaggregated).
+             */
+            prefillReplicas?: number | null;
+            /**
+             * Format: int32
+             * @description Tensor parallelism of a prefill worker (disaggregated).
+             */
+            prefillTensorParallel?: number | null;
+            /**
+             * Format: int32
+             * @description Tensor parallelism of a worker (of a decode worker when disaggregated).
+             */
+            tensorParallelDegree: number;
+        };
+        /** @description 400 answer of `analyze`: the envelope plus every invalid field. */
+        AIConfiguratorInvalidRequest: {
+            error: components["schemas"]["AIConfiguratorInvalidRequestDetail"];
+        };
+        AIConfiguratorInvalidRequestDetail: {
+            /** @description `"<field>: <problem>"` for each invalid field. */
+            errors: string[];
+            /** @description `Invalid request: <first problem>`. */
+            message: string;
+            /** Format: int32 */
+            statusCode: number;
+        };
+        /**
+         * @description Aggregated (one kind of worker) or disaggregated (prefill and decode workers).
+         * @enum {string}
+         */
+        AIConfiguratorMode: "aggregated" | "disaggregated";
+        /** @description `POST /api/aiconfigurator/normalize-gpu` body. */
+        AIConfiguratorNormalizeRequest: {
+            /** @description A GPU product label (`nvidia.com/gpu.product`). */
+            gpuProduct: string;
+        };
+        /** @description `{gpuProduct, normalized, system?, supportedBackends?}`. */
+        AIConfiguratorNormalizeResponse: {
+            /** @description The label as given. */
+            gpuProduct: string;
+            /** @description Its display name (`A100-80GB`, `H100-80GB`, `L40S`). */
+            normalized: string;
+            /** @description Backends AI Configurator covers on that system. */
+            supportedBackends?: components["schemas"]["AIConfiguratorBackend"][] | null;
+            /** @description The AI Configurator system it maps to, absent when AI Configurator has no data for it. */
+            system?: string | null;
+        };
+        /**
+         * @description What the recommendation optimises.
+         * @enum {string}
+         */
+        AIConfiguratorOptimizeFor: "throughput" | "latency";
+        /** @description What AI Configurator's model predicts for the recommended deployment (all replicas). */
+        AIConfiguratorPerformance: {
+            /**
+             * Format: int32
+             * @description Concurrent requests the whole deployment serves.
+             */
+            concurrency: number;
+            /**
+             * Format: double
+             * @description Time to first token, ms (the CLI predicts one value; reported as the P50).
+             */
+            latencyP50Ms: number;
+            /**
+             * Format: double
+             * @description End-to-end latency of one request, ms.
+             */
+            requestLatencyMs: number;
+            /**
+             * Format: double
+             * @description Output tokens per second of the whole deployment.
+             */
+            throughputTokensPerSec: number;
+            /**
+             * Format: double
+             * @description Output tokens per second per GPU.
+             */
+            tokensPerSecPerGpu: number;
+            /**
+             * Format: double
+             * @description Output tokens per second each user sees.
+             */
+            tokensPerSecPerUser: number;
+            /**
+             * Format: int32
+             * @description GPUs the deployment uses.
+             */
+            totalGpus: number;
+            /**
+             * Format: double
+             * @description Time per output token, ms.
+             */
+            tpotMs: number;
+            /**
+             * Format: double
+             * @description Time to first token, ms.
+             */
+            ttftMs: number;
+        };
+        /** @description The answer of `POST /api/aiconfigurator/analyze` (`AIConfiguratorResult`). */
+        AIConfiguratorResult: {
+            backend?: components["schemas"]["AIConfiguratorBackend"] | null;
+            /** @description Settings. */
+            config: components["schemas"]["AIConfiguratorConfig"];
+            /**
+             * Format: int64
+             * @description How long the CLI ran, ms.
+             */
+            durationMs?: number | null;
+            /** @description Why the settings are defaults. */
+            error?: string | null;
+            estimatedPerformance?: components["schemas"]["AIConfiguratorPerformance"] | null;
+            /** @description Mode. */
+            mode: components["schemas"]["AIConfiguratorMode"];
+            /**
+             * Format: int32
+             * @description Replicas (aggregated workers, or prefill+decode groups).
+             */
+            replicas: number;
+            /** @description `aiconfigurator` or `defaults`: clearly marks settings that are not a recommendation. */
+            source: components["schemas"]["AIConfiguratorSource"];
+            /** @description Whether AI Configurator produced the settings (false: defaults). */
+            success: boolean;
+            /** @description Backends AI Configurator covers for the GPU. */
+            supportedBackends?: components["schemas"]["AIConfiguratorBackend"][] | null;
+            /** @description The AI Configurator system the GPU maps to. */
+            system?: string | null;
+            /** @description Things the user should know. */
+            warnings?: string[];
+        };
+        /**
+         * @description Where a result's settings come from.
+         * @enum {string}
+         */
+        AIConfiguratorSource: "aiconfigurator" | "defaults";
+        /** @description `GET /api/aiconfigurator/status`. */
+        AIConfiguratorStatus: {
+            /** @description Whether analyses run the real CLI. */
+            available: boolean;
+            /** @description Why it is unavailable. */
+            error?: string | null;
+            /** @description Present (true) when the server runs in a pod without the CLI; the UI then hides the panel. */
+            runningInCluster?: boolean | null;
+            /** @description Its version (`aiconfigurator version`). */
+            version?: string | null;
+        };
         /** @description The job running for a target. */
         ActiveJob: {
             /** @description Job id. */
@@ -2857,6 +3143,111 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    aiconfigurator_analyze: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AIConfiguratorAnalyzeRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AIConfiguratorResult"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AIConfiguratorInvalidRequest"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    aiconfigurator_normalize_gpu: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AIConfiguratorNormalizeRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AIConfiguratorNormalizeResponse"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    aiconfigurator_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AIConfiguratorStatus"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     whoami: {
         parameters: {
             query?: never;

@@ -38,6 +38,14 @@ export type ModelPlan = Schemas["ModelPlan"];
 export type GpuPlan = Schemas["GpuPlan"];
 /** `GET /api/installation/gpu-capacity`. */
 export type ClusterGpuCapacity = Schemas["ClusterGpuCapacity"];
+/** `GET /api/aiconfigurator/status`. */
+export type AIConfiguratorStatus = Schemas["AIConfiguratorStatus"];
+/** `POST /api/aiconfigurator/analyze` body. */
+export type AIConfiguratorAnalyzeRequest = Schemas["AIConfiguratorAnalyzeRequest"];
+/** `POST /api/aiconfigurator/analyze` answer: settings from AI Configurator, or marked defaults. */
+export type AIConfiguratorAnalysis = Schemas["AIConfiguratorResult"];
+/** The deployment settings of an analysis. */
+export type AIConfiguratorConfig = Schemas["AIConfiguratorConfig"];
 /** `POST /api/deployments` answer. */
 export type CreateResponse = Schemas["CreateResponse"];
 /** `GET /api/installation/helm/status`. */

@@ -49,6 +49,10 @@ export interface DeployFormValues {
   enablePrefixCaching: boolean;
   trustRemoteCode: boolean;
   gated: boolean;
+  /** Prefill/decode workers: disaggregated serving (from the AI Configurator panel). */
+  disaggregated?: { prefill: { replicas: number; gpus: number }; decode: { replicas: number; gpus: number } } | undefined;
+  /** Extra engine flags (from the AI Configurator panel). */
+  engineArgs?: Record<string, string> | undefined;
 }
 
 /** Problems with the values, by field. */
@@ -82,6 +86,14 @@ export function toRequest(v: DeployFormValues): CreateDeploymentRequest {
   if (v.enablePrefixCaching && v.engine === "vllm") body.enablePrefixCaching = true;
   if (v.trustRemoteCode) body.trustRemoteCode = true;
   if (v.gated) body.hfTokenSecret = "hf-token-secret";
+  if (v.engineArgs && Object.keys(v.engineArgs).length > 0) body.engineArgs = { ...v.engineArgs };
+  if (v.disaggregated) {
+    body.mode = "disaggregated";
+    body.prefillReplicas = v.disaggregated.prefill.replicas;
+    body.prefillGpus = v.disaggregated.prefill.gpus;
+    body.decodeReplicas = v.disaggregated.decode.replicas;
+    body.decodeGpus = v.disaggregated.decode.gpus;
+  }
   return body;
 }
 

@@ -86,6 +86,7 @@ const routes = {
       },
     });
   },
+  "GET /api/aiconfigurator/status": () => json({ available: false, error: "AI Configurator CLI not found" }),
 };
 
 describe("DeployPage", () => {

@@ -13,12 +13,14 @@ import {
   useRuntimes,
   useSettings,
 } from "../api/hooks";
+import AIConfiguratorPanel from "../components/AIConfiguratorPanel";
 import { FitBadge } from "../components/FitBadge";
 import { AutoscalerHint } from "./deploy/AutoscalerHint";
 import { CostEstimate } from "./deploy/CostEstimate";
 import { PageHeader } from "../components/PageHeader";
 import { useToast } from "../components/Toasts";
 import { Badge, Button, Card, ErrorMessage, Loading, cx } from "../components/ui";
+import { systemForGpuType, type AppliedAIConfig } from "../lib/aiconfigurator";
 import { bestGpu } from "../lib/fit";
 import { actionFailure } from "../lib/failure";
 import { engineLabel } from "../lib/format";
@@ -126,6 +128,7 @@ function DeployForm({ model }: { model: ModelInfo }) {
   const [enablePrefixCaching, setEnablePrefixCaching] = useState(false);
   const [trustRemoteCode, setTrustRemoteCode] = useState(false);
   const [submitted, setSubmitted] = useState(false);
+  const [aic, setAic] = useState<AppliedAIConfig | null>(null);
 
   const values: DeployFormValues = {
     name,
@@ -140,7 +143,19 @@ function DeployForm({ model }: { model: ModelInfo }) {
     enablePrefixCaching,
     trustRemoteCode,
     gated: model.gated,
+    disaggregated: aic?.prefill && aic.decode ? { prefill: aic.prefill, decode: aic.decode } : undefined,
+    engineArgs: aic?.engineArgs,
   };
+  const applyAic = (c: AppliedAIConfig) => {
+    setAic(c);
+    if (c.engine && model.engines.includes(c.engine)) setEngine(c.engine);
+    setContextLength(String(c.contextLength));
+    if (c.mode === "aggregated") {
+      setReplicas(String(c.replicas));
+      setGpus(String(c.gpusPerReplica));
+    }
+  };
+  const aicSystem = systemForGpuType(plan.data ? bestGpu(plan.data)?.gpuType : undefined);
   const errors = validate(values);
   const hasErrors = Object.keys(errors).length > 0;
   const warnings = capacityWarnings(capacity.data, values.gpus, values.replicas);
@@ -228,6 +243,18 @@ function DeployForm({ model }: { model: ModelInfo }) {
           </fieldset>
         )}
       </Card>
+
+      {model.minGpus > 0 ? (
+        <AIConfiguratorPanel
+          modelId={model.id}
+          defaultSystem={aicSystem}
+          defaultGpuCount={capacity.data?.maxNodeGpuCapacity || recommended.gpus}
+          applied={aic}
+          onApply={applyAic}
+          onDiscard={() => { setAic(null); }}
+          onChangeDisaggregated={(prefill, decode) => { if (aic) setAic({ ...aic, prefill, decode }); }}
+        />
+      ) : null}
 
       <Card title="Engine">
         <fieldset>

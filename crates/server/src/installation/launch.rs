@@ -236,10 +236,7 @@ where
     Ok(job)
 }
 
-/// Marks a response whose body trickles out: compressing it would hold the keep-alive bytes
-/// back (`lib.rs` skips compression for responses carrying it).
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Uncompressed;
+use crate::limits::Uncompressed;
 
 /// The answer to a POST that started `job`: at once with `202` (async), or `200` with the
 /// outcome once the job has finished (sync, see the module's doc).

@@ -18,7 +18,6 @@ mod gpu_operator;
 mod job_api;
 mod jobs;
 mod launch;
-pub(crate) use launch::Uncompressed;
 mod providers;
 
 use std::sync::Arc;

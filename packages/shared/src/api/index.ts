@@ -7,7 +7,7 @@
  *
  * Every route this backend serves goes through the generated, typed client of this package
  * (`../client`); the few the reference's client called that this backend does not implement
- * (metrics, autoscaler, AIKit, AI Configurator, provider upgrade and the settings' provider list)
+ * (metrics, autoscaler, AIKit, provider upgrade and the settings' provider list)
  * are plain requests that reject with an `ApiError` of status 404. Deliberate differences from
  * the reference's client: HuggingFace tokens travel in `X-HF-Token` (the reference put them in
  * `Authorization`, replacing the cluster token), and errors carry `status` as well as
@@ -143,10 +143,8 @@ export interface AikitSetupResponse {
   success: boolean;
   message: string;
 }
-/** `POST /api/aiconfigurator/normalize-gpu` answer (not implemented here). */
-export interface NormalizeGpuResponse {
-  gpuModel: string;
-}
+/** `POST /api/aiconfigurator/normalize-gpu` answer. */
+export type NormalizeGpuResponse = Schemas["AIConfiguratorNormalizeResponse"];
 
 /** Paging of a deployment list. */
 export interface DeploymentListOptions {
@@ -255,10 +253,10 @@ export interface AikitApi {
   setupInfrastructure: () => Promise<AikitSetupResponse>;
 }
 
-/** The AI Configurator (not implemented here: every call rejects with a 404). */
+/** The AI Configurator. */
 export interface AIConfiguratorApi {
-  getStatus: () => Promise<{ available: boolean; version?: string; error?: string }>;
-  analyze: (input: Record<string, unknown>) => Promise<AIConfiguratorResult>;
+  getStatus: () => Promise<Schemas["AIConfiguratorStatus"]>;
+  analyze: (input: Schemas["AIConfiguratorAnalyzeRequest"]) => Promise<AIConfiguratorResult>;
   normalizeGpu: (gpuProduct: string) => Promise<NormalizeGpuResponse>;
 }
 
@@ -486,17 +484,12 @@ export function createAikitApi(request: RequestFn): AikitApi {
   };
 }
 
-/** The AI Configurator (not implemented here). */
-export function createAIConfiguratorApi(request: RequestFn): AIConfiguratorApi {
+/** The AI Configurator. */
+export function createAIConfiguratorApi(api: Generated): AIConfiguratorApi {
   return {
-    getStatus: () => request<{ available: boolean; version?: string; error?: string }>("/aiconfigurator/status"),
-    analyze: (input) =>
-      request<AIConfiguratorResult>("/aiconfigurator/analyze", { method: "POST", body: JSON.stringify(input) }),
-    normalizeGpu: (gpuProduct) =>
-      request<NormalizeGpuResponse>("/aiconfigurator/normalize-gpu", {
-        method: "POST",
-        body: JSON.stringify({ gpuProduct }),
-      }),
+    getStatus: () => data(api.GET("/api/aiconfigurator/status")),
+    analyze: (input) => data(api.POST("/api/aiconfigurator/analyze", { body: input })),
+    normalizeGpu: (gpuProduct) => data(api.POST("/api/aiconfigurator/normalize-gpu", { body: { gpuProduct } })),
   };
 }
 
@@ -529,7 +522,7 @@ export function createApiClient(config: ApiClientConfig): ApiClient {
     autoscaler: createAutoscalerApi(api, request),
     huggingFace: createHuggingFaceApi(api),
     aikit: createAikitApi(request),
-    aiConfigurator: createAIConfiguratorApi(request),
+    aiConfigurator: createAIConfiguratorApi(api),
     metrics: createMetricsApi(request),
   };
 }

@@ -354,11 +354,5 @@ export interface AikitInfrastructureStatus {
   registry: { ready: boolean };
 }
 
-/** An AI Configurator analysis (not implemented here). */
-export interface AIConfiguratorResult {
-  mode: DeploymentMode;
-  replicas: number;
-  backend?: string;
-  supportedBackends?: string[];
-  config: Record<string, number | undefined>;
-}
+/** An AI Configurator analysis (`POST /api/aiconfigurator/analyze`). */
+export type AIConfiguratorResult = Schemas["AIConfiguratorResult"];
