@@ -7,6 +7,7 @@
 //! controller will do. So the rules are unit-tested without a cluster and cannot drift apart
 //! between the two.
 
+pub mod aikit;
 pub mod autoscaler;
 pub mod cel;
 pub mod conditions;
