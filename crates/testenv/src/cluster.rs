@@ -43,6 +43,14 @@ rules:
     resources:
       - group: ""
         resources: ["pods/log"]
+  - level: Metadata
+    verbs: ["create", "update", "patch", "delete"]
+    namespaces: ["kubeairunway-system"]
+    resources:
+      - group: "apps"
+        resources: ["deployments"]
+      - group: ""
+        resources: ["services"]
   - level: None
 "#;
 const START_TIMEOUT: Duration = Duration::from_secs(120);
@@ -102,7 +110,8 @@ impl ClusterInfo {
     }
 
     /// The API server's audit log (JSON lines, `audit.k8s.io/v1` events): writes of
-    /// ModelDeployments and ConfigMaps, and pod-log reads, each with the user who made them.
+    /// ModelDeployments and ConfigMaps, of Deployments and Services in `kubeairunway-system`
+    /// (the AIKit build infrastructure), and pod-log reads, each with the user who made them.
     pub fn audit_log_path(&self) -> PathBuf {
         self.state_dir.join("logs/audit.log")
     }
