@@ -543,6 +543,7 @@ async fn infrastructure_is_set_up_as_the_caller_then_real_builds_run_against_bui
         format!("Registry ready at {}", bk.registry_host())
     );
     assert_eq!(status.body["builder"]["message"], "Builder is ready");
+    assert_eq!(status.body["builder"]["running"], true);
 
     // A builder that does not answer: 503 saying what to configure, and no job.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");

@@ -2,9 +2,10 @@
 
 use serde::Serialize;
 
-/// Where a premade model runs.
+/// Where a premade model runs. (Its own schema name: the deployments' `ComputeType` is
+/// another type.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = AikitComputeType))]
 #[serde(rename_all = "lowercase")]
 pub enum ComputeType {
     /// CPU only.

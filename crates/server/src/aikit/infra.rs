@@ -48,6 +48,8 @@ pub(crate) struct BuilderStatus {
     pub exists: bool,
     /// buildkitd is ready.
     pub ready: bool,
+    /// The same as `ready`, under the name the reference's shared client reads.
+    pub running: bool,
     /// `kubeairunway-builder`.
     pub name: String,
     /// `kubernetes` (buildkitd runs as a Deployment in the cluster).
@@ -151,6 +153,10 @@ pub(crate) async fn current(state: &AppState, caller: &Caller) -> Infrastructure
             }
         }
     };
+    let builder = BuilderStatus {
+        running: builder.ready,
+        ..builder
+    };
     InfrastructureStatus {
         ready: registry.ready && builder.exists && builder.ready,
         registry,
@@ -163,6 +169,7 @@ fn builder_base(address: String) -> BuilderStatus {
     BuilderStatus {
         exists: false,
         ready: false,
+        running: false,
         name: BUILDER_NAME.into(),
         driver: BUILDER_DRIVER.into(),
         address,

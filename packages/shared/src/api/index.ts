@@ -7,7 +7,7 @@
  *
  * Every route this backend serves goes through the generated, typed client of this package
  * (`../client`); the few the reference's client called that this backend does not implement
- * (metrics, autoscaler, AIKit, AI Configurator, provider upgrade and the settings' provider list)
+ * (metrics, autoscaler, AI Configurator, provider upgrade and the settings' provider list)
  * are plain requests that reject with an `ApiError` of status 404. Deliberate differences from
  * the reference's client: HuggingFace tokens travel in `X-HF-Token` (the reference put them in
  * `Authorization`, replacing the cluster token), and errors carry `status` as well as
@@ -138,7 +138,7 @@ export type HfVerifierResponse = Schemas["VerifierResponse"];
 export type HfSaveSecretResponse = Schemas["SaveResponse"];
 /** `DELETE /api/secrets/huggingface` answer. */
 export type HfDeleteSecretResponse = Schemas["DeleteResponse"];
-/** `POST /api/aikit/infrastructure/setup` answer (not implemented here). */
+/** `POST /api/aikit/infrastructure/setup` answer. */
 export interface AikitSetupResponse {
   success: boolean;
   message: string;
@@ -245,7 +245,7 @@ export interface HuggingFaceApi {
   getGgufFiles: (modelId: string, hfToken?: string) => Promise<{ files: string[] }>;
 }
 
-/** AIKit image builds (not implemented here: every call rejects with a 404). */
+/** AIKit image builds (`build` waits for the build; `?async=true` jobs are in our own client). */
 export interface AikitApi {
   listModels: () => Promise<{ models: PremadeModel[] }>;
   getModel: (id: string) => Promise<PremadeModel>;
@@ -470,7 +470,7 @@ export function createHuggingFaceApi(api: Generated): HuggingFaceApi {
   };
 }
 
-/** AIKit (not implemented here). */
+/** AIKit. */
 export function createAikitApi(request: RequestFn): AikitApi {
   const post = (body?: unknown): RequestInit => ({
     method: "POST",
