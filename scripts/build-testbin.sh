@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the real control-plane binaries (etcd, kube-apiserver, kube-controller-manager,
-# kube-scheduler, kubectl, kwok, helm) from the Go module proxy at pinned versions into a
+# kube-scheduler, kubectl, kwok, helm) and the image-build tools (buildctl, buildkitd, and the
+# distribution `registry`) from the Go module proxy at pinned versions into a
 # version-keyed cache outside the repository. Already-built tools are skipped.
 #
 #   scripts/build-testbin.sh            build whatever is missing, print the bin directory
@@ -11,6 +12,8 @@ K8S_VERSION=${K8S_VERSION:-1.34.4}
 ETCD_VERSION=${ETCD_VERSION:-3.6.14}
 KWOK_VERSION=${KWOK_VERSION:-0.8.0}
 HELM_VERSION=${HELM_VERSION:-3.22.0}
+BUILDKIT_VERSION=${BUILDKIT_VERSION:-0.34.2}
+REGISTRY_VERSION=${REGISTRY_VERSION:-3.1.2}
 
 CACHE=${KAIR_BIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubeairunway/bin}
 LOG_DIR="$CACHE/logs"
@@ -97,11 +100,43 @@ build_helm() {
     -o "$out/helm" "helm.sh/helm/v$major/cmd/helm"
 }
 
+# module_source MODULE@VERSION: a writable copy of a module's source in the current directory.
+# BuildKit's and distribution's go.mod carry exclude/replace directives, which `go install
+# pkg@version` refuses; building inside the module itself honours them.
+module_source() {
+  local dir
+  dir=$(go mod download -json "$1" | sed -n 's/.*"Dir": "\(.*\)",/\1/p')
+  [[ -d "$dir" ]] || { echo "could not download $1"; return 1; }
+  cp -r "$dir" src && chmod -R u+w src
+}
+
+build_buildkit() {
+  local out=$1 w
+  w=$(mktemp -d); cd "$w"
+  module_source "github.com/moby/buildkit@v$BUILDKIT_VERSION"
+  cd src
+  local ld="-s -w -X github.com/moby/buildkit/version.Version=v$BUILDKIT_VERSION"
+  GOFLAGS="-mod=mod -buildvcs=false" go build -trimpath -ldflags "$ld" -o "$out/" ./cmd/buildctl ./cmd/buildkitd \
+    ./frontend/dockerfile/cmd/dockerfile-frontend
+  cd / && rm -rf "$w"
+}
+
+build_registry() {
+  local out=$1 w
+  w=$(mktemp -d); cd "$w"
+  module_source "github.com/distribution/distribution/v3@v$REGISTRY_VERSION"
+  cd src
+  GOFLAGS="-mod=mod -buildvcs=false" go build -trimpath -ldflags "-s -w" -o "$out/registry" ./cmd/registry
+  cd / && rm -rf "$w"
+}
+
 ONLY=${1:-all}
 want() { [[ $ONLY == all || $ONLY == "$1" ]]; }
 want etcd && build_step "etcd-$ETCD_VERSION" "$CACHE/etcd-$ETCD_VERSION" build_etcd
 want kwok && build_step "kwok-$KWOK_VERSION" "$CACHE/kwok-$KWOK_VERSION" build_kwok
 want helm && build_step "helm-$HELM_VERSION" "$CACHE/helm-$HELM_VERSION" build_helm
+want buildkit && build_step "buildkit-$BUILDKIT_VERSION" "$CACHE/buildkit-$BUILDKIT_VERSION" build_buildkit
+want registry && build_step "registry-$REGISTRY_VERSION" "$CACHE/registry-$REGISTRY_VERSION" build_registry
 want kubernetes && build_step "kubernetes-$K8S_VERSION" "$CACHE/kubernetes-$K8S_VERSION" build_kubernetes
 
 # One directory of links so callers need a single PATH entry.
@@ -109,7 +144,10 @@ BIN="$CACHE/current"
 mkdir -p "$BIN"
 for t in etcd-$ETCD_VERSION/etcd kwok-$KWOK_VERSION/kwok helm-$HELM_VERSION/helm \
          kubernetes-$K8S_VERSION/kube-apiserver kubernetes-$K8S_VERSION/kube-controller-manager \
-         kubernetes-$K8S_VERSION/kube-scheduler kubernetes-$K8S_VERSION/kubectl; do
+         kubernetes-$K8S_VERSION/kube-scheduler kubernetes-$K8S_VERSION/kubectl \
+         buildkit-$BUILDKIT_VERSION/buildctl buildkit-$BUILDKIT_VERSION/buildkitd \
+         buildkit-$BUILDKIT_VERSION/dockerfile-frontend \
+         registry-$REGISTRY_VERSION/registry; do
   [[ -x "$CACHE/$t" ]] && ln -sfn "$CACHE/$t" "$BIN/$(basename "$t")"
 done
 [[ -d "$CACHE/kwok-$KWOK_VERSION/stages" ]] && ln -sfn "$CACHE/kwok-$KWOK_VERSION/stages" "$BIN/kwok-stages"

@@ -28,5 +28,8 @@ export default defineConfig({
     include: ["src/**/*.test.{ts,tsx}"],
     setupFiles: ["src/test/setup.ts"],
     restoreMocks: true,
+    // Page tests click through whole forms; on a loaded 2-core CI machine one can take several
+    // seconds, so the per-test budget is generous (what is asserted is unchanged).
+    testTimeout: 20_000,
   },
 });

@@ -20,7 +20,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Serve the REST API (and the web UI) on port 3001 (the default command).
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Run the controller: engine and provider selection and the providers.
     Controller(controller::ControllerArgs),
     /// Print the CRD manifests, or install them into the current cluster.
@@ -56,9 +56,9 @@ fn main() -> anyhow::Result<()> {
     runtime.block_on(async {
         match cli
             .command
-            .unwrap_or(Command::Serve(serve::ServeArgs::default_args()))
+            .unwrap_or_else(|| Command::Serve(Box::new(serve::ServeArgs::default_args())))
         {
-            Command::Serve(args) => serve::run(args).await,
+            Command::Serve(args) => serve::run(*args).await,
             Command::Controller(args) => controller::run(args).await,
             Command::Crds(args) => crds::run(args).await,
             // Their messages already name the causes: print them once, without "Caused by".

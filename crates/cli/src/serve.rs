@@ -88,6 +88,33 @@ pub struct ServeArgs {
         default_value_t = 180
     )]
     aiconfigurator_timeout: u64,
+    /// The `buildctl` binary AIKit image builds run (a name is looked up on `PATH`).
+    #[arg(
+        long = "buildctl-path",
+        env = "BUILDCTL_PATH",
+        default_value = "buildctl"
+    )]
+    buildctl_path: std::path::PathBuf,
+    /// buildkitd's address for image builds: `tcp://host:port` or `unix:///path`. The
+    /// builder's in-cluster Service by default, which only resolves when `serve` runs in the
+    /// cluster; off-cluster, point it at a reachable buildkitd.
+    #[arg(long = "buildkit-addr", env = "BUILDKIT_HOST", default_value = kubeairunway_core::aikit::BUILDKIT_ADDR)]
+    buildkit_addr: String,
+    /// Registry host:port the builder pushes AIKit images to.
+    #[arg(long = "aikit-push-registry", env = "AIKIT_PUSH_REGISTRY", default_value = kubeairunway_core::aikit::REGISTRY_PUSH_HOST)]
+    aikit_push_registry: String,
+    /// Registry host:port the image references of built images name (what kubelets pull).
+    #[arg(long = "aikit-pull-registry", env = "AIKIT_PULL_REGISTRY", default_value = kubeairunway_core::aikit::REGISTRY_PULL_HOST)]
+    aikit_pull_registry: String,
+    /// The AIKit BuildKit frontend image (a mirror's, for air-gapped clusters).
+    #[arg(long = "aikit-frontend", env = "AIKIT_FRONTEND", default_value = kubeairunway_core::aikit::AIKIT_FRONTEND)]
+    aikit_frontend: String,
+    /// The aikitfile builds use (http or https URL).
+    #[arg(long = "aikitfile-url", env = "AIKITFILE_URL", default_value = kubeairunway_core::aikit::AIKITFILE_URL)]
+    aikitfile_url: String,
+    /// Seconds one image build may run.
+    #[arg(long = "build-timeout", env = "BUILD_TIMEOUT", default_value_t = 600)]
+    build_timeout: u64,
 }
 
 fn parse_flag(value: &str) -> Result<bool, String> {
@@ -159,6 +186,18 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             path: args.aiconfigurator_path,
             timeout: Duration::from_secs(args.aiconfigurator_timeout.clamp(1, 3600)),
             work_dir: None,
+        },
+        aikit: kubeairunway_server::AikitConfig {
+            buildctl_path: args.buildctl_path,
+            buildkit_addr: args.buildkit_addr,
+            target: kubeairunway_core::aikit::BuildTarget {
+                push_host: args.aikit_push_registry,
+                pull_host: args.aikit_pull_registry,
+                frontend: args.aikit_frontend,
+                aikitfile: args.aikitfile_url,
+            },
+            build_timeout: Duration::from_secs(args.build_timeout.clamp(1, 7200)),
+            ..kubeairunway_server::AikitConfig::default()
         },
     };
     // Refuse an unsafe combination (CORS_ORIGIN=* without auth) with the reason, before anything.

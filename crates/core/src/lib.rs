@@ -8,6 +8,7 @@
 //! between the two.
 
 pub mod aiconfigurator;
+pub mod aikit;
 pub mod autoscaler;
 pub mod cel;
 pub mod conditions;

@@ -26,6 +26,7 @@
 //! crate beside `crates/install` (an image build runs as a job of `kubeairunway_install::jobs`).
 
 mod aiconfigurator;
+mod aikit;
 pub mod auth;
 mod autoscaler;
 pub mod cache;
@@ -71,12 +72,14 @@ pub use error::{ApiError, ApiResult};
 pub use hf::HubConfig;
 pub use limits::{BODY_LIMIT, REQUEST_TIMEOUT};
 pub use state::{
-    AiConfiguratorConfig, AppState, BuildInfo, Config, InvalidConfig, KubeAccess, MetricsAccess,
-    PricingConfig, kube_access_from_env,
+    AiConfiguratorConfig, AikitConfig, AppState, BuildInfo, Config, InvalidConfig, KubeAccess,
+    MetricsAccess, PricingConfig, kube_access_from_env,
 };
 
 /// Every API route with its OpenAPI description.
 fn api_routes() -> OpenApiRouter<AppState> {
+    // Installations and image builds are jobs of one registry, all readable at `/api/jobs`.
+    let jobs = installation::Jobs::default();
     OpenApiRouter::with_openapi(openapi::base())
         .merge(health::routes())
         .merge(cluster::routes())
@@ -87,7 +90,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(models::routes())
         .merge(oauth::routes())
         .merge(secrets::routes())
-        .merge(installation::routes())
+        .merge(installation::routes(jobs.clone()))
+        .merge(aikit::routes(jobs))
         .merge(metrics::routes())
         .merge(autoscaler::routes())
         .merge(costs::routes())

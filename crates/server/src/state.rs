@@ -91,6 +91,35 @@ impl Default for AiConfiguratorConfig {
     }
 }
 
+/// AIKit image builds (`/api/aikit`): the `buildctl` client, where buildkitd listens, and
+/// where images go.
+#[derive(Clone, Debug)]
+pub struct AikitConfig {
+    /// `BUILDCTL_PATH`: the `buildctl` binary (a name is looked up on `PATH`).
+    pub buildctl_path: std::path::PathBuf,
+    /// `BUILDKIT_HOST`: buildkitd's address (`tcp://host:port` or `unix:///path`); the
+    /// builder's Service in the cluster by default.
+    pub buildkit_addr: String,
+    /// Registries, frontend image and aikitfile of builds.
+    pub target: kubeairunway_core::aikit::BuildTarget,
+    /// How long one build may run.
+    pub build_timeout: Duration,
+    /// How long `POST /api/aikit/infrastructure/setup` waits for readiness.
+    pub setup_wait: Duration,
+}
+
+impl Default for AikitConfig {
+    fn default() -> Self {
+        Self {
+            buildctl_path: "buildctl".into(),
+            buildkit_addr: kubeairunway_core::aikit::BUILDKIT_ADDR.into(),
+            target: kubeairunway_core::aikit::BuildTarget::default(),
+            build_timeout: Duration::from_secs(600),
+            setup_wait: Duration::from_secs(20),
+        }
+    }
+}
+
 /// Server configuration.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -118,6 +147,8 @@ pub struct Config {
     pub pricing: PricingConfig,
     /// The AI Configurator CLI.
     pub aiconfigurator: AiConfiguratorConfig,
+    /// AIKit image builds.
+    pub aikit: AikitConfig,
 }
 
 /// A configuration the server refuses to start with.
@@ -128,6 +159,9 @@ pub enum InvalidConfig {
         "CORS_ORIGIN=* (any origin) needs AUTH_ENABLED=true: without authentication every web page a user opens could drive this server with the backend's Kubernetes identity. Turn authentication on (clients then send bearer tokens, never cookies, so * leaks nothing), or list the origins that may call the API (CORS_ORIGIN=https://headlamp.example.com)"
     )]
     AnyOriginWithoutAuth,
+    /// An AIKit build setting breaks its rule.
+    #[error("invalid AIKit build setting: {0}")]
+    Aikit(String),
 }
 
 impl Config {
@@ -145,6 +179,9 @@ impl Config {
         if self.cors_any_origin() && !self.auth_enabled {
             return Err(InvalidConfig::AnyOriginWithoutAuth);
         }
+        kubeairunway_core::aikit::names::buildkit_addr(&self.aikit.buildkit_addr)
+            .and_then(|()| self.aikit.target.validate())
+            .map_err(|e| InvalidConfig::Aikit(e.to_string()))?;
         Ok(())
     }
 
@@ -162,6 +199,7 @@ impl Config {
             metrics_access: MetricsAccess::Auto,
             pricing: PricingConfig::default(),
             aiconfigurator: AiConfiguratorConfig::default(),
+            aikit: AikitConfig::default(),
         }
     }
 }

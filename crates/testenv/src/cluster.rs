@@ -50,6 +50,14 @@ rules:
     resources:
       - group: ""
         resources: ["pods/proxy"]
+  - level: Metadata
+    verbs: ["create", "update", "patch", "delete"]
+    namespaces: ["kubeairunway-system"]
+    resources:
+      - group: "apps"
+        resources: ["deployments"]
+      - group: ""
+        resources: ["services"]
   - level: None
 "#;
 /// Name of the egress proxy's socket in the state directory (see [`crate::egress`]).
@@ -111,8 +119,9 @@ impl ClusterInfo {
     }
 
     /// The API server's audit log (JSON lines, `audit.k8s.io/v1` events): writes of
-    /// ModelDeployments and ConfigMaps, pod-log reads and pod-proxy requests, each with the user
-    /// who made them.
+    /// ModelDeployments and ConfigMaps, of Deployments and Services in `kubeairunway-system`
+    /// (the AIKit build infrastructure), pod-log reads and pod-proxy requests, each with the
+    /// user who made them.
     pub fn audit_log_path(&self) -> PathBuf {
         self.state_dir.join("logs/audit.log")
     }

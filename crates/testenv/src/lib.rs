@@ -22,9 +22,13 @@
 //!
 //! [`chart_repo`] serves Helm charts a test describes ([`ChartRepo`]), packaged and indexed with
 //! the real `helm`, for tests of runtime installation.
+//!
+//! [`buildkit`] runs a real buildkitd, registry and build-input server on loopback
+//! ([`LocalBuildkit`]) for tests of image builds.
 
 pub mod azure_prices;
 mod bins;
+pub mod buildkit;
 pub mod chart_repo;
 mod cluster;
 pub mod egress;
@@ -44,6 +48,7 @@ mod wait;
 
 pub use azure_prices::{AzurePricesServer, PriceItem};
 pub use bins::{BUILD_SCRIPT, Binaries};
+pub use buildkit::LocalBuildkit;
 pub use chart_repo::{ChartRepo, ChartSource};
 pub use cluster::{ClusterInfo, ControlPlane, Lifetime, Options, RoutedPod, stop_detached};
 pub use egress::{Dial, EgressProxy};

@@ -60,6 +60,119 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/aikit/build": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Uses a premade image, or builds an AIKit image from a HuggingFace GGUF file as a job
+         *     (`?async=true`: `202 {jobId, statusUrl, eventsUrl}` at once).
+         */
+        post: operations["aikit_build"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/aikit/build/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** What a build would produce, without side effects. */
+        post: operations["aikit_build_preview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/aikit/infrastructure/setup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Creates what is missing of the namespace, the registry (Deployment + NodePort Service) and
+         *     the BuildKit builder (Deployment + Service), as the caller, then waits briefly for both to
+         *     be ready. Calling it again creates nothing. Not ready within the wait → `503` saying what is
+         *     still missing (the objects stay; poll the status).
+         */
+        post: operations["aikit_infrastructure_setup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/aikit/infrastructure/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Whether the registry and the BuildKit builder exist and are ready (read as the caller). A
+         *     failure to read is still a 200 with `error` (the reference's contract), with `ready: false`.
+         */
+        get: operations["aikit_infrastructure_status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/aikit/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The premade AIKit images (CPU, llama.cpp), each with the image reference a deployment runs. */
+        get: operations["aikit_models"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/aikit/models/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One premade image. */
+        get: operations["aikit_model"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/whoami": {
         parameters: {
             query?: never;
@@ -1305,6 +1418,12 @@ export interface components {
              */
             status: string;
         };
+        /**
+         * @description Where a premade model runs. (Its own schema name: the deployments' `ComputeType` is
+         *     another type.)
+         * @enum {string}
+         */
+        AikitComputeType: "cpu" | "gpu";
         /** @description Whether auth is on (`GET /api/settings`'s `auth`). */
         AuthSettings: {
             /** @description Requests need a Kubernetes bearer token. */
@@ -1333,6 +1452,72 @@ export interface components {
          * @enum {string}
          */
         AutoscalerType: "none" | "aks-managed" | "cluster-autoscaler" | "unknown";
+        /** @description Body of `/api/aikit/build` and `/api/aikit/build/preview`. */
+        BuildBody: {
+            /** @description The `.gguf` file in it, for `huggingface`. */
+            ggufFile?: string | null;
+            /** @description Image name (default `aikit-<sanitized modelId>`). */
+            imageName?: string | null;
+            /** @description Image tag (default: the file's quantisation, else `custom`). */
+            imageTag?: string | null;
+            /** @description HuggingFace repository id, for `huggingface`. */
+            modelId?: string | null;
+            /** @description `premade` or `huggingface`. */
+            modelSource?: string | null;
+            /** @description Premade model id (`llama3.2:1b`), for `premade`. */
+            premadeModel?: string | null;
+        };
+        /** @description `POST /api/aikit/build/preview` answer. */
+        BuildPreview: {
+            /** @description The image reference a deployment would run. */
+            imageRef: string;
+            /** @description The registry builds push to. */
+            registryUrl: string;
+            /** @description A build is needed. */
+            requiresBuild: boolean;
+            /** @description A premade image. */
+            wasPremade: boolean;
+        };
+        /**
+         * @description The synchronous answer of `POST /api/aikit/build` (the reference's shape; a build also
+         *     carries the job's `results` and `jobId`).
+         */
+        BuildResult: {
+            /**
+             * Format: double
+             * @description Seconds the build took (0 for premade).
+             */
+            buildTime: number;
+            /** @description Digest of the pushed image (builds only). */
+            digest?: string | null;
+            /** @description The image reference a deployment runs (`localhost:30500/<name>:<tag>` when built). */
+            imageRef?: string | null;
+            /** @description The build job (builds only). */
+            jobId?: string | null;
+            /** @description In words; why, when it failed. */
+            message: string;
+            /** @description The image is there. */
+            success: boolean;
+            /** @description A premade image. */
+            wasPremade: boolean;
+        };
+        /** @description The builder's state. */
+        BuilderStatus: {
+            /** @description Where `buildctl` reaches buildkitd. */
+            address: string;
+            /** @description `kubernetes` (buildkitd runs as a Deployment in the cluster). */
+            driver: string;
+            /** @description Its Deployment exists. */
+            exists: boolean;
+            /** @description In words. */
+            message: string;
+            /** @description `kubeairunway-builder`. */
+            name: string;
+            /** @description buildkitd is ready. */
+            ready: boolean;
+            /** @description The same as `ready`, under the name the reference's shared client reads. */
+            running: boolean;
+        };
         CacheStats: {
             /** Format: int64 */
             maxEntries: number;
@@ -1992,6 +2177,17 @@ export interface components {
             /** @description User name. */
             name: string;
         };
+        /** @description `GET /api/aikit/infrastructure/status`. */
+        InfrastructureStatus: {
+            /** @description The builder. */
+            builder: components["schemas"]["BuilderStatus"];
+            /** @description Why the state could not be read (the answer is still 200, as in the reference). */
+            error?: string | null;
+            /** @description Registry and builder are ready: builds can run. */
+            ready: boolean;
+            /** @description The registry. */
+            registry: components["schemas"]["RegistryStatus"];
+        };
         /** @description Optional body of the install endpoints: values per release, each passed as `--set-json`. */
         InstallBody: {
             /**
@@ -2065,7 +2261,7 @@ export interface components {
          * @description What a job does.
          * @enum {string}
          */
-        JobKind: "install-provider" | "uninstall-provider" | "uninstall-provider-crds" | "install-gpu-operator";
+        JobKind: "install-provider" | "uninstall-provider" | "uninstall-provider-crds" | "install-gpu-operator" | "build-image";
         /** @description `GET /api/jobs` response. */
         JobList: {
             /** @description Jobs kept by this server (finished ones for an hour), newest first. */
@@ -2135,7 +2331,7 @@ export interface components {
             state: components["schemas"]["JobState"];
             /** @description Steps that started, in order. */
             steps: components["schemas"]["StepView"][];
-            /** @description The provider id, or `gpu-operator`. */
+            /** @description The provider id, `gpu-operator`, or `aikit/<image>:<tag>` for an image build. */
             target: string;
             /** @description Who started it (with authentication). */
             user?: string | null;
@@ -2655,6 +2851,32 @@ export interface components {
              */
             waitingRequests?: number | null;
         };
+        /** @description A pre-built AIKit image of a GGUF model. */
+        PremadeModel: {
+            /** @description Where it runs. */
+            computeType: components["schemas"]["AikitComputeType"];
+            /** @description One line about it. */
+            description?: string | null;
+            /** @description Id, e.g. `llama3.2:1b`. */
+            id: string;
+            /** @description The image reference a deployment runs. */
+            image: string;
+            /** @description License. */
+            license: string;
+            /** @description Name the model is served under. */
+            modelName: string;
+            /** @description Display name. */
+            name: string;
+            /** @description Parameter count, e.g. `1B`. */
+            size: string;
+        };
+        /** @description `GET /api/aikit/models`. */
+        PremadeModels: {
+            /** @description The premade images. */
+            models: components["schemas"]["PremadeModel"][];
+            /** @description How many (10). */
+            total: number;
+        };
         /** @description `GET /api/installation/providers/{id}/commands`. */
         ProviderCommands: {
             /** @description The Helm commands that install it by hand. */
@@ -2789,6 +3011,17 @@ export interface components {
             region: string;
             /** @description `realtime` (asked now), `cached` (asked within the hour) or `static` (the table). */
             source: string;
+        };
+        /** @description The registry's state. */
+        RegistryStatus: {
+            /** @description Its Deployment exists. */
+            installed: boolean;
+            /** @description In words. */
+            message: string;
+            /** @description Every replica is ready. */
+            ready: boolean;
+            /** @description Where the builder pushes. */
+            url: string;
         };
         /** @description A Helm release's latest revision. */
         ReleaseInfo: {
@@ -2953,6 +3186,33 @@ export interface components {
             config: Record<string, unknown>;
             /** @description `Settings updated successfully`. */
             message: string;
+        };
+        /** @description `POST /api/aikit/infrastructure/setup`: the builder's part. */
+        SetupBuilder: {
+            /** @description `kubeairunway-builder`. */
+            name: string;
+            /** @description Ready. */
+            ready: boolean;
+        };
+        /** @description `POST /api/aikit/infrastructure/setup`: the registry's part. */
+        SetupRegistry: {
+            /** @description Ready. */
+            ready: boolean;
+            /** @description Where the builder pushes. */
+            url: string;
+        };
+        /** @description `POST /api/aikit/infrastructure/setup` answer. */
+        SetupResult: {
+            /** @description The builder. */
+            builder: components["schemas"]["SetupBuilder"];
+            /** @description Objects this call created (`Kind/name`); empty when everything existed already. */
+            created: string[];
+            /** @description In words. */
+            message: string;
+            /** @description The registry. */
+            registry: components["schemas"]["SetupRegistry"];
+            /** @description Both are ready. */
+            success: boolean;
         };
         /**
          * @description Where a price came from.
@@ -3239,6 +3499,267 @@ export interface operations {
                 };
             };
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    aikit_build: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `true` (or the header `Prefer: respond-async`) answers `202 {jobId, …}` at once; follow
+                 *     the build at `GET /api/jobs/{id}/events`. Otherwise the answer comes when the build has
+                 *     finished (whitespace keeps the connection alive meanwhile).
+                 */
+                async?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BuildBody"];
+            };
+        };
+        responses: {
+            /** @description Premade image, or the finished build (success or not) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BuildResult"];
+                };
+            };
+            /** @description Build job accepted (async) */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobAccepted"];
+                };
+            };
+            /** @description Invalid build request: the rule broken */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Infrastructure not set up or not ready, or the same image is building */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description buildkitd does not answer, or buildctl is missing */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    aikit_build_preview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BuildBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BuildPreview"];
+                };
+            };
+            /** @description Invalid request: the rule broken */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    aikit_infrastructure_setup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SetupResult"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller may not create the objects */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Created, but not ready in time */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    aikit_infrastructure_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InfrastructureStatus"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    aikit_models: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PremadeModels"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    aikit_model: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Premade model id, e.g. `llama3.2:1b` */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PremadeModel"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No premade model of that id */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -106,6 +106,18 @@ export type CostBreakdown = Schemas["CostBreakdown"];
 export type NodePoolCostsResponse = Schemas["NodePoolsResponse"];
 /** One node pool's cost. */
 export type NodePoolCost = Schemas["NodePoolCost"];
+/** A premade AIKit image (`GET /api/aikit/models`). */
+export type AikitPremadeModel = Schemas["PremadeModel"];
+/** `POST /api/aikit/build` and `/build/preview` body. */
+export type AikitBuildBody = Schemas["BuildBody"];
+/** `POST /api/aikit/build/preview` answer. */
+export type AikitBuildPreview = Schemas["BuildPreview"];
+/** `POST /api/aikit/build` synchronous answer. */
+export type AikitBuildOutcome = Schemas["BuildResult"];
+/** `GET /api/aikit/infrastructure/status`. */
+export type AikitInfrastructure = Schemas["InfrastructureStatus"];
+/** `POST /api/aikit/infrastructure/setup`. */
+export type AikitSetupResult = Schemas["SetupResult"];
 
 /** Deployment phases (the schema types `phase` as a string). */
 export type DeploymentPhase = "Pending" | "Deploying" | "Running" | "Failed" | "Terminating";

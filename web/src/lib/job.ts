@@ -179,5 +179,7 @@ export function kindLabel(kind: JobKind): string {
       return "Remove CRDs";
     case "install-gpu-operator":
       return "Install the GPU Operator";
+    case "build-image":
+      return "Build the image";
   }
 }

@@ -17,6 +17,8 @@ import AIConfiguratorPanel from "../components/AIConfiguratorPanel";
 import { FitBadge } from "../components/FitBadge";
 import { AutoscalerHint } from "./deploy/AutoscalerHint";
 import { CostEstimate } from "./deploy/CostEstimate";
+import { KaitoOptions } from "../components/kaito/KaitoOptions";
+import { useKaito } from "../components/kaito/useKaito";
 import { PageHeader } from "../components/PageHeader";
 import { useToast } from "../components/Toasts";
 import { Badge, Button, Card, ErrorMessage, Loading, cx } from "../components/ui";
@@ -32,6 +34,7 @@ import {
   validate,
   type DeployFormValues,
 } from "../lib/deployForm";
+import { kaitoProblem, withKaito } from "../lib/kaito";
 import { toYaml } from "../lib/yaml";
 
 /** What the form needs to know about the model, from the catalog or a HuggingFace search. */
@@ -156,8 +159,13 @@ function DeployForm({ model }: { model: ModelInfo }) {
     }
   };
   const aicSystem = systemForGpuType(plan.data ? bestGpu(plan.data)?.gpuType : undefined);
+  // KAITO with llama.cpp: premade image, GGUF file, run mode, compute type (components/kaito).
+  const kaitoActive = provider === "kaito" && engine === "llamacpp";
+  const kaito = useKaito(model.id, kaitoActive);
+  const kaitoBlocker = kaitoActive ? kaitoProblem(kaito.values, values.gpus) : null;
+  const request = () => (kaitoActive ? withKaito(toRequest(values), kaito.values) : toRequest(values));
   const errors = validate(values);
-  const hasErrors = Object.keys(errors).length > 0;
+  const hasErrors = Object.keys(errors).length > 0 || kaitoBlocker !== null;
   const warnings = capacityWarnings(capacity.data, values.gpus, values.replicas);
   const engines = model.engines.filter((e) => !provider || providerRuns(provider, e));
 
@@ -165,7 +173,7 @@ function DeployForm({ model }: { model: ModelInfo }) {
     e?.preventDefault();
     setSubmitted(true);
     if (hasErrors || create.isPending) return;
-    create.mutate(toRequest(values), {
+    create.mutate(request(), {
       onSuccess: (result) => {
         const extra = "warnings" in result && result.warnings?.length ? ` ${result.warnings.join(" ")}` : "";
         toast.show("success", "Deployment created", `${values.namespace}/${values.name} is starting.${extra}`);
@@ -267,6 +275,12 @@ function DeployForm({ model }: { model: ModelInfo }) {
         </fieldset>
       </Card>
 
+      {kaitoActive ? (
+        <Card title="KAITO model configuration">
+          <KaitoOptions kaito={kaito} modelId={model.id} gpus={values.gpus} />
+        </Card>
+      ) : null}
+
       <Card title="Deployment">
         <div className="grid gap-4 sm:grid-cols-2">
           <Field id={ids.name} label="Name" error={fieldError("name")} hint="Becomes the Service name: lower case, starts with a letter.">
@@ -314,7 +328,7 @@ function DeployForm({ model }: { model: ModelInfo }) {
       </div>
 
       <div id={ids.errors} role="alert">
-        {submitted && hasErrors ? <p className="text-sm text-bad">Fix the highlighted fields first.</p> : null}
+        {submitted && hasErrors ? <p className="text-sm text-bad">{kaitoBlocker ?? "Fix the highlighted fields first."}</p> : null}
       </div>
 
       <div className="flex flex-wrap items-center gap-2">
@@ -326,7 +340,7 @@ function DeployForm({ model }: { model: ModelInfo }) {
           loadingText="Previewing…"
           disabled={hasErrors}
           onClick={() => {
-            preview.mutate(toRequest(values));
+            preview.mutate(request());
           }}
         >
           Preview manifest

@@ -1,8 +1,11 @@
 import "@testing-library/jest-dom/vitest";
-import { cleanup } from "@testing-library/react";
+import { cleanup, configure } from "@testing-library/react";
 import { afterEach } from "vitest";
 
 import { resetAuthStoreForTests } from "../auth/store";
+
+// findBy…/waitFor give up after 1 s by default, too short when the machine is busy.
+configure({ asyncUtilTimeout: 5_000 });
 
 // jsdom has no modal dialogs; the app uses the native <dialog>.
 if (typeof HTMLDialogElement.prototype.showModal !== "function") {

@@ -26,6 +26,8 @@ pub(crate) enum JobKind {
     UninstallProviderCrds,
     /// `POST /api/installation/gpu-operator/install`.
     InstallGpuOperator,
+    /// `POST /api/aikit/build`: an AIKit image build.
+    BuildImage,
 }
 
 /// A permission a caller needs to run, or to read, a job.
@@ -56,7 +58,7 @@ pub(crate) struct JobView {
     pub job_id: String,
     /// What it does.
     pub kind: JobKind,
-    /// The provider id, or `gpu-operator`.
+    /// The provider id, `gpu-operator`, or `aikit/<image>:<tag>` for an image build.
     pub target: String,
     /// Where it is.
     pub state: JobState,

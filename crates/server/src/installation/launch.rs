@@ -300,7 +300,7 @@ pub(crate) fn outcome_json(view: &JobView) -> Vec<u8> {
     })
 }
 
-fn conflict(busy: &Busy<JobMeta>) -> Response {
+pub(crate) fn conflict(busy: &Busy<JobMeta>) -> Response {
     let running = &busy.running;
     let body = ConflictBody {
         error: ConflictDetail {

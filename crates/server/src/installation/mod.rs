@@ -17,7 +17,9 @@
 mod gpu_operator;
 mod job_api;
 mod jobs;
+pub(crate) use jobs::{Access, Job, JobKind, JobMeta, Jobs};
 mod launch;
+pub(crate) use launch::{JobAccepted, RunQuery, answer, conflict};
 mod providers;
 
 use std::sync::Arc;
@@ -39,9 +41,13 @@ use crate::state::AppState;
 /// OpenAPI tag of these routes.
 const TAG: &str = "installation";
 
-/// The `/api/installation/…` Helm routes and `/api/jobs/…`.
-pub(crate) fn routes() -> OpenApiRouter<AppState> {
-    let installer = Arc::new(Installer::default());
+/// The `/api/installation/…` Helm routes and `/api/jobs/…`, over `jobs` (shared with the
+/// image builds of `/api/aikit`, which `/api/jobs` shows too).
+pub(crate) fn routes(jobs: Jobs) -> OpenApiRouter<AppState> {
+    let installer = Arc::new(Installer {
+        jobs,
+        ..Installer::default()
+    });
     OpenApiRouter::new()
         .routes(routes!(helm_status))
         .routes(routes!(providers::status))

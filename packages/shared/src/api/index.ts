@@ -7,7 +7,7 @@
  *
  * Every route this backend serves goes through the generated, typed client of this package
  * (`../client`); the few the reference's client called that this backend does not implement
- * (metrics, autoscaler, AIKit, provider upgrade and the settings' provider list)
+ * (provider upgrade and the settings' provider list)
  * are plain requests that reject with an `ApiError` of status 404. Deliberate differences from
  * the reference's client: HuggingFace tokens travel in `X-HF-Token` (the reference put them in
  * `Authorization`, replacing the cluster token), and errors carry `status` as well as
@@ -138,7 +138,7 @@ export type HfVerifierResponse = Schemas["VerifierResponse"];
 export type HfSaveSecretResponse = Schemas["SaveResponse"];
 /** `DELETE /api/secrets/huggingface` answer. */
 export type HfDeleteSecretResponse = Schemas["DeleteResponse"];
-/** `POST /api/aikit/infrastructure/setup` answer (not implemented here). */
+/** `POST /api/aikit/infrastructure/setup` answer. */
 export interface AikitSetupResponse {
   success: boolean;
   message: string;
@@ -223,7 +223,7 @@ export interface GpuOperatorApi {
   getDetailedCapacity: () => Promise<DetailedClusterCapacity>;
 }
 
-/** The cluster autoscaler (`detect` and `getStatus` are not implemented here: 404). */
+/** The cluster autoscaler: detection and the `cluster-autoscaler-status` ConfigMap. */
 export interface AutoscalerApi {
   detect: () => Promise<AutoscalerDetectionResult>;
   getStatus: () => Promise<AutoscalerStatusInfo>;
@@ -243,7 +243,7 @@ export interface HuggingFaceApi {
   getGgufFiles: (modelId: string, hfToken?: string) => Promise<{ files: string[] }>;
 }
 
-/** AIKit image builds (not implemented here: every call rejects with a 404). */
+/** AIKit image builds (`build` waits for the build; `?async=true` jobs are in our own client). */
 export interface AikitApi {
   listModels: () => Promise<{ models: PremadeModel[] }>;
   getModel: (id: string) => Promise<PremadeModel>;
@@ -260,7 +260,7 @@ export interface AIConfiguratorApi {
   normalizeGpu: (gpuProduct: string) => Promise<NormalizeGpuResponse>;
 }
 
-/** Deployment metrics (not implemented here: rejects with a 404). */
+/** Deployment metrics, scraped from the deployment's pods. */
 export interface MetricsApi {
   get: (deploymentName: string, namespace?: string) => Promise<MetricsResponse>;
 }
@@ -425,7 +425,7 @@ export function createGpuOperatorApi(api: Generated): GpuOperatorApi {
   };
 }
 
-/** The autoscaler; detection and status go through `request` (not implemented here). */
+/** The autoscaler; detection and status go through `request` (the reference's types). */
 export function createAutoscalerApi(api: Generated, request: RequestFn): AutoscalerApi {
   return {
     detect: () => request<AutoscalerDetectionResult>("/autoscaler/detection"),
@@ -468,7 +468,7 @@ export function createHuggingFaceApi(api: Generated): HuggingFaceApi {
   };
 }
 
-/** AIKit (not implemented here). */
+/** AIKit. */
 export function createAikitApi(request: RequestFn): AikitApi {
   const post = (body?: unknown): RequestInit => ({
     method: "POST",
@@ -493,7 +493,7 @@ export function createAIConfiguratorApi(api: Generated): AIConfiguratorApi {
   };
 }
 
-/** Deployment metrics (not implemented here). */
+/** Deployment metrics (the reference's types, through `request`). */
 export function createMetricsApi(request: RequestFn): MetricsApi {
   return {
     get: (deploymentName, namespace) =>

@@ -315,43 +315,52 @@ export interface AutoscalerStatusInfo {
   nodeGroups?: { name: string; minSize: number; maxSize: number; currentSize: number }[];
 }
 
-/** An AIKit premade model (not implemented here). */
+/** An AIKit premade model. */
 export interface PremadeModel {
   id: string;
   name: string;
   modelName: string;
   image: string;
   size?: string;
+  license?: string;
   description?: string;
+  computeType?: "cpu" | "gpu";
 }
 
-/** `POST /api/aikit/build` body (not implemented here). */
+/** `POST /api/aikit/build` body. */
 export interface AikitBuildRequest {
   modelSource: "premade" | "huggingface";
   premadeModel?: string;
   modelId?: string;
   ggufFile?: string;
+  imageName?: string;
+  imageTag?: string;
 }
 
-/** `POST /api/aikit/build` answer (not implemented here). */
+/** `POST /api/aikit/build` answer. */
 export interface AikitBuildResult {
   success: boolean;
   imageRef?: string;
+  buildTime?: number;
+  wasPremade?: boolean;
+  message?: string;
   error?: string;
 }
 
-/** `POST /api/aikit/build/preview` answer (not implemented here). */
+/** `POST /api/aikit/build/preview` answer. */
 export interface AikitPreviewResult {
   imageRef: string;
-  wouldBuild: boolean;
+  wasPremade: boolean;
+  requiresBuild: boolean;
+  registryUrl: string;
 }
 
-/** `GET /api/aikit/infrastructure/status` (not implemented here). */
+/** `GET /api/aikit/infrastructure/status`. */
 export interface AikitInfrastructureStatus {
   ready: boolean;
   error?: string;
-  builder: { running: boolean };
-  registry: { ready: boolean };
+  builder: { exists?: boolean; running: boolean; ready?: boolean; name?: string; message?: string };
+  registry: { installed?: boolean; ready: boolean; url?: string; message?: string };
 }
 
 /** An AI Configurator analysis (`POST /api/aiconfigurator/analyze`). */
