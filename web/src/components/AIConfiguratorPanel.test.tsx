@@ -86,6 +86,14 @@ describe("AI Configurator panel", () => {
     await user.click(screen.getByRole("button", { name: "Apply configuration" }));
     expect(screen.getByLabelText("Prefill workers")).toHaveValue(4);
     expect(screen.getByLabelText("GPUs per decode worker")).toHaveValue(4);
+
+    // Discarding returns the form to aggregated serving; applying again brings the split back.
+    // (Checked before deploying: a created deployment navigates away from the page.)
+    await user.click(screen.getByRole("button", { name: "Discard applied settings" }));
+    expect(screen.queryByLabelText("Prefill workers")).not.toBeInTheDocument();
+    await user.click(screen.getByRole("button", { name: "Apply configuration" }));
+    expect(screen.getByLabelText("Prefill workers")).toHaveValue(4);
+
     const decode = screen.getByLabelText("Decode workers");
     await user.clear(decode);
     await user.type(decode, "2");
@@ -100,10 +108,6 @@ describe("AI Configurator panel", () => {
       decodeGpus: 4,
       contextLength: 5000,
     });
-
-    // Discarding returns the form to aggregated serving.
-    await user.click(screen.getByRole("button", { name: "Discard applied settings" }));
-    expect(screen.queryByLabelText("Prefill workers")).not.toBeInTheDocument();
   });
 
   it("marks defaults as defaults", async () => {
