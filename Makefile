@@ -16,7 +16,8 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: all testbin aiconfigurator build crds manifests fmt-check lint release-deps test test-unit demo demo-down bench \
-	clean-testbin web-deps web-check web-build headlamp-deps headlamp-check chromium image image-offline image-tools
+	clean-testbin web-deps web-check web-build headlamp-deps headlamp-check chromium image image-offline image-tools \
+	stress stress-api stress-props stress-faults
 
 all: build
 
@@ -149,6 +150,18 @@ demo: testbin build
 
 demo-down:
 	$(BIN) dev down --state-dir $(DEV_STATE)
+
+## Long forms of the reliability suites (docs/reliability.md); `make test` runs their short forms.
+stress: stress-api stress-props stress-faults
+
+## Generated API requests from the OpenAPI document (schemathesis), at least 10,000 of them.
+stress-api:
+
+## Properties of the parsers and rules, at least 10^5 cases each.
+stress-props:
+
+## Fault injection on the real local control plane, repeated.
+stress-faults:
 
 ## Benchmarks (speed and memory targets live here, never in timed tests); see docs/benchmarks.md.
 ## The backend benchmark drives `kubeairunway serve` with `oha` (pinned; built once into
