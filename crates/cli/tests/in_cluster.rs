@@ -994,6 +994,32 @@ async fn sa_client(client: &Client, sa: &str) -> Client {
     access.client_for_token(&token).expect("client")
 }
 
+fn allowed<T>(what: &str, result: Result<T, kube::Error>) -> Option<String> {
+    result
+        .err()
+        .map(|e| format!("{what}: expected success, got {e:?}"))
+}
+
+/// `call` again while the API server answers 429 (a resource's storage (re)initializing, as it
+/// does for a while after a CRD is created or changed); it asks clients to come back later, and
+/// what is checked here is authorization, not that moment.
+async fn unless_busy<T, F, Fut>(mut call: F) -> Result<T, kube::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, kube::Error>>,
+{
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        match call().await {
+            Err(kube::Error::Api(s)) if s.code == 429 && std::time::Instant::now() < deadline => {
+                let secs = s.details.map_or(1, |d| d.retry_after_seconds.max(1));
+                tokio::time::sleep(Duration::from_secs(u64::from(secs))).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 fn forbidden<T: std::fmt::Debug>(what: &str, result: Result<T, kube::Error>) -> Option<String> {
     match result {
         Err(kube::Error::Api(s)) if s.code == 403 => None,
@@ -1053,12 +1079,15 @@ async fn the_chart_identities_are_refused_what_they_do_not_need() {
         other_leases.get("kubeairunway-controller").await,
     ));
     // What it does need works with the same client.
-    assert!(
-        Api::<ModelDeployment>::all(controller.clone())
-            .list(&ListParams::default())
-            .await
-            .is_ok()
-    );
+    problems.extend(allowed(
+        "controller lists ModelDeployments",
+        unless_busy(|| async {
+            Api::<ModelDeployment>::all(controller.clone())
+                .list(&ListParams::default())
+                .await
+        })
+        .await,
+    ));
 
     let server = sa_client(&client, SERVER_SA).await;
     let mds: Api<ModelDeployment> = Api::namespaced(server.clone(), User::TEAM_NAMESPACE);
@@ -1093,12 +1122,15 @@ async fn the_chart_identities_are_refused_what_they_do_not_need() {
         "server lists every ConfigMap",
         config_maps.list(&ListParams::default()).await,
     ));
-    assert!(
-        Api::<Node>::all(server.clone())
-            .list(&ListParams::default())
-            .await
-            .is_ok()
-    );
+    problems.extend(allowed(
+        "server lists Nodes",
+        unless_busy(|| async {
+            Api::<Node>::all(server.clone())
+                .list(&ListParams::default())
+                .await
+        })
+        .await,
+    ));
 
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
