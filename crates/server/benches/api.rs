@@ -26,7 +26,12 @@
 //! `BENCH_CONNECTIONS` (50), `BENCH_CALLS` (1000), `BENCH_TOUCH_SECONDS` (0: off; otherwise one
 //! ModelDeployment and its pod are annotated this often, a trickle of changes like a live
 //! cluster's), `BENCH_SERVE_LOG` (the server's `LOG_LEVEL`, default `warn`; its log goes to a
-//! temporary directory whose path is printed, kept when a request failed).
+//! temporary directory whose path is printed, kept when a request failed), `BENCH_BASELINE_BIN`
+//! (another build, e.g. of the previous commit: its page scenarios and cold start are measured
+//! in the same run, for before/after figures).
+//!
+//! Cold start: `serve` is started 10 times and `/api/health` polled every millisecond; the time
+//! from spawning the process to the first 200 is reported.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -59,6 +64,8 @@ struct Settings {
     touch: Option<Duration>,
     serve_log: String,
     bin: PathBuf,
+    /// Another build to measure in the same run (the before of a before/after).
+    baseline: Option<PathBuf>,
     oha: PathBuf,
 }
 
@@ -88,6 +95,9 @@ impl Settings {
                 .map(|s| Duration::from_secs(s as u64)),
             serve_log: std::env::var("BENCH_SERVE_LOG").unwrap_or_else(|_| "warn".into()),
             bin,
+            baseline: std::env::var_os("BENCH_BASELINE_BIN")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
             oha,
         }
     }
@@ -278,9 +288,14 @@ impl Drop for Serve {
     }
 }
 
-/// Starts the release binary on a free loopback port with `kubeconfig`; its log goes to `log`.
-fn start_serve(settings: &Settings, kubeconfig: &Path, auth: bool, log: &Path) -> Serve {
-    let bin = &settings.bin;
+/// Starts `bin` on a free loopback port with `kubeconfig`; its log goes to `log`.
+fn start_serve(
+    bin: &Path,
+    settings: &Settings,
+    kubeconfig: &Path,
+    auth: bool,
+    log: &Path,
+) -> Serve {
     let log_file = std::fs::File::create(log).expect("creating the server's log file");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -755,6 +770,7 @@ struct Run {
 /// runs `scenarios` (label, path, gzip) as `token` and the per-call count for each of `callers`.
 #[allow(clippy::too_many_arguments)]
 async fn measure(
+    bin: &Path,
     settings: &Settings,
     cp: &ControlPlane,
     admin: &Client,
@@ -767,11 +783,16 @@ async fn measure(
     callers: &[(String, Option<&str>)],
 ) -> Run {
     let log = tmp.join(format!(
-        "serve-{}.log",
-        if auth { "auth" } else { "noauth" }
+        "serve-{}-{}.log",
+        if auth { "auth" } else { "noauth" },
+        if bin == settings.bin {
+            "current"
+        } else {
+            "baseline"
+        }
     ));
     let started = Instant::now();
-    let serve = start_serve(settings, &kubeconfig_as(cp, backend, tmp), auth, &log);
+    let serve = start_serve(bin, settings, &kubeconfig_as(cp, backend, tmp), auth, &log);
     let target = wait_synced(http, &serve, settings.n, token).await;
     let sync = started.elapsed();
     let rewrite = |path: &str| match target {
@@ -847,6 +868,54 @@ fn print_run(title: &str, run: &Run) {
     println!();
 }
 
+/// Times from spawning `bin serve` to its first 200 on `/api/health`, sorted, over 10 starts.
+async fn cold_start(bin: &Path, kubeconfig: &Path) -> Vec<Duration> {
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .pool_max_idle_per_host(0)
+        .timeout(Duration::from_secs(2))
+        .build()
+        .expect("http client");
+    let mut times = Vec::new();
+    for _ in 0..10 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let url = format!("http://127.0.0.1:{port}/api/health");
+        let started = Instant::now();
+        let mut child = tokio::process::Command::new(bin)
+            .args(["serve", "--port", &port.to_string()])
+            .env("KUBECONFIG", kubeconfig)
+            .env("LOG_LEVEL", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("starting serve");
+        let deadline = started + Duration::from_secs(30);
+        loop {
+            if http
+                .get(&url)
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                times.push(started.elapsed());
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "serve did not answer within 30 s"
+            );
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        let _ = child.kill().await;
+    }
+    times.sort();
+    times
+}
+
 /// The 1-minute load average: other work on the machine skews every number here.
 fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
@@ -882,6 +951,7 @@ async fn main() {
 
     // Auth off: the server acts with the admin's kubeconfig, like on a developer's machine.
     let off = measure(
+        &settings.bin,
         &settings,
         cp,
         &admin,
@@ -907,6 +977,7 @@ async fn main() {
     // Auth on: the server runs as its own identity; callers send their bearer tokens.
     let users = &cp.info().users;
     let on = measure(
+        &settings.bin,
         &settings,
         cp,
         &admin,
@@ -922,8 +993,65 @@ async fn main() {
         ],
     )
     .await;
+    // The same page scenarios with the baseline build, right after, on the same fixtures.
+    let baseline = match &settings.baseline {
+        Some(bin) => Some((
+            measure(
+                bin,
+                &settings,
+                cp,
+                &admin,
+                &http,
+                &tmp,
+                User::Admin,
+                false,
+                None,
+                &[
+                    (
+                        format!("baseline: page of {PAGE}, gzip"),
+                        page.clone(),
+                        true,
+                    ),
+                    (
+                        format!("baseline: page of {PAGE}, uncompressed"),
+                        page.clone(),
+                        false,
+                    ),
+                ],
+                &[],
+            )
+            .await,
+            measure(
+                bin,
+                &settings,
+                cp,
+                &admin,
+                &http,
+                &tmp,
+                User::Backend,
+                true,
+                Some(&users.admin),
+                &[(
+                    format!("baseline: page of {PAGE}, gzip, admin"),
+                    page.clone(),
+                    true,
+                )],
+                &[],
+            )
+            .await,
+        )),
+        None => None,
+    };
     if let Some(t) = touch {
         t.abort();
+    }
+    let kubeconfig = kubeconfig_as(cp, User::Admin, &tmp);
+    let mut cold = vec![(
+        "current".to_string(),
+        cold_start(&settings.bin, &kubeconfig).await,
+    )];
+    if let Some(bin) = &settings.baseline {
+        cold.push(("baseline".to_string(), cold_start(bin, &kubeconfig).await));
     }
 
     println!();
@@ -950,6 +1078,21 @@ async fn main() {
     println!();
     print_run("auth off (the server uses the admin's kubeconfig)", &off);
     print_run("auth on (AUTH_ENABLED=true, bearer tokens)", &on);
+    if let Some((off, on)) = &baseline {
+        print_run("baseline build, auth off", off);
+        print_run("baseline build, auth on", on);
+    }
+    for (which, times) in &cold {
+        let ms: Vec<f64> = times.iter().map(|t| t.as_secs_f64() * 1000.0).collect();
+        println!(
+            "cold start ({which}: process spawned to first 200 on /api/health, {} runs): min {:.1} ms, median {:.1} ms, max {:.1} ms (target <= 100 ms)",
+            ms.len(),
+            ms.first().copied().unwrap_or(f64::NAN),
+            ms.get(ms.len() / 2).copied().unwrap_or(f64::NAN),
+            ms.last().copied().unwrap_or(f64::NAN),
+        );
+    }
+    println!();
     println!(
         "targets: p99 <= 20 ms and >= 3,000 requests/s on 2 cores (shared with the load generator and the control plane), RSS <= 80 MB, a constant number of API-server requests per list call"
     );

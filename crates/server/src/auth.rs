@@ -82,7 +82,7 @@ impl Resource {
 }
 
 /// Which namespaces a caller may read a resource in.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Visible {
     /// Every namespace.
     All,

@@ -34,6 +34,7 @@ mod capacity;
 mod cluster;
 mod costs;
 mod deployments;
+mod encoded;
 pub mod error;
 pub mod extract;
 mod guard;
@@ -139,13 +140,15 @@ pub fn router(state: AppState) -> Router {
             guard::same_origin,
         ))
         .layer(
-            CompressionLayer::new().compress_when(DefaultPredicate::new().and(
-                // A synchronous installation answer trickles out keep-alive bytes: compressing it
-                // would hold them back.
-                |_: StatusCode, _: Version, _: &HeaderMap, extensions: &Extensions| {
-                    extensions.get::<limits::Uncompressed>().is_none()
-                },
-            )),
+            CompressionLayer::new()
+                .quality(tower_http::CompressionLevel::Fastest)
+                .compress_when(DefaultPredicate::new().and(
+                    // A synchronous installation answer trickles out keep-alive bytes: compressing it
+                    // would hold them back.
+                    |_: StatusCode, _: Version, _: &HeaderMap, extensions: &Extensions| {
+                        extensions.get::<limits::Uncompressed>().is_none()
+                    },
+                )),
         )
         .layer(security_header(header::CONTENT_SECURITY_POLICY, guard::CSP))
         .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))

@@ -511,3 +511,86 @@ impl Reply {
         Reply::read(response.expect("request sent")).await
     }
 }
+
+/// The list keeps encoded pages per cache generation: callers with different views, pages and
+/// encodings asking in turn (with no change in between, so from one generation) must each get
+/// their own answer, and the gzip form must be the same JSON.
+#[tokio::test]
+async fn encoded_list_pages_are_kept_per_caller_page_and_encoding() {
+    use std::io::Read;
+
+    let s = server();
+    let team = User::TEAM_NAMESPACE;
+    let other = shared()
+        .namespace("auth-pages")
+        .await
+        .expect("namespace")
+        .name;
+    seed(&other, "outside-team").await;
+    seed(team, &unique("inside-team")).await;
+    // Both seeds in the admin's list: the caches have them.
+    s.get_eventually("/api/deployments", Some(User::Admin), "both seeds", |b| {
+        let names = |ns: &str| {
+            b["deployments"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|d| d["namespace"] == ns))
+        };
+        names(&other) && names(team)
+    })
+    .await;
+
+    let list = |user: User, path: &'static str, gzip: bool| async move {
+        let mut req = s.request(Method::GET, path, Some(user));
+        if gzip {
+            req = req.header("accept-encoding", "gzip");
+        }
+        let reply = req.send().await.expect("request sent");
+        assert_eq!(reply.status(), StatusCode::OK);
+        let zipped = reply
+            .headers()
+            .get("content-encoding")
+            .is_some_and(|v| v == "gzip");
+        assert_eq!(zipped, gzip, "gzip exactly when asked for");
+        let bytes = reply.bytes().await.expect("body");
+        let json = if zipped {
+            let mut out = Vec::new();
+            flate2::read::GzDecoder::new(bytes.as_ref())
+                .read_to_end(&mut out)
+                .expect("a valid gzip body");
+            out
+        } else {
+            bytes.to_vec()
+        };
+        serde_json::from_slice::<Value>(&json).expect("JSON")
+    };
+    let namespaces = |body: &Value| -> std::collections::BTreeSet<String> {
+        body["deployments"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|d| d["namespace"].as_str().map(str::to_string))
+            .collect()
+    };
+    for _ in 0..3 {
+        let admin = list(User::Admin, "/api/deployments", false).await;
+        let alice = list(User::TeamA, "/api/deployments", true).await;
+        let admin_zipped = list(User::Admin, "/api/deployments", true).await;
+        let alice_plain = list(User::TeamA, "/api/deployments", false).await;
+        let admin_page = list(User::Admin, "/api/deployments?limit=1", true).await;
+        // Other tests change the cluster meanwhile, so each answer is checked on its own.
+        for body in [&admin, &admin_zipped] {
+            assert!(namespaces(body).contains(&other), "{body}");
+            assert!(namespaces(body).contains(team), "{body}");
+        }
+        for body in [&alice, &alice_plain] {
+            assert_eq!(
+                namespaces(body),
+                [team.to_string()].into(),
+                "alice sees only her namespace: {body}"
+            );
+        }
+        assert_eq!(admin_page["deployments"].as_array().map(Vec::len), Some(1));
+        assert_eq!(admin_page["pagination"]["hasMore"], true);
+        assert_eq!(admin_page["pagination"]["limit"], 1);
+    }
+}

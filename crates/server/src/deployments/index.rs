@@ -4,14 +4,34 @@
 //! deployment routes own the one [`Derived`] slot that keeps it.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use k8s_openapi::api::core::v1::Pod;
 use kubeairunway_api::ModelDeployment;
 
 use super::status;
+use crate::auth::Visible;
 use crate::cache::{Caches, Derived};
+use crate::encoded::EncodedJson;
 use crate::pods;
+
+/// Pages kept per generation; a caller with an unusual view or paging evicts the rest, which
+/// only costs the next request an encoding.
+const MAX_PAGES: usize = 64;
+
+/// What a list page depends on besides the generation: the same key gives the same bytes.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct PageKey {
+    /// The `namespace` filter.
+    pub namespace: Option<String>,
+    /// Namespaces whose deployments the caller may list.
+    pub deployments: Visible,
+    /// Namespaces (of the page) whose pods the caller may list.
+    pub pods: Visible,
+    /// `limit` and `offset` as asked.
+    pub limit: Option<usize>,
+    pub offset: Option<usize>,
+}
 
 /// Deployments and their pods as of one cache generation.
 pub(crate) struct ListIndex {
@@ -19,6 +39,10 @@ pub(crate) struct ListIndex {
     pub deployments: Vec<Arc<ModelDeployment>>,
     /// namespace → deployment name → pods, each list sorted by pod name.
     pods: HashMap<String, HashMap<String, Vec<Arc<Pod>>>>,
+    /// Each distinct namespace of `deployments`, the candidates of a visibility check.
+    pub namespaces: Vec<String>,
+    /// Encoded pages of this generation.
+    pages: Mutex<HashMap<PageKey, Arc<EncodedJson>>>,
 }
 
 impl ListIndex {
@@ -28,6 +52,27 @@ impl ListIndex {
             .get(namespace)
             .and_then(|names| names.get(name))
             .map_or(&[], Vec::as_slice)
+    }
+
+    /// The page for `key`, encoded by `encode` unless this generation already has it.
+    pub fn page(
+        &self,
+        key: PageKey,
+        encode: impl FnOnce() -> Result<EncodedJson, serde_json::Error>,
+    ) -> Result<Arc<EncodedJson>, serde_json::Error> {
+        if let Some(page) = self.pages.lock().ok().and_then(|p| p.get(&key).cloned()) {
+            return Ok(page);
+        }
+        // Encoded outside the lock: concurrent first requests may each encode, which is cheaper
+        // than making every other page wait.
+        let page = Arc::new(encode()?);
+        if let Ok(mut pages) = self.pages.lock() {
+            if pages.len() >= MAX_PAGES {
+                pages.clear();
+            }
+            pages.insert(key, page.clone());
+        }
+        Ok(page)
     }
 }
 
@@ -44,8 +89,16 @@ fn build(caches: &Caches) -> ListIndex {
     for ((namespace, name), list) in pods::group_by_deployment(&caches.pods.state()) {
         grouped.entry(namespace).or_default().insert(name, list);
     }
+    let mut namespaces: Vec<String> = deployments
+        .iter()
+        .filter_map(|md| md.metadata.namespace.clone())
+        .collect();
+    namespaces.sort_unstable();
+    namespaces.dedup();
     ListIndex {
         deployments,
         pods: grouped,
+        namespaces,
+        pages: Mutex::default(),
     }
 }

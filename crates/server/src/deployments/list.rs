@@ -4,13 +4,13 @@
 use std::sync::Arc;
 
 use axum::extract::{Extension, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use kubeairunway_api::ModelDeployment;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::index::{self, ListIndex};
+use super::index::{self, ListIndex, PageKey};
 use super::status::{self, DeploymentStatus};
 use crate::auth::{Caller, Resource, Visible};
 use crate::cache::{Derived, Kind};
@@ -71,6 +71,7 @@ pub(crate) async fn list(
     State(state): State<AppState>,
     Extension(list_index): Extension<Arc<Derived<ListIndex>>>,
     caller: Caller,
+    headers: HeaderMap,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> ApiResult<Response> {
     let limit = parse_number("limit", query.limit.as_deref(), 1, MAX_LIMIT)?;
@@ -84,11 +85,13 @@ pub(crate) async fn list(
 
     let index = index::current(&list_index, caches);
     let filtered: Vec<Arc<ModelDeployment>>;
+    let deployments_visible: Visible;
     let items: &[Arc<ModelDeployment>] = match query.namespace.as_deref() {
         Some(ns) => {
             caller
                 .require("list", Resource::DEPLOYMENTS, Some(ns))
                 .await?;
+            deployments_visible = Visible::Only([ns.to_string()].into());
             filtered = index
                 .deployments
                 .iter()
@@ -98,22 +101,19 @@ pub(crate) async fn list(
             &filtered
         }
         None => {
-            let visible = caller
+            deployments_visible = caller
                 .visible(
                     Resource::DEPLOYMENTS,
-                    index
-                        .deployments
-                        .iter()
-                        .filter_map(|md| md.metadata.namespace.as_deref()),
+                    index.namespaces.iter().map(String::as_str),
                 )
                 .await;
-            match visible {
+            match &deployments_visible {
                 Visible::All => &index.deployments,
                 only => {
                     filtered = index
                         .deployments
                         .iter()
-                        .filter(|md| status::is_visible(&only, md))
+                        .filter(|md| status::is_visible(only, md))
                         .cloned()
                         .collect();
                     &filtered
@@ -126,17 +126,33 @@ pub(crate) async fn list(
     let start = offset.unwrap_or(0).min(total);
     let end = limit.map_or(total, |l| start.saturating_add(l).min(total));
     let page = &items[start..end];
-    let deployments = status::statuses_indexed(&caller, page, &index).await;
-    let body = DeploymentList {
-        pagination: Pagination {
-            total,
-            limit: limit.unwrap_or(total),
-            offset: offset.unwrap_or(0),
-            has_more: end < total,
-        },
-        deployments,
+    let pod_access = status::pod_access(&caller, page).await;
+    let key = PageKey {
+        namespace: query.namespace.clone(),
+        deployments: deployments_visible,
+        pods: pod_access,
+        limit,
+        offset,
     };
-    Ok(json_response(StatusCode::OK, &body))
+    let encoded = index
+        .page(key.clone(), || {
+            crate::encoded::EncodedJson::new(&DeploymentList {
+                pagination: Pagination {
+                    total,
+                    limit: limit.unwrap_or(total),
+                    offset: offset.unwrap_or(0),
+                    has_more: end < total,
+                },
+                deployments: status::statuses_indexed(page, &index, &key.pods),
+            })
+        })
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("could not encode the response: {e}"),
+            )
+        })?;
+    Ok(encoded.response(StatusCode::OK, &headers))
 }
 
 /// Parses an optional integer query parameter within `min..=max` (an empty value counts as

@@ -239,7 +239,8 @@ pub fn newest_first(a: &ModelDeployment, b: &ModelDeployment) -> std::cmp::Order
 }
 
 /// The namespaces of `page` in which the caller may list pods.
-async fn pod_access(caller: &Caller, page: &[Arc<ModelDeployment>]) -> Visible {
+/// The namespaces of `page` in which the caller may list pods.
+pub(crate) async fn pod_access(caller: &Caller, page: &[Arc<ModelDeployment>]) -> Visible {
     caller
         .visible(
             Resource::PODS,
@@ -260,14 +261,13 @@ pub async fn statuses<'a>(
     statuses_with(page, pods, &pod_access)
 }
 
-/// The statuses of `page` with their pods from `index`. Pods are left out for namespaces in
-/// which the caller may not list pods.
-pub async fn statuses_indexed<'a>(
-    caller: &Caller,
+/// The statuses of `page` with their pods from `index`, leaving out pods of namespaces not in
+/// `pod_access` ([`pod_access`]).
+pub fn statuses_indexed<'a>(
     page: &'a [Arc<ModelDeployment>],
     index: &super::index::ListIndex,
+    pod_access: &Visible,
 ) -> Vec<DeploymentStatus<'a>> {
-    let pod_access = pod_access(caller, page).await;
     page.iter()
         .map(|md| {
             let namespace = md.metadata.namespace.as_deref().unwrap_or_default();
