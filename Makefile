@@ -6,16 +6,20 @@ BIN := target/debug/kubeairunway
 DEV_STATE ?= $(HOME)/.local/state/kubeairunway/dev
 PORT ?= 3001
 DEV_BIN ?= $(HOME)/.cache/kubeairunway/bin/current
-# NVIDIA AI Configurator (PyPI `aiconfigurator`, pinned), in a virtualenv keyed by its version.
+# Python CLIs from PyPI, pinned, each in a virtualenv keyed by its version (scripts/pip-tool.sh).
+PY_TOOLS_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/kubeairunway
+# NVIDIA AI Configurator (PyPI `aiconfigurator`).
 AICONFIGURATOR_VERSION ?= 0.12.0
-AICONFIGURATOR_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/kubeairunway
-AICONFIGURATOR_BIN := $(AICONFIGURATOR_CACHE)/aiconfigurator-$(AICONFIGURATOR_VERSION)/bin/aiconfigurator
+AICONFIGURATOR_BIN := $(PY_TOOLS_CACHE)/aiconfigurator-$(AICONFIGURATOR_VERSION)/bin/aiconfigurator
+# schemathesis (PyPI, pinned), the API fuzzer of crates/server/tests/schemathesis.rs.
+SCHEMATHESIS_VERSION ?= 4.32.5
+SCHEMATHESIS_BIN := $(PY_TOOLS_CACHE)/schemathesis-$(SCHEMATHESIS_VERSION)/bin/st
 NPM ?= npm
 # Browser tests use Debian's Chromium; no browser is ever downloaded.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: all testbin aiconfigurator build crds manifests fmt-check lint release-deps test test-unit demo demo-down bench \
+.PHONY: all testbin aiconfigurator schemathesis build crds manifests fmt-check lint release-deps test test-unit demo demo-down bench \
 	clean-testbin web-deps web-check web-build headlamp-deps headlamp-check chromium image image-offline image-tools \
 	stress stress-api stress-props stress-faults
 
@@ -29,7 +33,11 @@ testbin:
 ## NVIDIA's AI Configurator CLI (`/api/aiconfigurator`) from PyPI into a virtualenv under
 ## ~/.cache/kubeairunway, reused while the version stays the same.
 aiconfigurator:
-	AICONFIGURATOR_VERSION=$(AICONFIGURATOR_VERSION) KAIR_CACHE=$(AICONFIGURATOR_CACHE) scripts/aiconfigurator.sh >/dev/null
+	AICONFIGURATOR_VERSION=$(AICONFIGURATOR_VERSION) KAIR_CACHE=$(PY_TOOLS_CACHE) scripts/aiconfigurator.sh >/dev/null
+
+## schemathesis, which fuzzes the API from its OpenAPI document, into a virtualenv likewise.
+schemathesis:
+	SCHEMATHESIS_VERSION=$(SCHEMATHESIS_VERSION) KAIR_CACHE=$(PY_TOOLS_CACHE) scripts/schemathesis.sh >/dev/null
 
 ## The binary, with the web UI embedded and the local demo cluster (`kubeairunway dev`, the
 ## `dev` feature). Release builds and the container image leave `dev` out.
@@ -130,8 +138,8 @@ release-deps:
 ## Formatting, lints, unit tests, web UI and Headlamp plugin checks, and integration and browser tests on a real
 ## local control plane, the Helm chart (lint, template, install) and the container image
 ## (built with buildah, run with runc), and the real AI Configurator CLI through the API.
-test: testbin aiconfigurator fmt-check release-deps web-check web-build headlamp-check chromium image-tools lint
-	AICONFIGURATOR_PATH=$(AICONFIGURATOR_BIN) $(CARGO) test --locked --workspace --all-features
+test: testbin aiconfigurator schemathesis fmt-check release-deps web-check web-build headlamp-check chromium image-tools lint
+	AICONFIGURATOR_PATH=$(AICONFIGURATOR_BIN) SCHEMATHESIS_PATH=$(SCHEMATHESIS_BIN) $(CARGO) test --locked --workspace --all-features
 
 ## Build everything, start the local demo cluster (simulated GPU nodes, simulated KAITO/Dynamo/
 ## KubeRay operators, the controller), deploy one model per provider, and serve the dashboard
@@ -155,7 +163,9 @@ demo-down:
 stress: stress-api stress-props stress-faults
 
 ## Generated API requests from the OpenAPI document (schemathesis), at least 10,000 of them.
-stress-api:
+stress-api: testbin schemathesis
+	SCHEMATHESIS_PATH=$(SCHEMATHESIS_BIN) SCHEMATHESIS_EXAMPLES=100 \
+	  $(CARGO) test --locked -p kubeairunway-server --all-features --test schemathesis -- --nocapture
 
 ## Properties of the parsers and rules, at least 10^5 cases each.
 stress-props:

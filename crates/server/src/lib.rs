@@ -102,12 +102,15 @@ fn api_routes() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI 3.1 document of the API, generated from the handlers.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    api_routes().split_for_parts().1
+    let mut doc = api_routes().split_for_parts().1;
+    openapi::complete(&mut doc);
+    doc
 }
 
 /// The whole application: `/api`, the embedded UI, and the protective layers.
 pub fn router(state: AppState) -> Router {
-    let (api, doc) = api_routes().split_for_parts();
+    let (api, mut doc) = api_routes().split_for_parts();
+    openapi::complete(&mut doc);
     let doc = Arc::new(doc);
     let api = api
         .route(

@@ -315,6 +315,16 @@ async fn invalid_input_is_a_400_naming_the_field() {
     )
     .await;
     reply.assert_error(StatusCode::BAD_REQUEST, "Malformed JSON", "malformed body");
+    // Found by schemathesis: this route's documented 400 always lists its problems.
+    let errors = reply.body["error"]["errors"].as_array().expect("errors");
+    assert!(
+        errors.len() == 1
+            && errors[0]
+                .as_str()
+                .is_some_and(|e| e.contains("Malformed JSON")),
+        "{}",
+        reply.body
+    );
 
     // normalize-gpu
     let reply = server

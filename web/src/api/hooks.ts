@@ -6,6 +6,7 @@ import {
   type AutoscalerStatus,
   type CostEstimateRequest,
   type CreateDeploymentRequest,
+  type LogsResponse,
   type ScaleRequest,
 } from "@kubeairunway/shared";
 import { keepPreviousData, useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
@@ -173,7 +174,8 @@ export function useLogs(namespace: string, name: string, opts: LogOptions, enabl
   return useQuery({
     queryKey: keys.logs(namespace, name, opts),
     queryFn: ({ signal }) =>
-      data(
+      // Without `follow` the answer is JSON (the route's other content type is its SSE stream).
+      data<LogsResponse>(
         api.GET("/api/deployments/{name}/logs", {
           params: {
             path: { name },
@@ -186,7 +188,7 @@ export function useLogs(namespace: string, name: string, opts: LogOptions, enabl
             },
           },
           signal,
-        }),
+        }) as Promise<{ data?: LogsResponse; response: Response }>,
       ),
     enabled,
     placeholderData: keepPreviousData,

@@ -164,8 +164,15 @@ fn invalid(errors: Vec<String>) -> Response {
 pub(crate) async fn aiconfigurator_analyze(
     State(state): State<AppState>,
     Extension(runner): Extension<Arc<Runner>>,
-    ApiJson(body): ApiJson<Value>,
+    body: Result<ApiJson<Value>, ApiError>,
 ) -> Response {
+    // A body that is not JSON is one more invalid request: this route's 400 always lists its
+    // problems in `errors` (other rejections, 413 and 415, keep the common envelope).
+    let body = match body {
+        Ok(ApiJson(body)) => body,
+        Err(e) if e.status == StatusCode::BAD_REQUEST => return invalid(vec![e.message]),
+        Err(e) => return e.into_response(),
+    };
     let request = match Request::from_json(&body) {
         Ok(r) => r,
         Err(errors) => return invalid(errors.iter().map(ToString::to_string).collect()),

@@ -74,8 +74,8 @@ pub struct LogsResponse {
 #[utoipa::path(get, path = "/api/deployments/{name}/logs", tag = super::TAG,
     params(("name" = String, Path, description = "ModelDeployment name"), LogsQuery),
     responses(
-        (status = 200, description = "The logs, or with follow=true an SSE stream", body = LogsResponse,
-            content_type = "application/json"),
+        (status = 200, description = "The logs, or with follow=true an SSE stream of `log` (a line), `error` and `end` events",
+            content((LogsResponse = "application/json"), (String = "text/event-stream"))),
         (status = 400, description = "Bad parameters, or a pod or container not of this deployment", body = ErrorBody),
         (status = 403, body = ErrorBody),
         (status = 404, description = "Deployment not found, or the pod is gone", body = ErrorBody),

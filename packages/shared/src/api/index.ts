@@ -348,7 +348,8 @@ export function createDeploymentsApi(api: Generated, request: RequestFn): Deploy
         `/deployments/${encodeURIComponent(name)}/metrics${namespace ? `?namespace=${encodeURIComponent(namespace)}` : ""}`,
       ),
     getLogs: (name, namespace, options) =>
-      data(
+      // Without `follow` the answer is JSON (the route's other content type is its SSE stream).
+      data<PodLogsResponse>(
         api.GET("/api/deployments/{name}/logs", {
           params: {
             path: path(name),
@@ -360,7 +361,7 @@ export function createDeploymentsApi(api: Generated, request: RequestFn): Deploy
               ...(options?.timestamps ? { timestamps: true } : {}),
             },
           },
-        }),
+        }) as Promise<{ data?: PodLogsResponse; response: Response }>,
       ),
     preview: (config) => data(api.POST("/api/deployments/preview", { body: requestBody(config) })),
     getManifest: (name, namespace) =>
