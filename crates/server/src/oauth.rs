@@ -51,7 +51,7 @@ pub(crate) struct OAuthConfig {
 }
 
 /// The OAuth settings a client needs to start a sign-in itself.
-#[utoipa::path(get, path = "/api/oauth/huggingface/config", operation_id = "hf_oauth_config", tag = "huggingface",
+#[utoipa::path(get, path = "/api/oauth/huggingface/config", operation_id = "hf_oauth_config", tag = "huggingface", security(()),
     responses((status = 200, body = OAuthConfig)))]
 pub(crate) async fn config(State(state): State<AppState>) -> ApiResult<Json<OAuthConfig>> {
     let hub = state.hub()?;
@@ -91,7 +91,7 @@ pub(crate) struct StartResponse {
 
 /// Starts a sign-in for clients that cannot keep a PKCE verifier themselves (the Headlamp
 /// plugin): the server makes the verifier and keeps it for the client holding the session key.
-#[utoipa::path(post, path = "/api/oauth/huggingface/start", operation_id = "hf_oauth_start", tag = "huggingface",
+#[utoipa::path(post, path = "/api/oauth/huggingface/start", operation_id = "hf_oauth_start", tag = "huggingface", security(()),
     request_body = StartRequest,
     responses((status = 200, body = StartResponse),
         (status = 400, description = "Redirect URI not allowed", body = ErrorBody),
@@ -154,7 +154,7 @@ pub(crate) struct VerifierResponse {
 /// Hands out a sign-in's PKCE verifier once, only to the client that started it: the holder of
 /// its session key, or (without `X-OAuth-Session-Key`, as the reference's clients call it) a
 /// request with the same `Origin` and `Authorization` as the `start`.
-#[utoipa::path(get, path = "/api/oauth/huggingface/verifier/{state}", operation_id = "hf_oauth_verifier", tag = "huggingface",
+#[utoipa::path(get, path = "/api/oauth/huggingface/verifier/{state}", operation_id = "hf_oauth_verifier", tag = "huggingface", security(()),
     params(("state" = String, Path, description = "The OAuth state from `start`"),
         ("X-OAuth-Session-Key" = Option<String>, Header, description = "The session key from `start`; without it the request must come from the same Origin with the same Authorization as the start")),
     responses((status = 200, body = VerifierResponse),
@@ -213,7 +213,7 @@ pub(crate) struct TokenResponse {
 }
 
 /// Exchanges the authorization code for a HuggingFace token and says whose it is.
-#[utoipa::path(post, path = "/api/oauth/huggingface/token", operation_id = "hf_oauth_token", tag = "huggingface",
+#[utoipa::path(post, path = "/api/oauth/huggingface/token", operation_id = "hf_oauth_token", tag = "huggingface", security(()),
     request_body = TokenRequest,
     responses((status = 200, body = TokenResponse),
         (status = 400, description = "Invalid request or the Hub refused the code", body = ErrorBody),

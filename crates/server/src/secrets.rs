@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::{Namespace, Secret};
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
@@ -75,7 +76,7 @@ pub(crate) struct SecretStatus {
 /// Where the HuggingFace token Secret exists. Reads Secret metadata only: the token is never
 /// read back, and the Hub is not called.
 #[utoipa::path(get, path = "/api/secrets/huggingface/status", operation_id = "hf_secret_status", tag = "huggingface",
-    responses((status = 200, body = SecretStatus),
+    responses((status = 200, description = "Namespaces other than the default one that refuse the caller are left out", body = SecretStatus),
         (status = 401, body = ErrorBody),
         (status = 503, description = "The cluster is unreachable", body = ErrorBody)))]
 pub(crate) async fn status(
@@ -90,8 +91,12 @@ pub(crate) async fn status(
     });
     let mut namespaces = Vec::new();
     let mut user = None;
+    // The settings' default namespace is public; the others come from the caches, which hold
+    // namespaces the caller may not see, so one that refuses the caller is left out.
+    let public = crate::settings::default_namespace(&state);
     for (name, result) in futures::future::join_all(checks).await {
         match result {
+            Err(kube::Error::Api(s)) if s.code == 403 && name != public => {}
             Ok(Some(meta)) => {
                 if user.is_none() {
                     user = meta
@@ -246,8 +251,9 @@ pub(crate) struct DeleteResponse {
 
 /// Deletes the token Secret everywhere it is written (a missing Secret counts as deleted).
 #[utoipa::path(delete, path = "/api/secrets/huggingface", operation_id = "delete_hf_secret", tag = "huggingface",
-    responses((status = 200, description = "`success` is false when some namespace failed", body = DeleteResponse),
+    responses((status = 200, description = "`success` is false when some namespace failed; namespaces that refused the caller are counted in `message`, not listed", body = DeleteResponse),
         (status = 401, body = ErrorBody),
+        (status = 403, description = "The caller may delete the Secret in none of the namespaces", body = ErrorBody),
         (status = 503, description = "The cluster is unreachable", body = ErrorBody)))]
 pub(crate) async fn delete(
     State(state): State<AppState>,
@@ -264,8 +270,13 @@ pub(crate) async fn delete(
         }
     });
     let mut results = Vec::new();
+    let mut refused = 0;
     for (ns, outcome) in targets.iter().zip(futures::future::join_all(deletes).await) {
         results.push(match outcome {
+            Err(kube::Error::Api(s)) if s.code == 403 => {
+                refused += 1;
+                continue;
+            }
             Ok(()) => NamespaceResult {
                 namespace: ns.clone(),
                 success: true,
@@ -284,11 +295,25 @@ pub(crate) async fn delete(
             },
         });
     }
-    let success = results.iter().all(|r| r.success);
+    // Refused everywhere: nothing changed, and the answer is the refusal itself. Otherwise the
+    // namespaces that refused the caller are counted, not named: they come from the caches,
+    // which hold namespaces the caller may not see.
+    if refused > 0 && results.is_empty() {
+        let who = caller.identity().map_or("", |i| i.username.as_str());
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            format!(
+                "secrets is forbidden: User \"{who}\" cannot delete the HuggingFace token Secrets"
+            ),
+        ));
+    }
+    let success = refused == 0 && results.iter().all(|r| r.success);
     Ok(Json(DeleteResponse {
         success,
         message: if success {
             "HuggingFace secrets deleted successfully".into()
+        } else if refused > 0 {
+            format!("Some secrets could not be deleted ({refused} namespaces refused the deletion)")
         } else {
             "Some secrets could not be deleted".into()
         },

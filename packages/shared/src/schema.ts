@@ -7044,7 +7044,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description `success` is false when some namespace failed */
+            /** @description `success` is false when some namespace failed; namespaces that refused the caller are counted in `message`, not listed */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -7054,6 +7054,15 @@ export interface operations {
                 };
             };
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller may delete the Secret in none of the namespaces */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7081,6 +7090,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Namespaces other than the default one that refuse the caller are left out */
             200: {
                 headers: {
                     [name: string]: unknown;

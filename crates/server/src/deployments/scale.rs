@@ -15,7 +15,7 @@ use super::get::is_object_not_found;
 use super::list::json_response;
 use super::status::{DeploymentStatus, status_of};
 use super::{DeploymentName, FIELD_MANAGER, NamespaceQuery, cached, not_found_in, target};
-use crate::auth::Caller;
+use crate::auth::{Caller, Resource};
 use crate::cache::Kind;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
@@ -66,6 +66,11 @@ pub(crate) async fn scale(
             "Give replicas (aggregated) or prefillReplicas/decodeReplicas (disaggregated)",
         ));
     }
+    // Checked before the cache answers: a 404 for a missing name next to the API server's 403
+    // for an existing one would tell a caller what exists in a namespace it may not touch.
+    caller
+        .require("patch", Resource::DEPLOYMENTS, Some(&namespace))
+        .await?;
     let caches = state.caches()?;
     caches.ready(Kind::Deployments).await?;
     let current =
