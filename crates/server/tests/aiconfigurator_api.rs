@@ -14,21 +14,11 @@ use support::{AuthMode, Reply, Server, start_in_mode};
 
 /// The CLI under test: AICONFIGURATOR_PATH, else where `make aiconfigurator` puts it.
 fn cli() -> PathBuf {
-    let path = std::env::var_os("AICONFIGURATOR_PATH")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let cache = std::env::var_os("XDG_CACHE_HOME")
-                .map(PathBuf::from)
-                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-                .expect("HOME or XDG_CACHE_HOME");
-            cache.join("kubeairunway/aiconfigurator-0.12.0/bin/aiconfigurator")
-        });
-    assert!(
-        path.is_file(),
-        "the AI Configurator CLI is not at {} — run `make aiconfigurator` (or set AICONFIGURATOR_PATH)",
-        path.display()
-    );
-    path
+    support::cached_tool(
+        "AICONFIGURATOR_PATH",
+        "aiconfigurator-0.12.0/bin/aiconfigurator",
+        "aiconfigurator",
+    )
 }
 
 /// A server running `path` with `timeout`, its temporary directories under `work`.

@@ -13,6 +13,21 @@ fn rendered() -> String {
     serde_json::to_string_pretty(&openapi_document()).expect("document serializes") + "\n"
 }
 
+/// A server's state without a cluster: enough for what answers before the cluster is asked.
+fn no_cluster() -> AppState {
+    AppState::new(
+        Config::local(
+            "127.0.0.1:0".parse().expect("addr"),
+            BuildInfo {
+                version: "1".into(),
+                build_time: "t".into(),
+                git_commit: "c".into(),
+            },
+        ),
+        None,
+    )
+}
+
 #[test]
 fn the_document_matches_the_committed_snapshot() {
     let current = rendered();
@@ -64,18 +79,7 @@ fn operation_ids_are_unique_so_generated_clients_can_name_them() {
 
 #[tokio::test]
 async fn the_server_serves_the_same_document() {
-    let state = AppState::new(
-        Config::local(
-            "127.0.0.1:0".parse().expect("addr"),
-            BuildInfo {
-                version: "1".into(),
-                build_time: "t".into(),
-                git_commit: "c".into(),
-            },
-        ),
-        None,
-    );
-    let response = router(state)
+    let response = router(no_cluster())
         .oneshot(
             Request::get("/api/openapi.json")
                 .header("host", "localhost")
@@ -99,17 +103,7 @@ async fn the_server_serves_the_same_document() {
 #[tokio::test]
 async fn malformed_bodies_get_documented_answers_on_every_json_route() {
     let doc: serde_json::Value = serde_json::from_str(&rendered()).expect("JSON");
-    let app = router(AppState::new(
-        Config::local(
-            "127.0.0.1:0".parse().expect("addr"),
-            BuildInfo {
-                version: "1".into(),
-                build_time: "t".into(),
-                git_commit: "c".into(),
-            },
-        ),
-        None,
-    ));
+    let app = router(no_cluster());
     let oversized = "[".repeat(kubeairunway_server::BODY_LIMIT + 1);
     let mut checked = 0;
     let mut problems = Vec::new();

@@ -22,21 +22,11 @@ const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_co
 
 /// The CLI under test: SCHEMATHESIS_PATH, else where `make schemathesis` puts it.
 fn cli() -> PathBuf {
-    let path = std::env::var_os("SCHEMATHESIS_PATH")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let cache = std::env::var_os("XDG_CACHE_HOME")
-                .map(PathBuf::from)
-                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-                .expect("HOME or XDG_CACHE_HOME");
-            cache.join("kubeairunway/schemathesis-4.32.5/bin/st")
-        });
-    assert!(
-        path.is_file(),
-        "schemathesis is not at {} — run `make schemathesis` (or set SCHEMATHESIS_PATH)",
-        path.display()
-    );
-    path
+    support::cached_tool(
+        "SCHEMATHESIS_PATH",
+        "schemathesis-4.32.5/bin/st",
+        "schemathesis",
+    )
 }
 
 /// Examples per operation: SCHEMATHESIS_EXAMPLES, else a few (the short form).

@@ -148,6 +148,29 @@ pub fn own_server(mode: AuthMode) -> Server {
     server(mode).with_own_client()
 }
 
+/// A CLI installed by a `make` target under `~/.cache/kubeairunway/` (`rel`, e.g.
+/// `schemathesis-4.32.5/bin/st`), or where the environment variable `env` points; panics
+/// naming the target when it is missing.
+pub fn cached_tool(env: &str, rel: &str, make_target: &str) -> std::path::PathBuf {
+    let path = std::env::var_os(env)
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            let cache = std::env::var_os("XDG_CACHE_HOME")
+                .map(std::path::PathBuf::from)
+                .or_else(|| {
+                    std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cache"))
+                })
+                .expect("HOME or XDG_CACHE_HOME");
+            cache.join("kubeairunway").join(rel)
+        });
+    assert!(
+        path.is_file(),
+        "{} is not there — run `make {make_target}` (or set {env})",
+        path.display()
+    );
+    path
+}
+
 /// A Kubernetes client acting as the cluster admin.
 pub async fn admin_client() -> Client {
     shared().client(User::Admin).await.expect("admin client")
