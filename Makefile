@@ -167,8 +167,10 @@ stress-api: testbin schemathesis
 	SCHEMATHESIS_PATH=$(SCHEMATHESIS_BIN) SCHEMATHESIS_EXAMPLES=100 \
 	  $(CARGO) test --locked -p kubeairunway-server --all-features --test schemathesis -- --nocapture
 
-## Properties of the parsers and rules, at least 10^5 cases each.
+## Properties of the parsers and rules, at least 10^5 cases each (debug build: already warm, and
+## the properties are cheap enough that a release build would cost more than it saves).
 stress-props:
+	PROPTEST_CASES=100000 $(CARGO) test --locked -p kubeairunway-core --all-features --test props -- --nocapture
 
 ## Fault injection on the real local control plane, repeated.
 stress-faults:
