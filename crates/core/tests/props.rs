@@ -12,6 +12,15 @@ use kubeairunway_core::metrics::parse::parse;
 use proptest::prelude::*;
 use serde_json::json;
 
+/// Proptest's defaults (including `PROPTEST_CASES`), without its failure files: a failing case
+/// found here is kept as a plain regression unit test next to the code instead.
+fn config() -> ProptestConfig {
+    ProptestConfig {
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Prometheus text format
 
@@ -33,6 +42,7 @@ fn sample_strategy() -> impl Strategy<Value = (String, BTreeMap<String, String>,
 }
 
 proptest! {
+    #![proptest_config(config())]
     /// Arbitrary text never panics, and every line is either a sample, a comment or an error.
     #[test]
     fn prometheus_parse_never_panics(text in "(?s).{0,400}") {
@@ -96,6 +106,7 @@ proptest! {
 // Node GPU labels
 
 proptest! {
+    #![proptest_config(config())]
     /// `parse_count` is `parseInt` of the trimmed text: its leading digits, else 0.
     #[test]
     fn gpu_count_matches_reference(s in "[ \t]{0,2}[0-9]{0,25}[a-zA-Z.\\-0-9]{0,4}[ \t]{0,2}") {
@@ -184,6 +195,7 @@ fn rule() -> impl Strategy<Value = Rule> {
 }
 
 proptest! {
+    #![proptest_config(config())]
     /// On specs with a GPU count of at least 1 (so the field is present), generated rules give
     /// the answer their grammar means.
     #[test]
