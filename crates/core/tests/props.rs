@@ -242,3 +242,58 @@ proptest! {
         let _ = RuleEngine::default().evaluate(&text, &input);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// GGUF file names
+
+/// The rule of `gguf_file`, written out by hand: at most 255 bytes, ends in `.gguf`, and every
+/// `/`-separated segment is non-empty, starts with a letter, digit or `_`, and holds only
+/// letters, digits, `.`, `_`, `+`, `-`.
+fn gguf_reference(v: &str) -> bool {
+    let segment_ok = |s: &str| {
+        let mut chars = s.chars();
+        chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '+' | '-'))
+    };
+    v.len() <= 255 && v.ends_with(".gguf") && v.split('/').all(segment_ok)
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Arbitrary and near-valid file names: accepted exactly when the hand-written rule says so,
+    /// and a rejection names the `ggufFile` field.
+    #[test]
+    fn gguf_file_matches_reference(
+        v in prop_oneof![
+            "(?s).{0,40}",
+            "[A-Za-z0-9._+/\\-]{0,30}\\.gguf",
+            "[A-Za-z0-9_]{1,8}(/[A-Za-z0-9_][A-Za-z0-9._+\\-]{0,8}){0,3}\\.gguf",
+            "[a-z]{250,260}\\.gguf",
+        ]
+    ) {
+        let got = kubeairunway_core::aikit::names::gguf_file(&v);
+        prop_assert_eq!(got.is_ok(), gguf_reference(&v), "value {:?}: {:?}", v, got);
+        if let Err(e) = got {
+            prop_assert_eq!(e.field, "ggufFile");
+        }
+    }
+
+    /// The default image tag is the quantisation in the file name, upper-cased, else `custom`.
+    #[test]
+    fn gguf_default_tag_is_the_quantisation(
+        stem in "[a-z][a-z0-9\\-]{0,10}",
+        quant in prop_oneof![
+            "[qQ][0-9]{1,2}_[kK]_[sSmM]",
+            "[qQ][0-9]{1,2}_[0-9]",
+            "[fF](16|32)",
+        ],
+        junk in "(?s).{0,30}",
+    ) {
+        let tag = kubeairunway_core::aikit::names::default_image_tag(&format!("{stem}.{quant}.gguf"));
+        prop_assert_eq!(tag, quant.to_ascii_uppercase());
+        let _ = kubeairunway_core::aikit::names::default_image_tag(&junk);
+    }
+}
