@@ -21,7 +21,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: all testbin aiconfigurator schemathesis build crds manifests fmt-check lint release-deps test test-unit demo demo-down bench \
 	clean-testbin web-deps web-check web-build headlamp-deps headlamp-check chromium image image-offline image-tools \
-	stress stress-api
+	stress stress-api stress-props
 
 all: build
 
@@ -160,12 +160,17 @@ demo-down:
 	$(BIN) dev down --state-dir $(DEV_STATE)
 
 ## Long forms of the reliability suites (docs/reliability.md); `make test` runs their short forms.
-stress: stress-api
+stress: stress-api stress-props
 
 ## Generated API requests from the OpenAPI document (schemathesis), at least 10,000 of them.
 stress-api: testbin schemathesis
 	SCHEMATHESIS_PATH=$(SCHEMATHESIS_BIN) SCHEMATHESIS_EXAMPLES=100 \
 	  $(CARGO) test --locked -p kubeairunway-server --all-features --test schemathesis -- --nocapture
+
+## Properties of the parsers and rules, at least 10^5 cases each (debug build: already warm, and
+## the properties are cheap enough that a release build would cost more than it saves).
+stress-props:
+	PROPTEST_CASES=100000 $(CARGO) test --locked -p kubeairunway-core --all-features --test props -- --nocapture
 
 ## Benchmarks (speed and memory targets live here, never in timed tests); see docs/benchmarks.md.
 ## The backend benchmark drives `kubeairunway serve` with `oha` (pinned; built once into
