@@ -118,13 +118,14 @@ export function createBackend(options: BackendOptions): Backend {
       return body.pods;
     },
     logs: (name, namespace, podName, tailLines = 200) =>
-      data(
+      // Without `follow` the answer is JSON (the route's other content type is its SSE stream).
+      data<components['schemas']['LogsResponse']>(
         api.GET('/api/deployments/{name}/logs', {
           params: {
             path: { name },
             query: { namespace, tailLines, ...(podName ? { podName } : {}) },
           },
-        })
+        }) as Promise<{ data?: components['schemas']['LogsResponse']; response: Response }>
       ),
     metrics: (name, namespace) =>
       data(
