@@ -444,23 +444,44 @@ where
                 }
                 Ok(Event::Init | Event::InitApply(_)) => {}
                 Err(err) => {
-                    let health = match &err {
-                        watcher::Error::InitialListFailed(kube::Error::Api(s))
-                        | watcher::Error::WatchStartFailed(kube::Error::Api(s))
-                            if s.code == 404 =>
-                        {
-                            cell.mark_loaded();
-                            Health::Missing
-                        }
-                        other => Health::Failing(short_reason(other)),
-                    };
                     tracing::debug!(kind = ?kind, error = %err, "watch failed");
-                    cell.set(health);
+                    match health_after(&err) {
+                        Some(Health::Missing) => {
+                            cell.mark_loaded();
+                            cell.set(Health::Missing);
+                        }
+                        Some(health) => cell.set(health),
+                        // Busy, not broken: the watcher retries, and whatever was known stands.
+                        None => {}
+                    }
                 }
             }
         }
     });
     reader
+}
+
+/// What a watch error says of the cache: the resource is missing (404), the API server is
+/// failing, or nothing (`None`) when it answered 429 — it asks clients to come back, as it does
+/// while a resource's storage (re)initializes after its CRD is created or changed, and telling
+/// callers "unreachable" then was wrong (a 503 seen in CI right after the CRDs were installed).
+fn health_after(err: &watcher::Error) -> Option<Health> {
+    match err {
+        watcher::Error::InitialListFailed(kube::Error::Api(s))
+        | watcher::Error::WatchStartFailed(kube::Error::Api(s))
+        | watcher::Error::WatchFailed(kube::Error::Api(s))
+            if s.code == 429 =>
+        {
+            None
+        }
+        watcher::Error::InitialListFailed(kube::Error::Api(s))
+        | watcher::Error::WatchStartFailed(kube::Error::Api(s))
+            if s.code == 404 =>
+        {
+            Some(Health::Missing)
+        }
+        other => Some(Health::Failing(short_reason(other))),
+    }
 }
 
 fn short_reason(err: &watcher::Error) -> String {
@@ -469,5 +490,39 @@ fn short_reason(err: &watcher::Error) -> String {
         | watcher::Error::WatchStartFailed(e)
         | watcher::Error::WatchFailed(e) => crate::error::describe_kube_error(e).1,
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(code: u16) -> kube::Error {
+        kube::Error::Api(Box::new(
+            kube::core::Status::failure("test", "Test").with_code(code),
+        ))
+    }
+
+    #[test]
+    fn busy_api_servers_leave_the_health_alone_and_failures_change_it() {
+        for err in [
+            watcher::Error::InitialListFailed(api(429)),
+            watcher::Error::WatchStartFailed(api(429)),
+            watcher::Error::WatchFailed(api(429)),
+        ] {
+            assert!(health_after(&err).is_none(), "{err}");
+        }
+        assert!(matches!(
+            health_after(&watcher::Error::InitialListFailed(api(404))),
+            Some(Health::Missing)
+        ));
+        assert!(matches!(
+            health_after(&watcher::Error::WatchFailed(api(500))),
+            Some(Health::Failing(_))
+        ));
+        assert!(matches!(
+            health_after(&watcher::Error::InitialListFailed(api(403))),
+            Some(Health::Failing(_))
+        ));
     }
 }
