@@ -499,6 +499,11 @@ async fn the_browser_is_opened_on_the_magic_link() {
         !out.contains(&token),
         "the token is not printed when a browser opens: {out}"
     );
+    // The browser is started detached (login does not wait for it): give it time to run.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !opened.exists() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     let link = std::fs::read_to_string(&opened).expect("the browser was started");
     assert_eq!(link, format!("{server}/login#token={token}"));
 
