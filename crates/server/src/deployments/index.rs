@@ -57,10 +57,10 @@ impl ListIndex {
     /// The page for `key`, encoded by `encode` unless this generation already has it.
     pub fn page(
         &self,
-        key: PageKey,
+        key: &PageKey,
         encode: impl FnOnce() -> Result<EncodedJson, serde_json::Error>,
     ) -> Result<Arc<EncodedJson>, serde_json::Error> {
-        if let Some(page) = self.pages.lock().ok().and_then(|p| p.get(&key).cloned()) {
+        if let Some(page) = self.pages.lock().ok().and_then(|p| p.get(key).cloned()) {
             return Ok(page);
         }
         // Encoded outside the lock: concurrent first requests may each encode, which is cheaper
@@ -70,7 +70,7 @@ impl ListIndex {
             if pages.len() >= MAX_PAGES {
                 pages.clear();
             }
-            pages.insert(key, page.clone());
+            pages.insert(key.clone(), page.clone());
         }
         Ok(page)
     }

@@ -135,7 +135,7 @@ pub(crate) async fn list(
         offset,
     };
     let encoded = index
-        .page(key.clone(), || {
+        .page(&key, || {
             crate::encoded::EncodedJson::new(&DeploymentList {
                 pagination: Pagination {
                     total,
