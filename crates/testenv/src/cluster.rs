@@ -173,8 +173,13 @@ pub struct ControlPlane {
     info: ClusterInfo,
     components: Mutex<Vec<Component>>,
     lifetime: Lifetime,
-    /// How the API server was started, to start it again after [`ControlPlane::stop_apiserver`].
+    /// How the API server was started, to start it again after [`ControlPlane::stop_apiserver`]
+    /// (and to start a second one, [`ControlPlane::start_second_apiserver`]).
     apiserver: Option<Launch>,
+    /// How etcd was started, to start it again after [`ControlPlane::stop_etcd`].
+    etcd: Option<Launch>,
+    /// etcd's client URL (its `/health` tells when it serves again).
+    etcd_url: String,
     /// The API server's egress proxy, when this process serves it ([`Lifetime::TiedToProcess`]).
     egress: Mutex<Option<EgressProxy>>,
     /// How long start-up took.
@@ -190,6 +195,10 @@ struct Launch {
 
 /// Name of the API server component (its log file is `logs/kube-apiserver.log`).
 const APISERVER: &str = "kube-apiserver";
+/// Name of the second API server ([`ControlPlane::start_second_apiserver`]).
+const SECOND_APISERVER: &str = "kube-apiserver-2";
+/// Name of the etcd component.
+const ETCD: &str = "etcd";
 
 impl ControlPlane {
     /// Starts etcd, the API server, the controller-manager, the scheduler and KWOK, creates the
@@ -267,6 +276,8 @@ impl ControlPlane {
             components: Mutex::new(Vec::new()),
             lifetime,
             apiserver: None,
+            etcd: None,
+            etcd_url: String::new(),
             egress: Mutex::new(None),
             startup: Duration::ZERO,
         })
@@ -290,12 +301,9 @@ impl ControlPlane {
 
         let etcd_url = format!("http://127.0.0.1:{etcd_port}");
         let peer_url = format!("http://127.0.0.1:{peer_port}");
-        self.spawn(
-            "etcd",
-            &bins.tool("etcd")?,
-            &logs,
-            lifetime,
-            vec![
+        let etcd = Launch {
+            bin: bins.tool(ETCD)?,
+            args: vec![
                 "--name=kubeairunway".into(),
                 format!("--data-dir={}", dir.join("etcd").display()),
                 format!("--listen-client-urls={etcd_url}"),
@@ -306,12 +314,11 @@ impl ControlPlane {
                 "--unsafe-no-fsync=true".into(),
                 "--log-level=warn".into(),
             ],
-        )?;
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(2))
-            .danger_accept_invalid_certs(true)
-            .build()
-            .map_err(|e| Error::State(format!("building an HTTP client: {e}")))?;
+        };
+        self.spawn(ETCD, &etcd.bin, &logs, lifetime, etcd.args.clone())?;
+        self.etcd = Some(etcd);
+        self.etcd_url = etcd_url.clone();
+        let http = http_client()?;
         self.wait_http(&http, "etcd health", &format!("{etcd_url}/health"))
             .await?;
 
@@ -370,7 +377,8 @@ impl ControlPlane {
         )?;
         self.apiserver = Some(apiserver);
         let admin = self.info.client(User::Admin).await?;
-        self.wait_apiserver_ready(&http, START_TIMEOUT).await?;
+        self.wait_apiserver_ready(&http, &self.info.server, START_TIMEOUT)
+            .await?;
         bootstrap_rbac(&admin).await?;
         crate::pod_logs::apply_crd(&admin).await?;
 
@@ -541,8 +549,13 @@ impl ControlPlane {
         .await
     }
 
-    async fn wait_apiserver_ready(&self, http: &reqwest::Client, timeout: Duration) -> Result<()> {
-        let readyz = format!("{}/readyz", self.info.server);
+    async fn wait_apiserver_ready(
+        &self,
+        http: &reqwest::Client,
+        server: &str,
+        timeout: Duration,
+    ) -> Result<()> {
+        let readyz = format!("{server}/readyz");
         let token = self.info.users.admin.clone();
         wait_until("kube-apiserver /readyz", timeout, || {
             let req = http.get(&readyz).bearer_auth(&token);
@@ -568,20 +581,7 @@ impl ControlPlane {
     /// [`crate::shared`] would see the outage. The pid recorded in [`ClusterInfo::pids`] is not
     /// updated by a restart.
     pub fn stop_apiserver(&self) -> Result<()> {
-        let mut component = {
-            let mut components = self
-                .components
-                .lock()
-                .map_err(|_| Error::State("the component list is poisoned".into()))?;
-            let index = components
-                .iter()
-                .position(|c| c.name == APISERVER)
-                .ok_or_else(|| Error::State("the API server is not running".into()))?;
-            components.remove(index)
-        };
-        terminate_pid(component.pid(), component.name, Duration::ZERO);
-        let _ = component.child.wait();
-        Ok(())
+        self.kill_component(APISERVER)
     }
 
     /// Starts the API server again with the same etcd, port, certificates and tokens, and waits
@@ -591,16 +591,108 @@ impl ControlPlane {
             .apiserver
             .clone()
             .ok_or_else(|| Error::State("the API server was never started".into()))?;
+        self.respawn(APISERVER, &launch)?;
+        self.wait_apiserver_ready(&http_client()?, &self.info.server, START_TIMEOUT)
+            .await
+    }
+
+    /// Kills etcd (SIGKILL), leaving the API server and the rest running: an etcd crash as the
+    /// API server and its clients see it. [`ControlPlane::start_etcd`] brings it back with its
+    /// data. Only for a control plane of one's own, like [`ControlPlane::stop_apiserver`].
+    pub fn stop_etcd(&self) -> Result<()> {
+        self.kill_component(ETCD)
+    }
+
+    /// Starts etcd again on the same data directory and ports, and waits until it is healthy.
+    pub async fn start_etcd(&self) -> Result<()> {
+        let launch = self
+            .etcd
+            .clone()
+            .ok_or_else(|| Error::State("etcd was never started".into()))?;
+        self.respawn(ETCD, &launch)?;
+        self.wait_http(
+            &http_client()?,
+            "etcd health",
+            &format!("{}/health", self.etcd_url),
+        )
+        .await
+    }
+
+    /// Starts a second API server on the same etcd (another port, its own audit log
+    /// `logs/audit-2.log`), as in a control plane of several replicas, and returns its URL once
+    /// it is ready: clients of it can change the cluster while the first one is down. It lives
+    /// until [`ControlPlane::stop_second_apiserver`] or the end of the process.
+    pub async fn start_second_apiserver(&self) -> Result<String> {
+        let mut launch = self
+            .apiserver
+            .clone()
+            .ok_or_else(|| Error::State("the API server was never started".into()))?;
+        let port = free_ports(1)?[0];
+        let audit = self.info.state_dir.join("logs").join("audit-2.log");
+        for arg in &mut launch.args {
+            if arg.starts_with("--secure-port=") {
+                *arg = format!("--secure-port={port}");
+            } else if arg.starts_with("--audit-log-path=") {
+                *arg = format!("--audit-log-path={}", audit.display());
+            }
+        }
+        self.respawn(SECOND_APISERVER, &launch)?;
+        let server = format!("https://127.0.0.1:{port}");
+        self.wait_apiserver_ready(&http_client()?, &server, START_TIMEOUT)
+            .await?;
+        Ok(server)
+    }
+
+    /// Kills the API server started by [`ControlPlane::start_second_apiserver`].
+    pub fn stop_second_apiserver(&self) -> Result<()> {
+        self.kill_component(SECOND_APISERVER)
+    }
+
+    /// A client of `server` (another API server of this cluster) authenticated as `user`.
+    pub async fn client_of(&self, server: &str, user: User) -> Result<Client> {
+        let mut config = self.config(user).await?;
+        config.cluster_url = server
+            .parse()
+            .map_err(|e| Error::State(format!("{server} is not a URL: {e}")))?;
+        Client::try_from(config).map_err(Error::kube("building a client"))
+    }
+
+    /// Removes the component `name` from the list and kills it (SIGKILL), waiting for it to exit.
+    fn kill_component(&self, name: &str) -> Result<()> {
+        let mut component = {
+            let mut components = self
+                .components
+                .lock()
+                .map_err(|_| Error::State("the component list is poisoned".into()))?;
+            let index = components
+                .iter()
+                .position(|c| c.name == name)
+                .ok_or_else(|| Error::State(format!("{name} is not running")))?;
+            components.remove(index)
+        };
+        // terminate_pid checks the program's command line, which names the binary.
+        let program = if name == SECOND_APISERVER {
+            APISERVER
+        } else {
+            name
+        };
+        terminate_pid(component.pid(), program, Duration::ZERO);
+        let _ = component.child.wait();
+        Ok(())
+    }
+
+    /// Starts `name` again from `launch`, appending to its log, unless it is running.
+    fn respawn(&self, name: &'static str, launch: &Launch) -> Result<()> {
         let running = self
             .components
             .lock()
-            .map(|c| c.iter().any(|c| c.name == APISERVER))
+            .map(|c| c.iter().any(|c| c.name == name))
             .unwrap_or(false);
         if running {
-            return Err(Error::State("the API server is already running".into()));
+            return Err(Error::State(format!("{name} is already running")));
         }
         let component = Component::spawn_from_keeper(
-            APISERVER,
+            name,
             &launch.bin,
             &launch.args,
             &self.info.state_dir.join("logs"),
@@ -610,12 +702,7 @@ impl ControlPlane {
         if let Ok(mut c) = self.components.lock() {
             c.push(component);
         }
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(2))
-            .danger_accept_invalid_certs(true)
-            .build()
-            .map_err(|e| Error::State(format!("building an HTTP client: {e}")))?;
-        self.wait_apiserver_ready(&http, START_TIMEOUT).await
+        Ok(())
     }
 
     /// Connection details and tokens.
@@ -852,4 +939,13 @@ async fn bootstrap_rbac(client: &Client) -> Result<()> {
 
 fn write(path: &Path, content: &str) -> Result<()> {
     std::fs::write(path, content).map_err(Error::io(format!("writing {}", path.display())))
+}
+
+/// The HTTP client of the readiness probes (the components' certificates are the test CA's).
+fn http_client() -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .danger_accept_invalid_certs(true)
+        .build()
+        .map_err(|e| Error::State(format!("building an HTTP client: {e}")))
 }
