@@ -383,7 +383,7 @@ pub(crate) fn client_for_token(config: &kube::Config, token: &str) -> Result<Cli
         token: Some(token.to_string().into()),
         ..Default::default()
     };
-    Client::try_from(config)
+    crate::kube_client::client(config)
 }
 
 async fn subject_access_review(

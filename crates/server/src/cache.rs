@@ -390,7 +390,7 @@ where
     K::DynamicType: Default + Eq + std::hash::Hash + Clone + Send + Sync,
     F: Fn(&K) -> Option<Change> + Send + 'static,
 {
-    let (reader, writer) = reflector::store();
+    let (reader, mut writer) = reflector::store();
     let probe_api = api.clone();
     let probe_params = kube::api::ListParams {
         label_selector: config.label_selector.clone(),
@@ -398,38 +398,50 @@ where
         limit: Some(1),
         ..Default::default()
     };
-    let stream = watcher::watcher(api, config)
-        .backoff(CappedBackoff {
-            next: Duration::from_millis(200),
-        })
-        .modify(|obj| {
-            obj.managed_fields_mut().clear();
-        })
-        .reflect(writer);
+    // A fresh watcher starts with a full list, which the store takes in whole at `InitDone`.
+    let fresh = move || {
+        watcher::watcher(api.clone(), config.clone())
+            .backoff(CappedBackoff {
+                next: Duration::from_millis(200),
+            })
+            .modify(|obj| {
+                obj.managed_fields_mut().clear();
+            })
+            .boxed()
+    };
     tokio::spawn(async move {
-        let mut stream = std::pin::pin!(stream);
+        let mut stream = fresh();
         let Some(cell) = health.get(&kind) else {
             return;
         };
         let mut probe = tokio::time::interval(PROBE_EVERY);
         probe.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Set while a fresh list started by the probe is on its way.
+        let mut relisting = false;
         loop {
             let failing = matches!(cell.get(), Health::Failing(_));
             let event = tokio::select! {
                 event = stream.next() => event,
-                _ = probe.tick(), if failing => {
+                _ = probe.tick(), if failing && !relisting => {
                     // The watcher resumes a broken watch without emitting anything, so a
-                    // quiet resource would look broken forever: once the same list works
-                    // again, the watch is back (or will be within one backoff step).
+                    // quiet resource would look broken forever. But the API server answering
+                    // again does not make the store current: what changed during the outage
+                    // is not in it yet. So list afresh and stay failing (503) until that list
+                    // is in, rather than serve the state from before the outage.
                     if probe_api.list_metadata(&probe_params).await.is_ok() {
-                        cell.set(Health::Synced);
+                        stream = fresh();
+                        relisting = true;
                     }
                     continue;
                 }
             };
             let Some(event) = event else { break };
+            if let Ok(event) = &event {
+                writer.apply_watcher_event(event);
+            }
             match event {
                 Ok(Event::InitDone) => {
+                    relisting = false;
                     generation.fetch_add(1, Ordering::Release);
                     cell.mark_loaded();
                     cell.set(Health::Synced);
@@ -444,6 +456,7 @@ where
                 }
                 Ok(Event::Init | Event::InitApply(_)) => {}
                 Err(err) => {
+                    relisting = false;
                     tracing::debug!(kind = ?kind, error = %err, "watch failed");
                     match health_after(&err) {
                         Some(Health::Missing) => {

@@ -106,9 +106,13 @@ impl From<InvalidToken> for ApiError {
 }
 
 /// Status code and message for a Kubernetes client error: the API server's own code for its
-/// errors (500 for codes that are not errors), 503 when it is unreachable, 401 when we could not
+/// errors (500 for codes that are not errors), 503 when it is unreachable, 504 when it did not
+/// answer in time ([`crate::kube_client`]), 401 when we could not
 /// authenticate, 502 otherwise; the message in the words of [`kubeairunway_api::kube_text`].
 pub fn describe_kube_error(err: &kube::Error) -> (StatusCode, String) {
+    if let Some(late) = crate::kube_client::is_deadline(err) {
+        return (StatusCode::GATEWAY_TIMEOUT, late.to_string());
+    }
     let code = match err {
         kube::Error::Api(status) => StatusCode::from_u16(status.code)
             .ok()

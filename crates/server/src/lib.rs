@@ -41,6 +41,7 @@ mod guard;
 mod health;
 pub mod hf;
 mod installation;
+pub mod kube_client;
 mod limits;
 mod metrics;
 mod models;

@@ -46,7 +46,8 @@ pub(crate) fn base() -> utoipa::openapi::OpenApi {
 /// What every route shares, added to each operation after the handlers' annotations are
 /// collected, so that the document lists every status and body a client can see (schemathesis
 /// checks each response against it): which routes are public (the guard's own rule), 401 and
-/// 503 on every other route (no valid token while auth is on; no cluster to check a caller), the body extractor's 400/413/415 on every route that
+/// 503 and 504 on every other route (no valid token while auth is on; no cluster to check a
+/// caller, or one too slow to answer), the body extractor's 400/413/415 on every route that
 /// takes a JSON body, and Server-Sent Events described as events rather than as their data.
 pub(crate) fn complete(doc: &mut utoipa::openapi::OpenApi) {
     use axum::http::Method;
@@ -69,6 +70,11 @@ pub(crate) fn complete(doc: &mut utoipa::openapi::OpenApi) {
                 add_error(op, "401", "No valid bearer token (while auth is on)");
                 // Checking a caller (TokenReview, SubjectAccessReview) needs the cluster.
                 add_error(op, "503", "The cluster is unreachable");
+                add_error(
+                    op,
+                    "504",
+                    "The Kubernetes API server did not answer in time",
+                );
             }
             if op.request_body.is_some() {
                 add_error(

@@ -237,14 +237,14 @@ impl KubeAccess {
     pub fn new(mut config: kube::Config, context: impl Into<String>) -> Result<Self, kube::Error> {
         config.connect_timeout = Some(Duration::from_secs(2));
         // No read timeout: watches idle for minutes between events and log follows for as long
-        // as the user watches; non-streaming requests are bounded by `REQUEST_TIMEOUT`.
+        // as the user watches; other calls have a deadline (`kube_client::CALL_DEADLINE`).
         config.read_timeout = None;
         // No client-side retry of 429/503/504: kube's default retries up to 15 times with a
         // backoff growing to minutes, so a request made for someone would hang until its
         // deadline instead of telling them (a pod proxy's 503 is an unreachable pod, an API
         // server outage a clear 503). Watches have their own backoff in the runtime.
         config.default_retry = false;
-        let client = kube::Client::try_from(config.clone())?;
+        let client = crate::kube_client::client(config.clone())?;
         Ok(Self {
             client,
             config,

@@ -255,3 +255,314 @@ async fn requests_fail_fast_during_an_outage_and_recover_without_a_restart() {
         .await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
 }
+
+/// What a client following the event stream believes: name → servedModelName, from the
+/// `snapshot`, `upsert` and `delete` events it has read.
+#[derive(Default)]
+struct Followed(std::collections::BTreeMap<String, String>);
+
+impl Followed {
+    fn apply(&mut self, event: &support::Sse) {
+        let served = |d: &Value| {
+            d["servedModelName"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        };
+        match event.event.as_str() {
+            "snapshot" => {
+                self.0 = event.data["deployments"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|d| Some((d["name"].as_str()?.to_string(), served(d))))
+                    .collect();
+            }
+            "upsert" => {
+                let d = &event.data["deployment"];
+                if let Some(name) = d["name"].as_str() {
+                    self.0.insert(name.to_string(), served(d));
+                }
+            }
+            "delete" => {
+                if let Some(name) = event.data["name"].as_str() {
+                    self.0.remove(name);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// name → servedModelName of a `GET /api/deployments` answer.
+fn listed(body: &Value) -> std::collections::BTreeMap<String, String> {
+    body["deployments"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| {
+            Some((
+                d["name"].as_str()?.to_string(),
+                d["servedModelName"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            ))
+        })
+        .collect()
+}
+
+/// A change made while the server's API server is down (through a second API server of the
+/// same cluster, as in a control plane of several replicas) is what the list and the event
+/// stream show once it returns: the caches are current within 10 s, no answer after the
+/// restart shows the state from before the change, and the stream that stayed open resumes.
+#[tokio::test]
+async fn a_change_made_during_the_outage_is_seen_after_it_and_the_event_stream_resumes() {
+    let cp: &'static ControlPlane = Box::leak(Box::new(private_control_plane()));
+    let admin = cp.client(User::Admin).await.expect("admin client");
+    kubeairunway_api::crds::install(&admin, Duration::from_secs(60))
+        .await
+        .expect("CRDs");
+    let ns = cp.namespace("outage-change").await.expect("namespace").name;
+    for name in ["kept", "doomed"] {
+        mds(cp, &ns)
+            .await
+            .create(&PostParams::default(), &md(name))
+            .await
+            .expect("create");
+    }
+    let second = cp
+        .start_second_apiserver()
+        .await
+        .expect("a second API server");
+    let s = start_server(cp);
+    let list = format!("/api/deployments?namespace={ns}");
+    s.get_eventually(&list, None, "both deployments listed", |b| {
+        listed(b).len() == 2
+    })
+    .await;
+    let mut stream =
+        support::SseReader::open(&s, &format!("/api/deployments/events?namespace={ns}"), None)
+            .await;
+    let mut followed = Followed::default();
+    let first = stream.next(Duration::from_secs(5)).await.expect("snapshot");
+    followed.apply(&first);
+    assert_eq!(
+        followed.0.keys().collect::<Vec<_>>(),
+        ["doomed", "kept"],
+        "{:?}",
+        first.data
+    );
+
+    cp.stop_apiserver().expect("stop the API server");
+    let stopped = Instant::now();
+    loop {
+        let reply = s.get(&list, None).await;
+        if reply.status == StatusCode::SERVICE_UNAVAILABLE {
+            break;
+        }
+        assert!(
+            stopped.elapsed() < Duration::from_secs(5),
+            "still {} {} 5 s into the outage",
+            reply.status,
+            reply.body
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // The change, made where the server cannot see it.
+    let other = Api::<DynamicObject>::namespaced_with(
+        cp.client_of(&second, User::Admin)
+            .await
+            .expect("client of the second API server"),
+        &ns,
+        &ApiResource::erase::<ModelDeployment>(&()),
+    );
+    other
+        .create(&PostParams::default(), &md("born-during"))
+        .await
+        .expect("create during the outage");
+    other
+        .delete("doomed", &Default::default())
+        .await
+        .expect("delete during the outage");
+    other
+        .patch(
+            "kept",
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(json!({ "spec": { "model": { "servedName": "renamed" } } })),
+        )
+        .await
+        .expect("patch during the outage");
+    let outage_reply = s.get(&list, None).await;
+    assert_eq!(
+        outage_reply.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "no stale list during the outage: {}",
+        outage_reply.body
+    );
+    // The stream stays open (keep-alives) but sends nothing it cannot vouch for.
+    let quiet = stream.next(Duration::from_secs(1)).await;
+    assert!(
+        quiet.is_none(),
+        "an event during the outage: {:?}",
+        quiet.map(|e| e.data)
+    );
+
+    let outage = stopped.elapsed();
+    cp.start_apiserver()
+        .await
+        .expect("start the API server again");
+    let restarted = Instant::now();
+    let want: std::collections::BTreeMap<String, String> = [
+        ("born-during".to_string(), String::new()),
+        ("kept".to_string(), "renamed".to_string()),
+    ]
+    .into_iter()
+    .collect();
+    // Every answer after the restart is either a 503 or the state after the change.
+    let list_current = loop {
+        let reply = s.get(&list, None).await;
+        if reply.status == StatusCode::OK {
+            let got = listed(&reply.body);
+            // servedModelName defaults to the model id when no servedName is set.
+            let names: Vec<&String> = got.keys().collect();
+            assert_eq!(
+                names,
+                want.keys().collect::<Vec<_>>(),
+                "a list after the restart is not current: {}",
+                reply.body
+            );
+            assert_eq!(got["kept"], "renamed", "{}", reply.body);
+            break restarted.elapsed();
+        }
+        assert_eq!(
+            reply.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{}",
+            reply.body
+        );
+        assert!(
+            restarted.elapsed() < Duration::from_secs(10),
+            "no list 10 s after the restart: {}",
+            reply.body
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let stream_current = loop {
+        let left = Duration::from_secs(10).saturating_sub(restarted.elapsed());
+        let event = stream.next(left).await.unwrap_or_else(|| {
+            panic!(
+                "the stream did not catch up within 10 s of the restart; it shows {:?}",
+                followed.0
+            )
+        });
+        followed.apply(&event);
+        if followed.0.keys().eq(want.keys()) && followed.0["kept"] == "renamed" {
+            break restarted.elapsed();
+        }
+    };
+    eprintln!(
+        "figure: API server down {outage:?}; after its return the list was current in \
+         {list_current:?} and the open event stream in {stream_current:?}"
+    );
+    cp.stop_second_apiserver()
+        .expect("stop the second API server");
+}
+
+/// etcd killed under a running server: nothing can change while it is down, so reads keep
+/// answering from the caches; a write gets a clear error within the server's timeout instead
+/// of hanging, and changes nothing; once etcd returns, writes work and the caches follow.
+#[tokio::test]
+async fn an_etcd_restart_is_survived() {
+    let cp: &'static ControlPlane = Box::leak(Box::new(private_control_plane()));
+    let admin = cp.client(User::Admin).await.expect("admin client");
+    kubeairunway_api::crds::install(&admin, Duration::from_secs(60))
+        .await
+        .expect("CRDs");
+    let ns = cp.namespace("etcd-restart").await.expect("namespace").name;
+    mds(cp, &ns)
+        .await
+        .create(&PostParams::default(), &md("before"))
+        .await
+        .expect("create");
+    let s = start_server(cp);
+    let list = format!("/api/deployments?namespace={ns}");
+    s.get_eventually(&list, None, "the deployment listed", |b| {
+        listed(b).contains_key("before")
+    })
+    .await;
+
+    cp.stop_etcd().expect("stop etcd");
+    let stopped = Instant::now();
+    let (read, read_took) = timed(&s, Method::GET, &list, None).await;
+    eprintln!(
+        "during: GET list {} in {read_took:?}: {}",
+        read.status, read.body
+    );
+    let body = json!({ "name": "during", "namespace": ns, "modelId": "Qwen/Qwen3-0.6B", "engine": "vllm", "resources": { "gpu": 1 } });
+    let (write, write_took) = timed(&s, Method::POST, "/api/deployments", Some(&body)).await;
+    eprintln!(
+        "during: POST {} in {write_took:?}: {}",
+        write.status, write.body
+    );
+    assert!(
+        write.status.is_server_error(),
+        "a write while etcd is down cannot succeed: {} {}",
+        write.status,
+        write.body
+    );
+    assert!(
+        !write.message().is_empty(),
+        "the error says what failed: {}",
+        write.body
+    );
+    let outage = stopped.elapsed();
+
+    cp.start_etcd().await.expect("start etcd again");
+    let restarted = Instant::now();
+    let created = loop {
+        let reply = s
+            .call(
+                Method::POST,
+                "/api/deployments",
+                None,
+                Some(&json!({ "name": "after", "namespace": ns, "modelId": "Qwen/Qwen3-0.6B", "engine": "vllm", "resources": { "gpu": 1 } })),
+            )
+            .await;
+        if reply.status == StatusCode::CREATED {
+            break restarted.elapsed();
+        }
+        assert!(
+            restarted.elapsed() < Duration::from_secs(30),
+            "writes still fail 30 s after etcd returned: {} {}",
+            reply.status,
+            reply.body
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let listed_after = loop {
+        let reply = s.get(&list, None).await;
+        if reply.status == StatusCode::OK && listed(&reply.body).contains_key("after") {
+            break restarted.elapsed();
+        }
+        assert!(
+            restarted.elapsed() < Duration::from_secs(40),
+            "the new deployment not listed: {} {}",
+            reply.status,
+            reply.body
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let names: Vec<String> = listed(&s.get(&list, None).await.body).into_keys().collect();
+    assert!(
+        !names.contains(&"during".to_string()),
+        "the write refused during the outage did not happen later: {names:?}"
+    );
+    eprintln!(
+        "figure: etcd down {outage:?} (read during: {} in {read_took:?}; write during: {} in \
+         {write_took:?}); after its return a create succeeded in {created:?} and was listed in \
+         {listed_after:?}",
+        read.status, write.status
+    );
+}

@@ -6,7 +6,9 @@
 
 use std::fmt::Display;
 use std::sync::OnceLock;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
 
 use kube::api::Api;
 use kube::{Client, Resource};
@@ -356,5 +358,99 @@ impl Server {
         })
         .await
         .expect("condition reached")
+    }
+}
+
+/// One Server-Sent Event.
+#[derive(Debug)]
+pub struct Sse {
+    /// The event name (`message` when the event names none).
+    pub event: String,
+    /// The event's data, parsed as JSON.
+    pub data: Value,
+}
+
+/// Reads Server-Sent Events from a response body.
+pub struct SseReader {
+    body: futures::stream::BoxStream<'static, reqwest::Result<Vec<u8>>>,
+    buffer: String,
+}
+
+impl SseReader {
+    /// Opens the stream at `path` as `user`; it must answer 200 with an uncompressed
+    /// `text/event-stream`.
+    pub async fn open(server: &Server, path: &str, user: Option<User>) -> Self {
+        let response = server
+            .request(Method::GET, path, user)
+            // Browsers ask for gzip; the stream must still arrive uncompressed and unbuffered.
+            .header("accept-encoding", "gzip")
+            .timeout(Duration::from_secs(120))
+            .send()
+            .await
+            .expect("stream opened");
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(
+            response
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("text/event-stream")),
+            "{:?}",
+            response.headers()
+        );
+        assert_eq!(response.headers().get("content-encoding"), None);
+        Self {
+            body: response
+                .bytes_stream()
+                .map(|r| r.map(|b| b.to_vec()))
+                .boxed(),
+            buffer: String::new(),
+        }
+    }
+
+    /// The next event (comments skipped), or `None` after `timeout`.
+    pub async fn next(&mut self, timeout: Duration) -> Option<Sse> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let mut event = String::from("message");
+                let mut data = Vec::new();
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("event:") {
+                        event = v.trim().to_string();
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push(v.strip_prefix(' ').unwrap_or(v).to_string());
+                    }
+                }
+                if data.is_empty() {
+                    continue;
+                }
+                let data = serde_json::from_str(&data.join("\n")).expect("JSON data");
+                return Some(Sse { event, data });
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.body.next())
+                .await
+                .ok()??;
+            self.buffer
+                .push_str(&String::from_utf8_lossy(&chunk.expect("stream chunk")));
+        }
+    }
+
+    /// The first event named `name` whose data satisfies `pred`, within `timeout`.
+    pub async fn wait_for(
+        &mut self,
+        name: &str,
+        timeout: Duration,
+        pred: impl Fn(&Value) -> bool,
+    ) -> Option<Sse> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.checked_duration_since(Instant::now())?;
+            let event = self.next(left).await?;
+            if event.event == name && pred(&event.data) {
+                return Some(event);
+            }
+        }
     }
 }
