@@ -17,7 +17,7 @@ pub mod registration;
 mod run;
 
 pub use context::{Context, Settings};
-pub use leader::LeaderConfig;
+pub use leader::{LEASE_NAME, LeaderConfig};
 pub use run::{Options, all_providers, run};
 
 /// Why a controller step failed.

@@ -123,12 +123,14 @@ pub async fn run(
     }
 }
 
-/// A shared, `managedFields`-free reflector of `K` (filtered by `wc`), polled in the background.
+/// A shared, `managedFields`-free reflector of `K` (filtered by `wc`), polled in the background;
+/// the deployments of deleted objects go to `deleted`.
 fn shared_reflector<K>(
     api: Api<K>,
     wc: watcher::Config,
     (reader, writer): (Store<K>, reflector::store::Writer<K>),
     subscribers: usize,
+    deleted: Option<Deleted>,
 ) -> (Store<K>, Vec<reflector::ReflectHandle<K>>)
 where
     K: Resource + Clone + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
@@ -141,9 +143,31 @@ where
         .default_backoff()
         .modify(|obj| obj.managed_fields_mut().clear())
         .reflect_shared(writer)
-        .for_each(|_| async {});
+        .for_each(move |event| {
+            if let (Some(deleted), Ok(watcher::Event::Delete(obj))) = (&deleted, &event)
+                && let Some(owner) = owner_of(obj)
+            {
+                let _ = deleted.unbounded_send(owner);
+            }
+            async {}
+        });
     tokio::spawn(stream);
     (reader, handles)
+}
+
+/// Where the shared reflectors of owned kinds report a deleted object's ModelDeployment: their
+/// subscribers hear of objects applied, never of objects deleted, so without this an object
+/// deleted by hand came back only at the deployment's next periodic resync (50 s for a Service).
+type Deleted = futures::channel::mpsc::UnboundedSender<ObjectRef<ModelDeployment>>;
+
+/// The ModelDeployment an object belongs to, by the label every provider object and pod carries.
+fn owner_of<K: Resource>(obj: &K) -> Option<ObjectRef<ModelDeployment>> {
+    let name = obj.labels().get(DEPLOYMENT)?;
+    let r = ObjectRef::<ModelDeployment>::new(name);
+    Some(match obj.namespace() {
+        Some(ns) => r.within(&ns),
+        None => r,
+    })
 }
 
 async fn run_leading(
@@ -171,25 +195,30 @@ async fn run_leading(
         watcher::Config::default().any_semantic(),
         md_store,
         2,
+        None,
     );
+    let (deleted, deletions) = futures::channel::mpsc::unbounded();
     let labelled = watcher::Config::default().labels(DEPLOYMENT);
     let (pods, mut pod_handles) = shared_reflector(
         Api::<Pod>::all(client.clone()),
         labelled.clone(),
         reflector::store_shared(SUBSCRIBER_BUFFER),
         1,
+        Some(deleted.clone()),
     );
     let (deployments, mut deployment_handles) = shared_reflector(
         Api::<Deployment>::all(client.clone()),
         labelled.clone(),
         reflector::store_shared(SUBSCRIBER_BUFFER),
         1,
+        Some(deleted.clone()),
     );
     let (services, mut service_handles) = shared_reflector(
         Api::<Service>::all(client.clone()),
         labelled,
         reflector::store_shared(SUBSCRIBER_BUFFER),
         1,
+        Some(deleted),
     );
     let (
         Some(core_trigger),
@@ -259,7 +288,7 @@ async fn run_leading(
         .for_each(|_| async {});
 
     // Providers: one controller dispatching to the selected provider; owned Deployments and
-    // Services and the deployment's pods re-run it when they change.
+    // Services and the deployment's pods re-run it when they change or are deleted.
     let (live_pods, live_deployments, live_services) =
         (pods.clone(), deployments.clone(), services.clone());
     let live = LiveObjects {
@@ -276,16 +305,8 @@ async fn run_leading(
         .with_config(config)
         .owns_shared_stream(deployment_trigger)
         .owns_shared_stream(service_trigger)
-        .watches_shared_stream(pod_trigger, |pod: Arc<Pod>| {
-            let ns = pod.namespace();
-            pod.labels().get(DEPLOYMENT).map(|name| {
-                let r = ObjectRef::<ModelDeployment>::new(name);
-                match ns {
-                    Some(ns) => r.within(&ns),
-                    None => r,
-                }
-            })
-        })
+        .watches_shared_stream(pod_trigger, |pod: Arc<Pod>| owner_of(pod.as_ref()))
+        .reconcile_on(deletions)
         .graceful_shutdown_on(shutdown.clone())
         .run(provider_controller::reconcile, provider_error_policy, pc)
         .for_each(|_| async {});
