@@ -21,7 +21,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: all testbin aiconfigurator schemathesis build crds manifests fmt-check lint release-deps test test-unit demo demo-down bench \
 	clean-testbin web-deps web-check web-build headlamp-deps headlamp-check chromium image image-offline image-tools \
-	stress stress-api stress-props
+	stress stress-api stress-props stress-faults
 
 all: build
 
@@ -160,7 +160,7 @@ demo-down:
 	$(BIN) dev down --state-dir $(DEV_STATE)
 
 ## Long forms of the reliability suites (docs/reliability.md); `make test` runs their short forms.
-stress: stress-api stress-props
+stress: stress-api stress-props stress-faults
 
 ## Generated API requests from the OpenAPI document (schemathesis), at least 10,000 of them.
 stress-api: testbin schemathesis
@@ -171,6 +171,17 @@ stress-api: testbin schemathesis
 ## the properties are cheap enough that a release build would cost more than it saves).
 stress-props:
 	PROPTEST_CASES=100000 $(CARGO) test --locked -p kubeairunway-core --all-features --test props -- --nocapture
+
+## Fault injection, repeated: the real controller SIGKILLed mid-reconcile in FAULT_ROUNDS rounds of
+## 200 deployments (with leader election beside it), then the API-server and etcd outages of
+## `serve` OUTAGE_ROUNDS times (the tests of `make test` run each once).
+FAULT_ROUNDS ?= 5
+OUTAGE_ROUNDS ?= 3
+stress-faults: testbin
+	FAULT_ROUNDS=$(FAULT_ROUNDS) $(CARGO) test --locked -p kubeairunway --all-features --test faults -- --nocapture
+	for round in $$(seq $(OUTAGE_ROUNDS)); do \
+	  $(CARGO) test --locked -p kubeairunway-server --all-features --test outage -- --nocapture; \
+	done
 
 ## Benchmarks (speed and memory targets live here, never in timed tests); see docs/benchmarks.md.
 ## The backend benchmark drives `kubeairunway serve` with `oha` (pinned; built once into
