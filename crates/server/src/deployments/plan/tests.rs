@@ -479,3 +479,20 @@ fn derived_flags_count_towards_the_engine_args_limit() {
         .is_ok()
     );
 }
+
+/// Found by `tests/deployment_props.rs`: `resources.memory: "1e2147483648"` was accepted, and the
+/// API server's dry run of it did not answer within 10 s (it rescales the number with arbitrary
+/// precision). Exponents have at most three digits now.
+#[test]
+fn quantity_exponents_are_bounded() {
+    for bad in ["1e2147483648", "1e-2147483649", "1e1000"] {
+        let message = rejected(json!({ "resources": { "gpu": 1, "memory": bad } }));
+        assert!(message.contains("resources.memory"), "{bad}: {message}");
+    }
+    for ok in ["1e3", "1e-3", "5E+999"] {
+        assert_eq!(
+            spec(json!({ "resources": { "gpu": 1, "memory": ok } }))["resources"]["memory"],
+            json!(ok)
+        );
+    }
+}
