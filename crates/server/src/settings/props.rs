@@ -3,6 +3,8 @@
 //! into anything. `cargo test` runs proptest's default 256 cases per property; `make
 //! stress-props` sets `PROPTEST_CASES=100000`.
 
+use std::collections::BTreeMap;
+
 use super::*;
 use proptest::prelude::*;
 
@@ -93,8 +95,6 @@ fn config_map(data: BTreeMap<String, String>) -> ConfigMap {
         ..Default::default()
     }
 }
-
-use std::collections::BTreeMap;
 
 proptest! {
     #![proptest_config(config())]
