@@ -168,9 +168,14 @@ stress-api: testbin schemathesis
 	  $(CARGO) test --locked -p kubeairunway-server --all-features --test schemathesis -- --nocapture
 
 ## Properties of the parsers and rules, at least 10^5 cases each (debug build: already warm, and
-## the properties are cheap enough that a release build would cost more than it saves).
-stress-props:
+## the properties are cheap enough that a release build would cost more than it saves). The
+## POST /api/deployments property costs a server-side dry run per case: STRESS_DRY_RUN_CASES of
+## them (docs/reliability.md has the figures).
+STRESS_DRY_RUN_CASES ?= 40000
+stress-props: testbin
 	PROPTEST_CASES=100000 $(CARGO) test --locked -p kubeairunway-core --all-features --test props -- --nocapture
+	PROPTEST_CASES=100000 $(CARGO) test --locked -p kubeairunway-server --all-features --lib -- ::props::
+	PROPTEST_CASES=$(STRESS_DRY_RUN_CASES) $(CARGO) test --locked -p kubeairunway-server --all-features --test deployment_props -- --nocapture
 
 ## Fault injection, repeated: the real controller SIGKILLed mid-reconcile in FAULT_ROUNDS rounds of
 ## 200 deployments (with leader election beside it), then the API-server and etcd outages of

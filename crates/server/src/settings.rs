@@ -61,11 +61,18 @@ pub(crate) fn stored(state: &AppState) -> Map<String, Value> {
 /// The namespace used when a request names none: the stored `defaultNamespace`, else
 /// `DEFAULT_NAMESPACE`.
 pub(crate) fn default_namespace(state: &AppState) -> String {
-    stored(state)
+    stored_namespace(&stored(state))
+        .map_or_else(|| state.config().default_namespace.clone(), str::to_string)
+}
+
+/// The stored `defaultNamespace` when it is a namespace a request could name. An edit made with
+/// kubectl may store anything there, and the value ends up in API paths, so anything else
+/// counts as unset.
+fn stored_namespace(config: &Map<String, Value>) -> Option<&str> {
+    config
         .get("defaultNamespace")
         .and_then(Value::as_str)
-        .filter(|ns| !ns.is_empty())
-        .map_or_else(|| state.config().default_namespace.clone(), str::to_string)
+        .filter(|ns| validate_namespace(ns).is_ok())
 }
 
 /// The settings object of a ConfigMap, if it holds one.
@@ -80,13 +87,10 @@ fn config_of(cm: &ConfigMap) -> Option<Map<String, Value>> {
         })
 }
 
-/// What clients see: the stored object with `defaultNamespace` filled in when unset.
+/// What clients see: the stored object with `defaultNamespace` filled in when unset or not a
+/// namespace (the one [`default_namespace`] uses).
 fn effective(mut config: Map<String, Value>, fallback: &str) -> Map<String, Value> {
-    let set = config
-        .get("defaultNamespace")
-        .and_then(Value::as_str)
-        .is_some_and(|ns| !ns.is_empty());
-    if !set {
+    if stored_namespace(&config).is_none() {
         config.insert("defaultNamespace".into(), Value::String(fallback.into()));
     }
     config
@@ -137,6 +141,30 @@ impl SettingsUpdate {
             other => Err(InvalidSettings::NotAnObject(kind_of(&other))),
         }
     }
+
+    /// [`Self::parse`], then the rules of the values (the namespace must be a DNS-1123 label):
+    /// everything `PUT /api/settings` checks before it writes.
+    fn validated(body: Value) -> Result<Self, ApiError> {
+        let update = Self::parse(body)?;
+        if let Some(ns) = &update.default_namespace {
+            validate_namespace(ns)?;
+        }
+        Ok(update)
+    }
+
+    /// The stored settings with this update applied; keys this server does not know are kept.
+    fn apply_to(&self, mut config: Map<String, Value>) -> Map<String, Value> {
+        if let Some(ns) = &self.default_namespace {
+            config.insert("defaultNamespace".into(), Value::String(ns.clone()));
+        }
+        config
+    }
+}
+
+/// The `config.json` text stored for `config` (the reference's `JSON.stringify(config, null,
+/// 2)`).
+fn encode(config: &Map<String, Value>) -> Result<String, serde_json::Error> {
+    serde_json::to_string_pretty(config)
 }
 
 /// Why the settings could not be stored.
@@ -224,10 +252,7 @@ pub(crate) async fn put_settings(
     caller: Caller,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Json<SettingsUpdated>> {
-    let update = SettingsUpdate::parse(body)?;
-    if let Some(ns) = &update.default_namespace {
-        validate_namespace(ns)?;
-    }
+    let update = SettingsUpdate::validated(body)?;
     let (config, resource_version) = write(caller.client(), &update).await?;
     wait_for_cache(&state, &resource_version).await;
     Ok(Json(SettingsUpdated {
@@ -246,11 +271,8 @@ async fn write(
     let fail = SaveError::Kube;
     for _ in 0..WRITE_ATTEMPTS {
         let current = api.get_opt(SETTINGS_CONFIG_MAP).await.map_err(fail)?;
-        let mut config = current.as_ref().and_then(config_of).unwrap_or_default();
-        if let Some(ns) = &update.default_namespace {
-            config.insert("defaultNamespace".into(), Value::String(ns.clone()));
-        }
-        let text = serde_json::to_string_pretty(&config)?;
+        let config = update.apply_to(current.as_ref().and_then(config_of).unwrap_or_default());
+        let text = encode(&config)?;
         let result = match current {
             Some(mut cm) => {
                 let labels = cm.metadata.labels.get_or_insert_with(Default::default);
@@ -337,6 +359,9 @@ async fn wait_for_cache(state: &AppState, resource_version: &str) {
 }
 
 #[cfg(test)]
+mod props;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
@@ -362,6 +387,48 @@ mod tests {
             )),
             json!({ "defaultNamespace": "team-a" })
         );
+    }
+
+    /// Found by `props::stored_config_map_never_panics`: a kubectl edit that stores a value no
+    /// request could name (here 63 characters ending in `-`) was used as the default namespace.
+    #[test]
+    fn a_stored_namespace_that_is_no_namespace_counts_as_unset() {
+        let stored = |v: Value| v.as_object().cloned().expect("object");
+        for bad in [
+            json!("0000--a0--0-0--a0-aaa0aa--a0-0a-00a0-a-aa-aaa0-a0-a0-a-0a0a00a-"),
+            json!("../etc"),
+            json!("Team A"),
+            json!(7),
+        ] {
+            let config = stored(json!({ "defaultNamespace": bad, "activeProviderId": "kaito" }));
+            assert_eq!(stored_namespace(&config), None, "{bad}");
+            assert_eq!(
+                Value::Object(effective(config, "d")),
+                json!({ "defaultNamespace": "d", "activeProviderId": "kaito" }),
+                "{bad}"
+            );
+        }
+        let config = stored(json!({ "defaultNamespace": "team-a" }));
+        assert_eq!(stored_namespace(&config), Some("team-a"));
+    }
+
+    /// Found by `props::settings_round_trip`: a PUT rewrote a stored number one unit in the last
+    /// place off (serde_json's default float parser is not exact).
+    #[test]
+    fn stored_numbers_survive_a_rewrite_exactly() {
+        let text =
+            "{\"defaultNamespace\":\"a\",\"x\":[-6.081923333481115e+196, 1.5862794035624501e+19]}";
+        let cm = ConfigMap {
+            data: Some([(CONFIG_KEY.to_string(), text.to_string())].into()),
+            ..Default::default()
+        };
+        let config = config_of(&cm).expect("settings");
+        let again = serde_json::from_str::<Value>(&encode(&config).expect("encode")).expect("json");
+        assert_eq!(
+            again["x"],
+            json!([-6.081923333481115e196, 1.5862794035624501e19])
+        );
+        assert_eq!(Value::Object(config), again);
     }
 
     #[test]

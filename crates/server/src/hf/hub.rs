@@ -277,8 +277,18 @@ pub(crate) struct HubModel {
     #[serde(default)]
     pub safetensors: Option<Safetensors>,
     /// Files (model info only).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub siblings: Vec<Sibling>,
+}
+
+/// `null` read as an empty list, like an absent field: the Hub's other optional fields take
+/// `null` too, and one `null` must not make the whole model unreadable.
+fn null_as_empty<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Ok(Option::<Vec<T>>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 /// The part of the Hub's `config` summary we read.
@@ -751,7 +761,12 @@ async fn read_json<T: DeserializeOwned>(
 fn describe_body(body: &[u8]) -> String {
     if let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) {
         for key in ["error_description", "error", "message"] {
-            if let Some(s) = v.get(key).and_then(|m| m.as_str()) {
+            // A blank message says nothing: the body itself is shown instead.
+            if let Some(s) = v
+                .get(key)
+                .and_then(|m| m.as_str())
+                .filter(|m| !m.trim().is_empty())
+            {
                 return truncate_to(s, 300);
             }
         }
@@ -792,6 +807,9 @@ fn next_link(headers: &reqwest::header::HeaderMap, current: &Url) -> Option<Url>
     }
     None
 }
+
+#[cfg(test)]
+mod props;
 
 #[cfg(test)]
 mod tests {
@@ -909,5 +927,25 @@ mod tests {
         );
         assert_eq!(describe_body(b""), "no details");
         assert_eq!(describe_body(b"oops"), "oops");
+    }
+
+    /// Found by `props::hub_model_info_matches_reference`: `"siblings": null` made the whole
+    /// model info unreadable (a 502), while `null` means "absent" everywhere else.
+    #[test]
+    fn null_siblings_are_no_files() {
+        let m: HubModel =
+            serde_json::from_value(json!({ "id": "a/b", "siblings": null })).expect("model");
+        assert!(m.siblings.is_empty());
+    }
+
+    /// Found by `props::error_bodies_never_panic`: `{"error": ""}` was summarised as nothing,
+    /// leaving messages such as "HuggingFace refused the token for …: " without a reason.
+    #[test]
+    fn blank_error_messages_are_not_the_summary() {
+        assert_eq!(
+            describe_body(br#"{"error":" ","message":"Invalid token"}"#),
+            "Invalid token"
+        );
+        assert_eq!(describe_body(br#"{"error":""}"#), r#"{"error":""}"#);
     }
 }

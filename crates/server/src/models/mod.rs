@@ -23,6 +23,7 @@ use self::fit::PlanTarget;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiQuery;
+use crate::hf::hub::Sibling;
 use crate::hf::{HfToken, HubError, ModelId};
 use crate::state::AppState;
 use kubeairunway_core::fit::compat;
@@ -127,19 +128,27 @@ pub(crate) async fn gguf_files(
         .model_info(&id, true, token.as_ref())
         .await
         .map_err(|e| ApiError::hub("Failed to fetch model info", e))?;
-    let mut files = Vec::new();
-    let mut sizes = BTreeMap::new();
-    for s in info.siblings {
-        if !s.rfilename.to_ascii_lowercase().ends_with(".gguf") {
-            continue;
+    Ok(Json(GgufFiles::of(info.siblings)))
+}
+
+impl GgufFiles {
+    /// The `.gguf` files (any case) among a repository's files, sorted, with the LFS size when
+    /// the Hub gives one, else the plain size.
+    fn of(siblings: Vec<Sibling>) -> Self {
+        let mut files = Vec::new();
+        let mut sizes = BTreeMap::new();
+        for s in siblings {
+            if !s.rfilename.to_ascii_lowercase().ends_with(".gguf") {
+                continue;
+            }
+            if let Some(size) = s.lfs.and_then(|l| l.size).or(s.size) {
+                sizes.insert(s.rfilename.clone(), size);
+            }
+            files.push(s.rfilename);
         }
-        if let Some(size) = s.lfs.and_then(|l| l.size).or(s.size) {
-            sizes.insert(s.rfilename.clone(), size);
-        }
-        files.push(s.rfilename);
+        files.sort();
+        Self { files, sizes }
     }
-    files.sort();
-    Ok(Json(GgufFiles { files, sizes }))
 }
 
 /// How many GPUs of each type a model needs at a context length and concurrency, and the

@@ -293,3 +293,6 @@ async fn with_plan(
     }
     result
 }
+
+#[cfg(test)]
+mod props;

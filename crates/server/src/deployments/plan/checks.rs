@@ -94,6 +94,11 @@ pub(super) fn gguf_file(value: &str) -> Result<String, InvalidRequest> {
     }
 }
 
+/// Most digits of a quantity's decimal exponent (`1e999`). The API server rescales a quantity
+/// to nano units with arbitrary precision, so an exponent such as `1e2147483648` keeps it busy
+/// for minutes (the dry run never answered); no resource needs more than three digits.
+const MAX_EXPONENT_DIGITS: usize = 3;
+
 /// A Kubernetes quantity such as `32Gi`, `500m` or `4` (the CRD checks it as well; this gives a
 /// clearer message first).
 pub(super) fn quantity(field: &str, value: &str) -> Result<String, InvalidRequest> {
@@ -106,7 +111,10 @@ pub(super) fn quantity(field: &str, value: &str) -> Result<String, InvalidReques
     let exponent = |s: &str| {
         s.strip_prefix(['e', 'E'])
             .map(|e| e.strip_prefix(['+', '-']).unwrap_or(e))
-            .is_some_and(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()))
+            .is_some_and(|d| {
+                (1..=MAX_EXPONENT_DIGITS).contains(&d.len())
+                    && d.chars().all(|c| c.is_ascii_digit())
+            })
     };
     let suffix_ok = matches!(
         suffix,

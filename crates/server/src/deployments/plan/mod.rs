@@ -362,6 +362,14 @@ impl Plan {
             }
         }
 
+        // Checked again now that enforceEager, enablePrefixCaching and ggufFile added theirs: the
+        // CRD holds at most MAX_ENGINE_ARGS.
+        if args.len() > MAX_ENGINE_ARGS {
+            return Err(InvalidRequest::field(format!(
+                "engineArgs has {} entries with the flags of enforceEager, enablePrefixCaching and ggufFile; at most {MAX_ENGINE_ARGS} are allowed",
+                args.len()
+            )));
+        }
         let overrides = (!overrides.is_empty()).then_some(Value::Object(overrides));
         let spec = ModelDeploymentSpec {
             model: ModelSpec {
@@ -576,6 +584,14 @@ fn compute(
                 return Err(InvalidRequest::field(
                     "computeType cpu is not possible in mode disaggregated: prefill and decode workers need GPUs",
                 ));
+            }
+            // The CRD requires a GPU per worker; say so in the words of the body.
+            for (field, value) in [("prefillGpus", prefill_gpus), ("decodeGpus", decode_gpus)] {
+                if value == Some(0) {
+                    return Err(InvalidRequest::field(format!(
+                        "{field} must be at least 1 in mode disaggregated: every prefill and decode worker needs a GPU"
+                    )));
+                }
             }
             if let Some(c) = &cpu {
                 skipped.add(format!(

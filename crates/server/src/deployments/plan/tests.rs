@@ -434,3 +434,65 @@ fn the_kaito_premade_body_runs_llama_cpp() {
     assert_eq!(spec["resources"]["gpu"]["count"], 0);
     assert_eq!(plan.warnings.len(), 3, "{:?}", plan.warnings);
 }
+
+/// Found by `tests/deployment_props.rs`: `decodeGpus: 0` (or `prefillGpus: 0`) in mode
+/// disaggregated was accepted and then refused by the CRD with a 422 about
+/// `spec.scaling.decode.gpu.count`; in aggregated mode the fields are only not applied.
+#[test]
+fn disaggregated_workers_need_a_gpu() {
+    for field in ["prefillGpus", "decodeGpus"] {
+        let message = rejected(json!({ "mode": "disaggregated", field: 0 }));
+        assert!(
+            message.starts_with(&format!("{field} must be at least 1 in mode disaggregated")),
+            "{message}"
+        );
+        assert!(
+            !warned(json!({ field: 0 })).is_empty(),
+            "{field} in aggregated mode"
+        );
+    }
+}
+
+/// Found by `tests/deployment_props.rs`: 64 `engineArgs` plus `enforceEager` made 65 flags,
+/// which the CRD refused (422, `spec.engine.args: Too many`).
+#[test]
+fn derived_flags_count_towards_the_engine_args_limit() {
+    let args: Map<String, Value> = (0..MAX_ENGINE_ARGS)
+        .map(|i| (format!("a{i}"), json!("")))
+        .collect();
+    assert!(
+        rejected(json!({ "engineArgs": args.clone(), "enforceEager": true }))
+            .starts_with("engineArgs has 65 entries"),
+    );
+    assert_eq!(
+        spec(json!({ "engineArgs": args.clone() }))["engine"]["args"]
+            .as_object()
+            .map(Map::len),
+        Some(MAX_ENGINE_ARGS)
+    );
+    // KAITO's vLLM preset drops them all: nothing to count.
+    assert!(
+        Plan::from_request(
+            &request(json!({ "engineArgs": args, "enforceEager": true, "provider": "kaito" })),
+            "ns"
+        )
+        .is_ok()
+    );
+}
+
+/// Found by `tests/deployment_props.rs`: `resources.memory: "1e2147483648"` was accepted, and the
+/// API server's dry run of it did not answer within 10 s (it rescales the number with arbitrary
+/// precision). Exponents have at most three digits now.
+#[test]
+fn quantity_exponents_are_bounded() {
+    for bad in ["1e2147483648", "1e-2147483649", "1e1000"] {
+        let message = rejected(json!({ "resources": { "gpu": 1, "memory": bad } }));
+        assert!(message.contains("resources.memory"), "{bad}: {message}");
+    }
+    for ok in ["1e3", "1e-3", "5E+999"] {
+        assert_eq!(
+            spec(json!({ "resources": { "gpu": 1, "memory": ok } }))["resources"]["memory"],
+            json!(ok)
+        );
+    }
+}
