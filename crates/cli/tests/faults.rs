@@ -122,33 +122,31 @@ async fn provider_objects(
     client: &Client,
     ns: &str,
 ) -> (BTreeMap<String, usize>, BTreeMap<String, usize>) {
-    let label = ListParams::default().labels(OWNER_LABEL);
-    let count = |names: Vec<String>| {
-        let mut m = BTreeMap::new();
-        for n in names {
-            *m.entry(n).or_insert(0) += 1;
-        }
-        m
-    };
-    let deps = Api::<Deployment>::namespaced(client.clone(), ns)
-        .list(&label)
+    (
+        per_owner(Api::<Deployment>::namespaced(client.clone(), ns)).await,
+        per_owner(Api::<Service>::namespaced(client.clone(), ns)).await,
+    )
+}
+
+/// Per ModelDeployment name: how many live (not deleting) objects of `api` carry its label.
+async fn per_owner<K>(api: Api<K>) -> BTreeMap<String, usize>
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let mut counts = BTreeMap::new();
+    let items = api
+        .list(&ListParams::default().labels(OWNER_LABEL))
         .await
-        .expect("list Deployments")
-        .items
-        .into_iter()
-        .filter(|d| d.metadata.deletion_timestamp.is_none())
-        .filter_map(|d| d.labels().get(OWNER_LABEL).cloned())
-        .collect();
-    let svcs = Api::<Service>::namespaced(client.clone(), ns)
-        .list(&label)
-        .await
-        .expect("list Services")
-        .items
-        .into_iter()
-        .filter(|s| s.metadata.deletion_timestamp.is_none())
-        .filter_map(|s| s.labels().get(OWNER_LABEL).cloned())
-        .collect();
-    (count(deps), count(svcs))
+        .expect("list provider objects")
+        .items;
+    for owner in items
+        .iter()
+        .filter(|o| o.meta().deletion_timestamp.is_none())
+        .filter_map(|o| o.labels().get(OWNER_LABEL))
+    {
+        *counts.entry(owner.clone()).or_insert(0) += 1;
+    }
+    counts
 }
 
 /// What is wrong with the namespace's state, from the controller's point of view; empty once

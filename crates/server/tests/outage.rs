@@ -80,27 +80,60 @@ async fn timed(s: &Server, method: Method, path: &str, body: Option<&Value>) -> 
     (reply, started.elapsed())
 }
 
-#[tokio::test]
-async fn requests_fail_fast_during_an_outage_and_recover_without_a_restart() {
+/// A control plane of the test's own with the CRDs, a namespace holding ModelDeployments named
+/// `names`, and `serve` listing them all; with the namespace and its list path.
+async fn scene(prefix: &str, names: &[&str]) -> (&'static ControlPlane, Server, String, String) {
     let cp: &'static ControlPlane = Box::leak(Box::new(private_control_plane()));
     let admin = cp.client(User::Admin).await.expect("admin client");
     kubeairunway_api::crds::install(&admin, Duration::from_secs(60))
         .await
         .expect("CRDs");
-    let ns = cp.namespace("outage").await.expect("namespace").name;
-    mds(cp, &ns)
-        .await
-        .create(&PostParams::default(), &md("before"))
-        .await
-        .expect("create");
+    let ns = cp.namespace(prefix).await.expect("namespace").name;
+    for name in names {
+        mds(cp, &ns)
+            .await
+            .create(&PostParams::default(), &md(name))
+            .await
+            .expect("create");
+    }
     let s = start_server(cp);
     let list = format!("/api/deployments?namespace={ns}");
-    s.get_eventually(&list, None, "the deployment listed", |b| {
-        b["deployments"]
-            .as_array()
-            .is_some_and(|d| d.iter().any(|d| d["name"] == "before"))
+    s.get_eventually(&list, None, "the deployments listed", |b| {
+        let listed = listed(b);
+        names.iter().all(|n| listed.contains_key(*n))
     })
     .await;
+    (cp, s, ns, list)
+}
+
+/// Kills the API server and waits until `list` answers 503 (the server notices at once, as its
+/// watches break: a moment, no more); returns when it was killed.
+async fn stop_apiserver(cp: &ControlPlane, s: &Server, list: &str) -> Instant {
+    cp.stop_apiserver().expect("stop the API server");
+    let stopped = Instant::now();
+    loop {
+        let reply = s.get(list, None).await;
+        if reply.status == StatusCode::SERVICE_UNAVAILABLE {
+            return stopped;
+        }
+        assert!(
+            stopped.elapsed() < Duration::from_secs(5),
+            "still {} {} 5 s into the outage",
+            reply.status,
+            reply.body
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A `POST /api/deployments` body.
+fn create_body(ns: &str, name: &str) -> Value {
+    json!({ "name": name, "namespace": ns, "modelId": "Qwen/Qwen3-0.6B", "engine": "vllm", "resources": { "gpu": 1 } })
+}
+
+#[tokio::test]
+async fn requests_fail_fast_during_an_outage_and_recover_without_a_restart() {
+    let (cp, s, ns, list) = scene("outage", &["before"]).await;
     for path in [
         "/api/cluster/nodes".to_string(),
         "/api/installation/gpu-capacity".to_string(),
@@ -115,24 +148,9 @@ async fn requests_fail_fast_during_an_outage_and_recover_without_a_restart() {
         );
     }
 
-    cp.stop_apiserver().expect("stop the API server");
-    let stopped = Instant::now();
-    // The server notices at once (its watches break); give it a moment, no more.
-    loop {
-        let (reply, _) = timed(&s, Method::GET, &list, None).await;
-        if reply.status == StatusCode::SERVICE_UNAVAILABLE {
-            break;
-        }
-        assert!(
-            stopped.elapsed() < Duration::from_secs(5),
-            "still {} {} 5 s into the outage",
-            reply.status,
-            reply.body
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    stop_apiserver(cp, &s, &list).await;
 
-    let create = json!({ "name": "during", "namespace": ns, "modelId": "Qwen/Qwen3-0.6B", "engine": "vllm", "resources": { "gpu": 1 } });
+    let create = create_body(&ns, "during");
     let requests: Vec<(Method, String, Option<Value>)> = vec![
         (Method::GET, list.clone(), None),
         (Method::GET, "/api/deployments".into(), None),
@@ -250,7 +268,7 @@ async fn requests_fail_fast_during_an_outage_and_recover_without_a_restart() {
             Method::POST,
             "/api/deployments",
             None,
-            Some(&json!({ "name": "recovered", "namespace": ns, "modelId": "Qwen/Qwen3-0.6B", "engine": "vllm", "resources": { "gpu": 1 } })),
+            Some(&create_body(&ns, "recovered")),
         )
         .await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
@@ -318,29 +336,11 @@ fn listed(body: &Value) -> std::collections::BTreeMap<String, String> {
 /// restart shows the state from before the change, and the stream that stayed open resumes.
 #[tokio::test]
 async fn a_change_made_during_the_outage_is_seen_after_it_and_the_event_stream_resumes() {
-    let cp: &'static ControlPlane = Box::leak(Box::new(private_control_plane()));
-    let admin = cp.client(User::Admin).await.expect("admin client");
-    kubeairunway_api::crds::install(&admin, Duration::from_secs(60))
-        .await
-        .expect("CRDs");
-    let ns = cp.namespace("outage-change").await.expect("namespace").name;
-    for name in ["kept", "doomed"] {
-        mds(cp, &ns)
-            .await
-            .create(&PostParams::default(), &md(name))
-            .await
-            .expect("create");
-    }
+    let (cp, s, ns, list) = scene("outage-change", &["kept", "doomed"]).await;
     let second = cp
         .start_second_apiserver()
         .await
         .expect("a second API server");
-    let s = start_server(cp);
-    let list = format!("/api/deployments?namespace={ns}");
-    s.get_eventually(&list, None, "both deployments listed", |b| {
-        listed(b).len() == 2
-    })
-    .await;
     let mut stream =
         support::SseReader::open(&s, &format!("/api/deployments/events?namespace={ns}"), None)
             .await;
@@ -354,21 +354,7 @@ async fn a_change_made_during_the_outage_is_seen_after_it_and_the_event_stream_r
         first.data
     );
 
-    cp.stop_apiserver().expect("stop the API server");
-    let stopped = Instant::now();
-    loop {
-        let reply = s.get(&list, None).await;
-        if reply.status == StatusCode::SERVICE_UNAVAILABLE {
-            break;
-        }
-        assert!(
-            stopped.elapsed() < Duration::from_secs(5),
-            "still {} {} 5 s into the outage",
-            reply.status,
-            reply.body
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let stopped = stop_apiserver(cp, &s, &list).await;
 
     // The change, made where the server cannot see it.
     let other = Api::<DynamicObject>::namespaced_with(
@@ -475,23 +461,7 @@ async fn a_change_made_during_the_outage_is_seen_after_it_and_the_event_stream_r
 /// of hanging, and changes nothing; once etcd returns, writes work and the caches follow.
 #[tokio::test]
 async fn an_etcd_restart_is_survived() {
-    let cp: &'static ControlPlane = Box::leak(Box::new(private_control_plane()));
-    let admin = cp.client(User::Admin).await.expect("admin client");
-    kubeairunway_api::crds::install(&admin, Duration::from_secs(60))
-        .await
-        .expect("CRDs");
-    let ns = cp.namespace("etcd-restart").await.expect("namespace").name;
-    mds(cp, &ns)
-        .await
-        .create(&PostParams::default(), &md("before"))
-        .await
-        .expect("create");
-    let s = start_server(cp);
-    let list = format!("/api/deployments?namespace={ns}");
-    s.get_eventually(&list, None, "the deployment listed", |b| {
-        listed(b).contains_key("before")
-    })
-    .await;
+    let (cp, s, ns, list) = scene("etcd-restart", &["before"]).await;
 
     cp.stop_etcd().expect("stop etcd");
     let stopped = Instant::now();
@@ -500,7 +470,7 @@ async fn an_etcd_restart_is_survived() {
         "during: GET list {} in {read_took:?}: {}",
         read.status, read.body
     );
-    let body = json!({ "name": "during", "namespace": ns, "modelId": "Qwen/Qwen3-0.6B", "engine": "vllm", "resources": { "gpu": 1 } });
+    let body = create_body(&ns, "during");
     let (write, write_took) = timed(&s, Method::POST, "/api/deployments", Some(&body)).await;
     eprintln!(
         "during: POST {} in {write_took:?}: {}",
@@ -527,7 +497,7 @@ async fn an_etcd_restart_is_survived() {
                 Method::POST,
                 "/api/deployments",
                 None,
-                Some(&json!({ "name": "after", "namespace": ns, "modelId": "Qwen/Qwen3-0.6B", "engine": "vllm", "resources": { "gpu": 1 } })),
+                Some(&create_body(&ns, "after")),
             )
             .await;
         if reply.status == StatusCode::CREATED {
