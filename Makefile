@@ -171,7 +171,7 @@ stress-api: testbin schemathesis
 ## the properties are cheap enough that a release build would cost more than it saves). The
 ## POST /api/deployments property costs a server-side dry run per case: STRESS_DRY_RUN_CASES of
 ## them (docs/reliability.md has the figures).
-STRESS_DRY_RUN_CASES ?= 40000
+STRESS_DRY_RUN_CASES ?= 100000
 stress-props: testbin
 	PROPTEST_CASES=100000 $(CARGO) test --locked -p kubeairunway-core --all-features --test props -- --nocapture
 	PROPTEST_CASES=100000 $(CARGO) test --locked -p kubeairunway-server --all-features --lib -- ::props::
