@@ -123,30 +123,39 @@ async fn provider_objects(
     ns: &str,
 ) -> (BTreeMap<String, usize>, BTreeMap<String, usize>) {
     (
-        per_owner(Api::<Deployment>::namespaced(client.clone(), ns)).await,
-        per_owner(Api::<Service>::namespaced(client.clone(), ns)).await,
+        counts(&per_owner(Api::<Deployment>::namespaced(client.clone(), ns)).await),
+        counts(&per_owner(Api::<Service>::namespaced(client.clone(), ns)).await),
     )
 }
 
-/// Per ModelDeployment name: how many live (not deleting) objects of `api` carry its label.
-async fn per_owner<K>(api: Api<K>) -> BTreeMap<String, usize>
+/// How many objects each owner has.
+fn counts<K>(owned: &BTreeMap<String, Vec<K>>) -> BTreeMap<String, usize> {
+    owned
+        .iter()
+        .map(|(owner, objects)| (owner.clone(), objects.len()))
+        .collect()
+}
+
+/// Per ModelDeployment name: the live (not deleting) objects of `api` that carry its label.
+async fn per_owner<K>(api: Api<K>) -> BTreeMap<String, Vec<K>>
 where
     K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
 {
-    let mut counts = BTreeMap::new();
+    let mut owned: BTreeMap<String, Vec<K>> = BTreeMap::new();
     let items = api
         .list(&ListParams::default().labels(OWNER_LABEL))
         .await
         .expect("list provider objects")
         .items;
-    for owner in items
-        .iter()
+    for object in items
+        .into_iter()
         .filter(|o| o.meta().deletion_timestamp.is_none())
-        .filter_map(|o| o.labels().get(OWNER_LABEL))
     {
-        *counts.entry(owner.clone()).or_insert(0) += 1;
+        if let Some(owner) = object.labels().get(OWNER_LABEL).cloned() {
+            owned.entry(owner).or_default().push(object);
+        }
     }
-    counts
+    owned
 }
 
 /// What is wrong with the namespace's state, from the controller's point of view; empty once
@@ -159,17 +168,12 @@ async fn divergence(client: &Client, ns: &str) -> Vec<String> {
         .await
         .expect("list ModelDeployments")
         .items;
-    let (deps, svcs) = provider_objects(client, ns).await;
-    let replicas: BTreeMap<String, i32> = Api::<Deployment>::namespaced(client.clone(), ns)
-        .list(&ListParams::default().labels(OWNER_LABEL))
-        .await
-        .expect("list Deployments")
-        .items
-        .into_iter()
-        .filter_map(|d| {
-            let r = d.spec.as_ref()?.replicas?;
-            Some((d.labels().get(OWNER_LABEL)?.clone(), r))
-        })
+    let deployments = per_owner(Api::<Deployment>::namespaced(client.clone(), ns)).await;
+    let svcs = counts(&per_owner(Api::<Service>::namespaced(client.clone(), ns)).await);
+    let deps = counts(&deployments);
+    let replicas: BTreeMap<&String, i32> = deployments
+        .iter()
+        .filter_map(|(owner, objects)| Some((owner, objects.first()?.spec.as_ref()?.replicas?)))
         .collect();
     let names: BTreeSet<String> = mds.iter().map(ResourceExt::name_any).collect();
     let mut wrong = Vec::new();
@@ -235,7 +239,9 @@ async fn converge(client: &Client, ns: &str, timeout: Duration, what: &str) -> D
 
 /// How many deployments of `ns` have a Deployment.
 async fn with_deployment(client: &Client, ns: &str) -> usize {
-    provider_objects(client, ns).await.0.len()
+    per_owner(Api::<Deployment>::namespaced(client.clone(), ns))
+        .await
+        .len()
 }
 
 #[tokio::test]
