@@ -330,7 +330,11 @@ fn login_link(server: &str, token: &str) -> String {
     let browser = home.path().join("browser");
     std::fs::write(
         &browser,
-        format!("#!/bin/sh\nprintf '%s' \"$1\" > '{}'\n", opened.display()),
+        // Written whole (a rename), so the file is never seen half-written.
+        format!(
+            "#!/bin/sh\nprintf '%s' \"$1\" > '{o}.part' && mv '{o}.part' '{o}'\n",
+            o = opened.display()
+        ),
     )
     .expect("write browser script");
     std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).expect("chmod");
@@ -347,6 +351,11 @@ fn login_link(server: &str, token: &str) -> String {
         "kubeairunway login failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // The browser is started detached (login does not wait for it): give it time to run.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !opened.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     std::fs::read_to_string(&opened).expect("kubeairunway login started the browser")
 }
 

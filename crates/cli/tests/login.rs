@@ -488,7 +488,11 @@ async fn the_browser_is_opened_on_the_magic_link() {
     let opened = home.path().join("opened");
     let browser = home.script(
         "browser",
-        &format!("printf '%s' \"$1\" > {}\n", opened.display()),
+        // Written whole (a rename), so the file is never seen half-written.
+        &format!(
+            "printf '%s' \"$1\" > '{o}.part' && mv '{o}.part' '{o}'\n",
+            o = opened.display()
+        ),
     );
     let browser = browser.display().to_string();
     let out = home
