@@ -31,6 +31,7 @@ pub const DEFAULT_GPU_RESOURCE: &str = "nvidia.com/gpu";
     printcolumn(name = "Phase", type_ = "string", json_path = ".status.phase", description = "Current phase"),
     printcolumn(name = "Provider", type_ = "string", json_path = ".status.provider.name", description = "Selected provider"),
     printcolumn(name = "Engine", type_ = "string", json_path = ".status.engine.type", description = "Inference engine"),
+    printcolumn(name = "Progress", type_ = "string", json_path = ".status.progress.current", description = "First step on the way to serving that is not done"),
     printcolumn(name = "Ready", type_ = "integer", json_path = ".status.replicas.ready", description = "Ready replicas"),
     printcolumn(name = "Endpoint", type_ = "string", json_path = ".status.endpoint.service", description = "Service that serves the model"),
     printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp"),
@@ -424,9 +425,96 @@ pub struct ModelDeploymentStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
     pub conditions: Option<Vec<Condition>>,
+    /// Where the deployment's pods are on their way to serving (scheduled, image pulled, model
+    /// downloaded, loaded, ready), with timestamps and why a phase is stuck; written by the
+    /// provider controller from the pods.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<ProgressStatus>,
     /// Generation last processed by the core controller.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+}
+
+/// The deployment's way from created to serving, aggregated over its pods: a phase is done
+/// when every desired pod has passed it, and stalled when one pod is stuck in it.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ProgressStatus {
+    /// The first phase that is not done (absent once every phase is done).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current: Option<ProgressPhaseName>,
+    /// Why the current phase is stuck (`ImagePullBackOff`, `ErrImagePull`, `CrashLoopBackOff`,
+    /// `OOMKilled`, `InsufficientGPU`, `Unschedulable`, `Slow`…); absent while it moves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stalled_reason: Option<String>,
+    /// Pods the deployment wants, and how many are ready.
+    #[serde(default)]
+    pub pods_desired: i32,
+    /// Pods ready to serve.
+    #[serde(default)]
+    pub pods_ready: i32,
+    /// Every phase in order, from `Scheduled` to `Ready`.
+    #[serde(default)]
+    #[schemars(extend("x-kubernetes-list-type" = "atomic"))]
+    pub phases: Vec<ProgressPhase>,
+}
+
+/// One step on the way to serving.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ProgressPhase {
+    /// Which step.
+    pub name: ProgressPhaseName,
+    /// Where it is.
+    pub state: ProgressState,
+    /// When the first pod entered it (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    /// When the last desired pod left it (RFC 3339); set once done.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+    /// How long it took, once done.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_seconds: Option<i64>,
+    /// The stall reason (see [`ProgressStatus::stalled_reason`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The latest word on it from the pod furthest behind (scheduler, kubelet or container).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// The steps a model server goes through, in order.
+#[derive(
+    JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord,
+)]
+pub enum ProgressPhaseName {
+    /// Pods bound to nodes.
+    Scheduled,
+    /// Container images pulled (done: `ImagePulled`).
+    ImagePulling,
+    /// Model weights downloaded by an init container (`Skipped` when the engine downloads
+    /// them itself while `Loading`).
+    Downloading,
+    /// Model server started, not yet ready.
+    Loading,
+    /// Every desired pod ready.
+    Ready,
+}
+
+/// Where a phase is.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ProgressState {
+    /// Not reached yet.
+    Waiting,
+    /// Under way.
+    Active,
+    /// Finished.
+    Done,
+    /// Not a step of this deployment's pods.
+    Skipped,
+    /// Stuck: see the reason.
+    Stalled,
 }
 
 /// Lifecycle phase.

@@ -66,7 +66,9 @@ fn crd_has_the_contracted_names_columns_and_subresources() {
         .collect();
     assert_eq!(
         columns,
-        ["Phase", "Provider", "Engine", "Ready", "Endpoint", "Age"]
+        [
+            "Phase", "Provider", "Engine", "Progress", "Ready", "Endpoint", "Age"
+        ]
     );
     let scale = version
         .subresources

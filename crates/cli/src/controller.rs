@@ -4,6 +4,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use kubeairunway_controller::{LeaderConfig, Options, Settings, all_providers};
+use kubeairunway_core::progress::Thresholds;
 
 #[derive(Args, Debug)]
 pub struct ControllerArgs {
@@ -34,6 +35,18 @@ pub struct ControllerArgs {
     /// How often providers heartbeat their InferenceProviderConfig, in seconds.
     #[arg(long, default_value_t = 60)]
     heartbeat_seconds: u64,
+    /// A deployment waiting this long for the scheduler is reported stalled, in seconds.
+    #[arg(long, default_value_t = 300)]
+    stall_scheduling_seconds: u64,
+    /// Pulling images this long is reported stalled, in seconds.
+    #[arg(long, default_value_t = 900)]
+    stall_image_pull_seconds: u64,
+    /// An init container downloading weights this long is reported stalled, in seconds.
+    #[arg(long, default_value_t = 3600)]
+    stall_download_seconds: u64,
+    /// A model server loading this long without being ready is reported stalled, in seconds.
+    #[arg(long, default_value_t = 1800)]
+    stall_loading_seconds: u64,
 }
 
 pub async fn run(args: ControllerArgs) -> anyhow::Result<()> {
@@ -65,6 +78,12 @@ pub async fn run(args: ControllerArgs) -> anyhow::Result<()> {
             resync: Duration::from_secs(args.resync_seconds.max(1)),
             finalizer_timeout: Duration::from_secs(args.finalizer_timeout_seconds),
             heartbeat: Duration::from_secs(args.heartbeat_seconds.max(1)),
+            progress: Thresholds {
+                scheduling: Duration::from_secs(args.stall_scheduling_seconds.max(1)),
+                image_pull: Duration::from_secs(args.stall_image_pull_seconds.max(1)),
+                download: Duration::from_secs(args.stall_download_seconds.max(1)),
+                loading: Duration::from_secs(args.stall_loading_seconds.max(1)),
+            },
         },
         instance: identity,
     };

@@ -134,6 +134,7 @@ async fn start_controller() {
             resync: Duration::from_secs(1),
             finalizer_timeout: Duration::from_secs(8),
             heartbeat: Duration::from_secs(60),
+            progress: Default::default(),
         },
         instance: format!("browser-test-{}", std::process::id()),
     };

@@ -88,6 +88,8 @@ pub struct Settings {
     pub finalizer_timeout: Duration,
     /// How often providers heartbeat their InferenceProviderConfig.
     pub heartbeat: Duration,
+    /// How long each progress phase may last before the timeline calls it stalled.
+    pub progress: kubeairunway_core::progress::Thresholds,
 }
 
 impl Default for Settings {
@@ -96,6 +98,7 @@ impl Default for Settings {
             resync: Duration::from_secs(30),
             finalizer_timeout: Duration::from_secs(300),
             heartbeat: Duration::from_secs(60),
+            progress: Default::default(),
         }
     }
 }

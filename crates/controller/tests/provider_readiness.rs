@@ -54,6 +54,7 @@ async fn ready_follows_the_upstream_crd_without_waiting_for_a_heartbeat() {
     install_upstream_crds(&client).await.expect("upstream CRDs");
     let settings = Settings {
         heartbeat: Duration::from_secs(600),
+        progress: Default::default(),
         ..test_settings()
     };
     let _controller = start(&["kaito", "kuberay"], settings, false);

@@ -22,6 +22,7 @@ async fn missing_upstream_crds_are_reported_and_never_block_deletion() {
     let (_cp, client, ns) = setup("upstream").await;
     let settings = Settings {
         heartbeat: Duration::from_secs(2),
+        progress: Default::default(),
         ..test_settings()
     };
     let controller = start(&["kaito", "kuberay", "kubernetes"], settings, true);

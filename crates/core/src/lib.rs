@@ -19,6 +19,7 @@ pub mod gateway;
 pub mod gpu;
 pub mod metrics;
 pub mod notice;
+pub mod progress;
 pub mod providers;
 pub mod selection;
 pub mod step;

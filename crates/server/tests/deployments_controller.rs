@@ -35,6 +35,7 @@ fn controller() {
                         resync: Duration::from_secs(1),
                         finalizer_timeout: Duration::from_secs(8),
                         heartbeat: Duration::from_secs(60),
+                        progress: Default::default(),
                     },
                     instance: format!("server-test-{}", std::process::id()),
                 };

@@ -22,6 +22,11 @@ use crate::wait::wait_until;
 use crate::{Error, Result, kubeconfig, pki};
 
 const FIELD_MANAGER: &str = "kubeairunway-testenv";
+/// Label that hands a pod to a scripted life in [`SCRIPTED_POD_STAGES`] instead of KWOK's
+/// default one (ready at once): `slow-start`, `pull-backoff`, `crash-loop` or `oom`.
+pub const SCRIPT_LABEL: &str = "kwok.kubeairunway.ai/script";
+/// KWOK stages of the scripted pod lives (the progress timeline's tests).
+const SCRIPTED_POD_STAGES: &str = include_str!("../stages/progress.yaml");
 /// What the API server writes to the audit log (`logs/audit.log`): who changed KubeAIRunway
 /// objects and the settings ConfigMap, and who read pod logs or proxied to a pod (`pods/proxy`,
 /// e.g. a metrics scrape), so tests can prove that a request
@@ -426,6 +431,10 @@ impl ControlPlane {
                 std::fs::read_to_string(f).map_err(Error::io(format!("reading {}", f.display())))
             })
             .collect::<Result<Vec<_>>>()?
+            .iter()
+            .map(|stage| leave_scripted_pods(stage))
+            .chain(std::iter::once(SCRIPTED_POD_STAGES.to_string()))
+            .collect::<Vec<_>>()
             .join("\n---\n");
         let stages_file = dir.join("kwok-stages.yaml");
         write(&stages_file, &stages)?;
@@ -948,4 +957,20 @@ fn http_client() -> Result<reqwest::Client> {
         .danger_accept_invalid_certs(true)
         .build()
         .map_err(|e| Error::State(format!("building an HTTP client: {e}")))
+}
+
+/// KWOK's default `pod-ready` stage, made to leave pods with a [`SCRIPT_LABEL`] to their script;
+/// other stages unchanged.
+fn leave_scripted_pods(stage: &str) -> String {
+    let selector = "  selector:\n    matchExpressions:\n";
+    if !stage.contains("name: pod-ready\n") || !stage.contains(selector) {
+        return stage.to_string();
+    }
+    stage.replacen(
+        selector,
+        &format!(
+            "{selector}    - key: '.metadata.labels[\"{SCRIPT_LABEL}\"]'\n      operator: 'DoesNotExist'\n"
+        ),
+        1,
+    )
 }

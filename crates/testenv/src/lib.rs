@@ -50,7 +50,9 @@ pub use azure_prices::{AzurePricesServer, PriceItem};
 pub use bins::{BUILD_SCRIPT, Binaries};
 pub use buildkit::LocalBuildkit;
 pub use chart_repo::{ChartRepo, ChartSource};
-pub use cluster::{ClusterInfo, ControlPlane, Lifetime, Options, RoutedPod, stop_detached};
+pub use cluster::{
+    ClusterInfo, ControlPlane, Lifetime, Options, RoutedPod, SCRIPT_LABEL, stop_detached,
+};
 pub use egress::{Dial, EgressProxy};
 pub use error::Error;
 pub use hf_hub::HubServer;

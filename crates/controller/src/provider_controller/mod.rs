@@ -10,6 +10,7 @@
 
 mod apply;
 mod owned;
+pub mod progress;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -131,6 +132,7 @@ async fn pass(
         Some(upstream) => crd::installed(ctx, &upstream.crd_name()).await?,
         None => true,
     };
+    let mut pods = None;
     let report = match step::plan(md, provider, upstream_installed) {
         Plan::Wait => return Ok(Action::await_change()),
         Plan::Stop { wants, next } => Report::stopped(wants, next),
@@ -139,12 +141,10 @@ async fn pass(
             if applied.is_ok() {
                 prune(md, provider, ctx, live, &objects).await;
             }
-            let pods = live.pods_of(&md.namespace().unwrap_or_default(), &md.name_any());
+            let pods =
+                &*pods.insert(live.pods_of(&md.namespace().unwrap_or_default(), &md.name_any()));
             let outcome = match &applied {
-                Ok(primary) => Applied::Ok {
-                    primary,
-                    pods: &pods,
-                },
+                Ok(primary) => Applied::Ok { primary, pods },
                 Err((kind, e)) => Applied::Failed {
                     kind,
                     conflict: matches!(e, kube::Error::Api(s) if s.code == 409),
@@ -155,10 +155,22 @@ async fn pass(
         }
     };
     write_status(md, provider, &report, ctx).await?;
-    Ok(match report.next {
-        Requeue::AwaitChange => Action::await_change(),
-        Requeue::Resync => Action::requeue(ctx.settings.resync),
-        Requeue::Slow => Action::requeue(ctx.settings.resync * 10),
+    // The timeline only means something once the provider's objects are applied.
+    let recheck = match &pods {
+        Some(pods) => progress::update(md, pods, ctx).await?,
+        None => None,
+    };
+    let next = match report.next {
+        Requeue::AwaitChange => None,
+        Requeue::Resync => Some(ctx.settings.resync),
+        Requeue::Slow => Some(ctx.settings.resync * 10),
+    };
+    // Look again just after a phase under way would cross its stall threshold.
+    let recheck = recheck.map(|d| d + Duration::from_millis(500));
+    Ok(match (next, recheck) {
+        (Some(a), Some(b)) => Action::requeue(a.min(b)),
+        (Some(d), None) | (None, Some(d)) => Action::requeue(d),
+        (None, None) => Action::await_change(),
     })
 }
 

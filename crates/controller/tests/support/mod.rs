@@ -49,6 +49,7 @@ pub fn test_settings() -> Settings {
         resync: Duration::from_secs(1),
         finalizer_timeout: Duration::from_secs(8),
         heartbeat: Duration::from_secs(60),
+        progress: Default::default(),
     }
 }
 
