@@ -437,6 +437,7 @@ pub struct ModelDeploymentStatus {
 
 /// The deployment's way from created to serving, aggregated over its pods: a phase is done
 /// when every desired pod has passed it, and stalled when one pod is stuck in it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct ProgressStatus {
@@ -460,6 +461,7 @@ pub struct ProgressStatus {
 }
 
 /// One step on the way to serving.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct ProgressPhase {
@@ -485,6 +487,7 @@ pub struct ProgressPhase {
 }
 
 /// The steps a model server goes through, in order.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(
     JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord,
 )]
@@ -503,6 +506,7 @@ pub enum ProgressPhaseName {
 }
 
 /// Where a phase is.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ProgressState {
     /// Not reached yet.

@@ -180,6 +180,27 @@ async fn sixteen_gpus_stay_pending_with_reasons_an_autoscaler_can_fix() {
         "{warnings:?}"
     );
 
+    // The timeline says where it is stuck: the scheduler's refusal, in the scheduler's words.
+    let detail = server
+        .get_eventually(
+            &format!("/api/deployments/huge?namespace={ns}"),
+            None,
+            "a stalled Scheduled phase",
+            |b| b["progress"]["stalledReason"] == "InsufficientGPU",
+        )
+        .await;
+    assert_eq!(detail["progress"]["current"], "Scheduled", "{detail}");
+    assert_eq!(
+        detail["progress"]["phases"][0]["state"], "Stalled",
+        "{detail}"
+    );
+    assert!(
+        detail["progress"]["phases"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("Insufficient nvidia.com/gpu")),
+        "{detail}"
+    );
+
     let pods = server
         .get_eventually(
             &format!("/api/deployments/huge/pods?namespace={ns}"),
@@ -309,4 +330,67 @@ async fn the_preview_tells_what_the_controller_then_does() {
         ))),
         "{warnings:?}"
     );
+}
+
+/// The event stream carries the timeline as it moves: a deployment KWOK makes ready at once
+/// arrives with every phase done (the download skipped: the engine downloads while loading).
+#[tokio::test]
+async fn the_event_stream_carries_the_progress_timeline() {
+    controller();
+    let server = &server(AuthMode::Off);
+    let ns = namespace("dep-progress").await;
+    let mut stream = support::SseReader::open(
+        server,
+        &format!("/api/deployments/events?namespace={ns}"),
+        None,
+    )
+    .await;
+    let reply = server
+        .call(
+            Method::POST,
+            "/api/deployments",
+            None,
+            Some(&request("timeline", &ns, 1)),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    let ready = stream
+        .wait_for("upsert", Duration::from_secs(60), |d| {
+            d["deployment"]["name"] == "timeline"
+                && d["deployment"]["progress"]["podsReady"] == 1
+                && d["deployment"]["progress"]["current"].is_null()
+        })
+        .await
+        .expect("an upsert with the whole timeline done");
+    let phases = ready.data["deployment"]["progress"]["phases"]
+        .as_array()
+        .expect("phases")
+        .clone();
+    let names: Vec<_> = phases.iter().map(|p| p["name"].clone()).collect();
+    assert_eq!(
+        names,
+        [
+            "Scheduled",
+            "ImagePulling",
+            "Downloading",
+            "Loading",
+            "Ready"
+        ],
+        "{phases:?}"
+    );
+    for phase in &phases {
+        let want = if phase["name"] == "Downloading" {
+            "Skipped"
+        } else {
+            "Done"
+        };
+        assert_eq!(phase["state"], want, "{phase}");
+        if want == "Done" {
+            assert!(phase["finishedAt"].is_string(), "{phase}");
+            assert!(
+                phase["durationSeconds"].as_i64().is_some_and(|d| d >= 0),
+                "{phase}"
+            );
+        }
+    }
 }

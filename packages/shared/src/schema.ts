@@ -1836,6 +1836,7 @@ export interface components {
             /** @description The deployment's pods (empty when the caller may not list pods in the namespace). */
             pods: components["schemas"]["PodStatus"][];
             prefillReplicas?: components["schemas"]["ComponentReplicas"] | null;
+            progress?: components["schemas"]["ProgressStatus"] | null;
             /** @description Selected provider (`status.provider.name`), else the requested one, else `unknown`. */
             provider: string;
             /** @description Replica counts reported by the provider (zeros before it reports). */
@@ -2876,6 +2877,60 @@ export interface components {
             models: components["schemas"]["PremadeModel"][];
             /** @description How many (10). */
             total: number;
+        };
+        /** @description One step on the way to serving. */
+        ProgressPhase: {
+            /**
+             * Format: int64
+             * @description How long it took, once done.
+             */
+            durationSeconds?: number | null;
+            /** @description When the last desired pod left it (RFC 3339); set once done. */
+            finishedAt?: string | null;
+            /** @description The latest word on it from the pod furthest behind (scheduler, kubelet or container). */
+            message?: string | null;
+            /** @description Which step. */
+            name: components["schemas"]["ProgressPhaseName"];
+            /** @description The stall reason (see [`ProgressStatus::stalled_reason`]). */
+            reason?: string | null;
+            /** @description When the first pod entered it (RFC 3339). */
+            startedAt?: string | null;
+            /** @description Where it is. */
+            state: components["schemas"]["ProgressState"];
+        };
+        /**
+         * @description The steps a model server goes through, in order.
+         * @enum {string}
+         */
+        ProgressPhaseName: "Scheduled" | "ImagePulling" | "Downloading" | "Loading" | "Ready";
+        /**
+         * @description Where a phase is.
+         * @enum {string}
+         */
+        ProgressState: "Waiting" | "Active" | "Done" | "Skipped" | "Stalled";
+        /**
+         * @description The deployment's way from created to serving, aggregated over its pods: a phase is done
+         *     when every desired pod has passed it, and stalled when one pod is stuck in it.
+         */
+        ProgressStatus: {
+            current?: components["schemas"]["ProgressPhaseName"] | null;
+            /** @description Every phase in order, from `Scheduled` to `Ready`. */
+            phases?: components["schemas"]["ProgressPhase"][];
+            /**
+             * Format: int32
+             * @description Pods the deployment wants, and how many are ready.
+             */
+            podsDesired?: number;
+            /**
+             * Format: int32
+             * @description Pods ready to serve.
+             */
+            podsReady?: number;
+            /**
+             * @description Why the current phase is stuck (`ImagePullBackOff`, `ErrImagePull`, `CrashLoopBackOff`,
+             *     `OOMKilled`, `InsufficientGPU`, `Unschedulable`, `Slow`…); absent while it moves.
+             */
+            stalledReason?: string | null;
         };
         /** @description `GET /api/installation/providers/{id}/commands`. */
         ProviderCommands: {

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::ResourceExt;
-use kubeairunway_api::{DeploymentPhase, ModelDeployment, ServingMode};
+use kubeairunway_api::{DeploymentPhase, ModelDeployment, ProgressStatus, ServingMode};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -48,6 +48,12 @@ pub struct DeploymentStatus<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<Object>>)]
     pub conditions: Option<&'a [Condition]>,
+    /// Where the pods are on their way to serving (`status.progress`: scheduled, images pulled,
+    /// downloaded, loading, ready, and why a phase is stalled); absent until the controller has
+    /// applied the provider's objects.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<ProgressStatus>)]
+    pub progress: Option<&'a ProgressStatus>,
     /// The deployment's pods (empty when the caller may not list pods in the namespace).
     pub pods: Vec<PodStatus>,
     /// `metadata.creationTimestamp` (RFC 3339).
@@ -176,6 +182,7 @@ impl<'a> DeploymentStatus<'a> {
             provider,
             replicas,
             conditions: status.and_then(|s| s.conditions.as_deref()),
+            progress: status.and_then(|s| s.progress.as_ref()),
             pods,
             created_at: md
                 .metadata
