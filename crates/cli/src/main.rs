@@ -6,6 +6,7 @@ mod crds;
 mod dev;
 mod login;
 mod serve;
+mod status;
 
 use clap::{Parser, Subcommand};
 
@@ -42,6 +43,11 @@ enum Command {
     Logout(login::ServerArgs),
     /// Print the user and groups a server sees for the stored credential.
     Whoami(login::ServerArgs),
+    /// Show a ModelDeployment's progress to serving (`-w` to follow it until ready), read from
+    /// the cluster with your kubeconfig.
+    Status(status::StatusArgs),
+    /// `get md NAME [-w]`: the same as `status NAME`, spelt like kubectl.
+    Get(status::GetArgs),
     /// Print the version.
     Version,
 }
@@ -68,6 +74,8 @@ fn main() -> anyhow::Result<()> {
             Command::Logout(args) => login::logout(args)
                 .await
                 .map_err(login::LoginError::into_report),
+            Command::Status(args) => status::run(args).await,
+            Command::Get(args) => status::get(args).await,
             Command::Whoami(args) => login::whoami(args)
                 .await
                 .map_err(login::LoginError::into_report),
