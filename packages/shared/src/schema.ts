@@ -1415,11 +1415,6 @@ export interface components {
             /** @description Its version (`aiconfigurator version`). */
             version?: string | null;
         };
-        /**
-         * @description What a change did.
-         * @enum {string}
-         */
-        Action: "Create" | "Scale" | "Delete" | "UpdateSettings" | "Install" | "Uninstall" | "UninstallCrds" | "SaveToken" | "DeleteToken" | "Build" | "SetupBuildInfrastructure";
         /** @description The job running for a target. */
         ActiveJob: {
             /** @description Job id. */
@@ -1446,10 +1441,15 @@ export interface components {
              */
             status: string;
         };
+        /**
+         * @description What a change did.
+         * @enum {string}
+         */
+        ActivityAction: "Create" | "Scale" | "Delete" | "UpdateSettings" | "Install" | "Uninstall" | "UninstallCrds" | "SaveToken" | "DeleteToken" | "Build" | "SetupBuildInfrastructure";
         /** @description One recorded change. */
         ActivityEntry: {
             /** @description What was done. */
-            action: components["schemas"]["Action"];
+            action: components["schemas"]["ActivityAction"];
             /** @description The ModelDeployment, when the change was about one. */
             deployment?: string | null;
             /** @description The caller's Kubernetes groups. */
@@ -1459,7 +1459,7 @@ export interface components {
             /** @description The object. */
             object: components["schemas"]["ActivityObject"];
             /** @description How it ended. */
-            outcome: components["schemas"]["Outcome"];
+            outcome: components["schemas"]["ActivityOutcome"];
             /** @description The Event's reason (`Created`, `Scaled`, `Forbidden`, …). */
             reason: string;
             /**
@@ -1499,6 +1499,11 @@ export interface components {
             /** @description Its namespace (absent for cluster-scoped objects). */
             namespace?: string | null;
         };
+        /**
+         * @description How a change ended.
+         * @enum {string}
+         */
+        ActivityOutcome: "succeeded" | "refused" | "failed";
         /**
          * @description Where a premade model runs. (Its own schema name: the deployments' `ComputeType` is
          *     another type.)
@@ -2783,11 +2788,6 @@ export interface components {
             /** @description Scopes to ask for. */
             scopes: string[];
         };
-        /**
-         * @description How a change ended.
-         * @enum {string}
-         */
-        Outcome: "succeeded" | "refused" | "failed";
         /** @description Pagination of a list response. */
         Pagination: {
             /** @description Whether items follow this page. */
@@ -3502,7 +3502,7 @@ export interface operations {
                 /** @description Only changes made by this Kubernetes user (exact name). */
                 user?: string;
                 /** @description Only this action. */
-                action?: components["schemas"]["Action"];
+                action?: components["schemas"]["ActivityAction"];
                 /** @description Page size, 1–200 (default 50). */
                 limit?: number;
                 /** @description Entries to skip, ≥ 0 (default 0). */

@@ -38,6 +38,7 @@ const CLUSTER_EVENT_NAMESPACE: &str = "default";
 
 /// What a change did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[schema(as = ActivityAction)]
 pub enum Action {
     /// `POST /api/deployments`.
     Create,
@@ -154,6 +155,7 @@ impl Action {
 /// How a change ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[schema(as = ActivityOutcome)]
 pub enum Outcome {
     /// It was made.
     Succeeded,
