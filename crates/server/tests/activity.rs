@@ -371,6 +371,24 @@ async fn entries_are_shown_only_where_the_caller_may_read() {
         who.contains(&t("UpdateSettings", "alice", "refused")),
         "{who:?}"
     );
+    // A refused token deletion is a Warning on the token Secret, visible to whoever may read
+    // Secrets there (the admin), not to alice.
+    s.call(
+        Method::DELETE,
+        "/api/secrets/huggingface",
+        Some(User::Viewer),
+        None,
+    )
+    .await
+    .expect_status(StatusCode::FORBIDDEN, "a viewer may not delete the token");
+    let token = activity(s, "?action=DeleteToken&user=viewer", User::Admin).await;
+    let first = &token.body["items"][0];
+    assert_eq!(first["outcome"], "refused", "{}", token.body);
+    assert_eq!(first["object"]["kind"], "Secret", "{}", token.body);
+    assert_eq!(first["object"]["name"], "hf-token-secret", "{}", token.body);
+    let for_alice = activity(s, "?action=DeleteToken", User::TeamA).await;
+    assert_eq!(for_alice.body["total"], 0, "{}", for_alice.body);
+
     // The viewer may list deployments everywhere, so it sees both namespaces' entries.
     let viewer = activity(s, &format!("?deployment={mine}"), User::Viewer).await;
     assert_eq!(viewer.body["total"], 1, "{}", viewer.body);
