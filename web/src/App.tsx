@@ -14,6 +14,7 @@ const DeployPage = lazy(() => import("./pages/DeployPage"));
 const DeploymentsPage = lazy(() => import("./pages/DeploymentsPage"));
 const DeploymentDetailsPage = lazy(() => import("./pages/details/DeploymentDetailsPage"));
 const SettingsPage = lazy(() => import("./pages/SettingsPage"));
+const ActivityPage = lazy(() => import("./pages/ActivityPage"));
 const LoginPage = lazy(() => import("./pages/LoginPage"));
 const HuggingFaceCallbackPage = lazy(() => import("./pages/HuggingFaceCallbackPage"));
 const NotFoundPage = lazy(() => import("./pages/NotFoundPage"));
@@ -65,6 +66,7 @@ export const routes: RouteObject[] = [
           { path: "/deployments", element: <DeploymentsPage /> },
           { path: "/deployments/:name", element: <DeploymentDetailsPage /> },
           { path: "/settings", element: <SettingsPage /> },
+          { path: "/activity", element: <ActivityPage /> },
           { path: "/installation", element: <Navigate to="/settings?tab=runtimes" replace /> },
           { path: "*", element: <NotFoundPage /> },
         ],

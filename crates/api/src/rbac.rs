@@ -72,8 +72,8 @@ pub const BACKEND_ROLE: &str = "kubeairunway-backend";
 /// ServiceAccount checks each request it made in the API server's audit log against them.
 ///
 /// It only lists and watches (to fill its watch caches; it never reads single objects, so no
-/// `get`), looks up one CRD, and reviews tokens and access; every change is made with the
-/// caller's own token.
+/// `get`), looks up one CRD, reviews tokens and access, and writes and lists the activity
+/// Events; every change is made with the caller's own token.
 pub fn backend_role() -> ClusterRole {
     let rule = |groups: &[&str], resources: &[&str], names: &[&str], verbs: &[&str]| PolicyRule {
         api_groups: Some(groups.iter().map(|g| g.to_string()).collect()),
@@ -126,6 +126,9 @@ pub fn backend_role() -> ClusterRole {
                 &[],
                 &["create"],
             ),
+            // The activity trail (crates/server/src/activity): an Event naming the caller on
+            // each object a change touched, listed back by label for `GET /api/activity`.
+            rule(&["events.k8s.io"], &["events"], &[], &["create", "list"]),
         ]),
         ..Default::default()
     }

@@ -766,6 +766,25 @@ async fn the_binaries_with_the_pods_environment_reconcile_and_serve_with_auth_an
     )
     .await;
     assert!(code == 200 && body.contains("chart-qwen"), "{code} {body}");
+    // The create was recorded (an Event the server's identity wrote) and is listed back (a
+    // labelled list under that identity) naming alice.
+    let (code, body) = http_get(
+        &http,
+        &format!(
+            "{base}/api/activity?namespace={}&deployment=chart-qwen&action=Create",
+            User::TEAM_NAMESPACE
+        ),
+        Some(&users.team_a),
+    )
+    .await;
+    let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    assert!(
+        code == 200
+            && v["items"].as_array().is_some_and(|items| items
+                .iter()
+                .any(|i| i["user"] == "alice" && i["outcome"] == "succeeded")),
+        "{code} {body}"
+    );
 
     // One deployment per upstream provider (their CRDs are installed; no operator runs, so
     // they stay Deploying): the controller applies, lists and, on deletion, removes their

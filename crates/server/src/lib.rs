@@ -16,6 +16,8 @@
 //!   crate (jobs and the Helm runner). They return their own errors.
 //! - **`state`:** [`AppState`], [`Config`], [`KubeAccess`], holding the caches, auth and Hub
 //!   client; the `Caller` extractor.
+//! - **`activity`:** the activity trail: the recorder every change route calls with its
+//!   outcome (an Event naming the caller), and `GET /api/activity`.
 //! - **Route trees** (handlers, thin, one per URL prefix): `health`, `cluster`, `settings`,
 //!   `deployments/`, `runtimes`, `capacity`, `models/`, `oauth`, `secrets`, `installation/`,
 //!   plus `guard` (the layers in front of them) and `ui`.
@@ -25,6 +27,7 @@
 //! holding routes, handlers and the mapping of their errors, with their pure logic in a core
 //! crate beside `crates/install` (an image build runs as a job of `kubeairunway_install::jobs`).
 
+mod activity;
 mod aiconfigurator;
 mod aikit;
 pub mod auth;
@@ -98,6 +101,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(autoscaler::routes())
         .merge(costs::routes())
         .merge(aiconfigurator::routes())
+        .merge(activity::routes())
         .routes(utoipa_axum::routes!(auth::whoami))
 }
 

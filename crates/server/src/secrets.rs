@@ -21,6 +21,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::activity::{self, Action, Change, Target};
 use crate::auth::Caller;
 use crate::cache::Kind;
 use crate::error::{ApiError, ApiResult, ErrorBody, describe_kube_error};
@@ -185,7 +186,33 @@ pub(crate) async fn save(
     ApiJson(body): ApiJson<SaveRequest>,
 ) -> ApiResult<Json<SaveResponse>> {
     let token = HfToken::parse(&body.access_token)?;
-    let targets = target_namespaces(&state).await?;
+    let result = save_token(&state, &caller, &token).await;
+    // Never the token: only where it went.
+    let detail = match &result {
+        Ok(Json(saved)) => format!("in {} namespace(s)", saved.results.len()),
+        Err(_) => String::new(),
+    };
+    let change = Change::new(Action::SaveToken, token_target(&state)).detail(detail);
+    activity::record(&state, &caller, change, &result).await;
+    result
+}
+
+/// The object the activity of the token routes is recorded on: its copy in the default
+/// namespace.
+fn token_target(state: &AppState) -> Target {
+    Target::TokenSecret {
+        namespace: crate::settings::default_namespace(state),
+        name: SECRET_NAME.into(),
+    }
+}
+
+async fn save_token(
+    state: &AppState,
+    caller: &Caller,
+    token: &HfToken,
+) -> ApiResult<Json<SaveResponse>> {
+    let token = token.clone();
+    let targets = target_namespaces(state).await?;
     let user = state.hub()?.whoami(&token).await.map_err(|e| match e {
         HubError::Unauthorized(m) | HubError::Forbidden(m) => {
             ApiError::bad_request(format!("Invalid HuggingFace token: {m}"))
@@ -259,7 +286,14 @@ pub(crate) async fn delete(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<DeleteResponse>> {
-    let targets = target_namespaces(&state).await?;
+    let result = delete_token(&state, &caller).await;
+    let change = Change::new(Action::DeleteToken, token_target(&state));
+    activity::record(&state, &caller, change, &result).await;
+    result
+}
+
+async fn delete_token(state: &AppState, caller: &Caller) -> ApiResult<Json<DeleteResponse>> {
+    let targets = target_namespaces(state).await?;
     let client = caller.client();
     let deletes = targets.iter().map(|ns| async move {
         let api: Api<Secret> = Api::namespaced(client.clone(), ns);

@@ -18,6 +18,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::activity::{self, Action, Change, Target};
 use crate::auth::Caller;
 use crate::cache::{Kind, SETTINGS_CONFIG_MAP, SETTINGS_NAMESPACE};
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -253,7 +254,16 @@ pub(crate) async fn put_settings(
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Json<SettingsUpdated>> {
     let update = SettingsUpdate::validated(body)?;
-    let (config, resource_version) = write(caller.client(), &update).await?;
+    let written = write(caller.client(), &update)
+        .await
+        .map_err(ApiError::from);
+    let detail = match &update.default_namespace {
+        Some(ns) => format!("(defaultNamespace: {ns})"),
+        None => String::new(),
+    };
+    let change = Change::new(Action::UpdateSettings, Target::Settings).detail(detail);
+    activity::record(&state, &caller, change, &written).await;
+    let (config, resource_version) = written?;
     wait_for_cache(&state, &resource_version).await;
     Ok(Json(SettingsUpdated {
         message: "Settings updated successfully",

@@ -60,6 +60,7 @@ use Access::{Compute, Public, Read, Write};
 /// Every operation of the OpenAPI document, classified. A route missing here (or listed here
 /// but gone) fails [`every_operation_is_classified_and_the_document_agrees`].
 const OPERATIONS: &[(&str, &str, Access)] = &[
+    ("GET", "/api/activity", Read),
     ("POST", "/api/aiconfigurator/analyze", Compute),
     ("POST", "/api/aiconfigurator/normalize-gpu", Compute),
     ("GET", "/api/aiconfigurator/status", Read),
@@ -137,6 +138,7 @@ const OPERATIONS: &[(&str, &str, Access)] = &[
 /// The operations that take a `namespace` query parameter: each is checked for the
 /// namespace-scoped user (the create, whose namespace is in its body, is checked on its own).
 const NAMESPACED: &[(&str, &str)] = &[
+    ("GET", "/api/activity"),
     ("GET", "/api/deployments"),
     ("GET", "/api/deployments/events"),
     ("GET", "/api/deployments/{name}"),

@@ -2,6 +2,29 @@
 // Do not edit: run `npm run generate` (a check fails when this file is stale).
 /* eslint-disable */
 export interface paths {
+    "/api/activity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Recent changes made through the API, newest first: who (Kubernetes user and groups), what,
+         *     on which object, when and how it ended. The caller sees the entries of namespaces where it
+         *     may list ModelDeployments, and cluster-level entries (settings, installs, the HuggingFace
+         *     token) only where it may read the object. Kept as long as the cluster keeps Events
+         *     (`--event-ttl`, 1 h by default).
+         */
+        get: operations["list_activity"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/aiconfigurator/analyze": {
         parameters: {
             query?: never;
@@ -1418,6 +1441,69 @@ export interface components {
              */
             status: string;
         };
+        /**
+         * @description What a change did.
+         * @enum {string}
+         */
+        ActivityAction: "Create" | "Scale" | "Delete" | "UpdateSettings" | "Install" | "Uninstall" | "UninstallCrds" | "SaveToken" | "DeleteToken" | "Build" | "SetupBuildInfrastructure";
+        /** @description One recorded change. */
+        ActivityEntry: {
+            /** @description What was done. */
+            action: components["schemas"]["ActivityAction"];
+            /** @description The ModelDeployment, when the change was about one. */
+            deployment?: string | null;
+            /** @description The caller's Kubernetes groups. */
+            groups: string[];
+            /** @description The Event's note: who did what, and why it failed. */
+            message: string;
+            /** @description The object. */
+            object: components["schemas"]["ActivityObject"];
+            /** @description How it ended. */
+            outcome: components["schemas"]["ActivityOutcome"];
+            /** @description The Event's reason (`Created`, `Scaled`, `Forbidden`, …). */
+            reason: string;
+            /**
+             * Format: int32
+             * @description The HTTP status the API answered (a finished job's: 200 or 500).
+             */
+            statusCode: number;
+            /** @description When it was recorded (RFC 3339). */
+            time: string;
+            /** @description `Normal` (succeeded) or `Warning` (refused or failed). */
+            type: string;
+            /** @description The caller's Kubernetes user name (`anonymous (auth off)` without authentication). */
+            user: string;
+        };
+        /** @description `GET /api/activity` response. */
+        ActivityList: {
+            /** @description This page, newest first. */
+            items: components["schemas"]["ActivityEntry"][];
+            /** @description The page size. */
+            limit: number;
+            /** @description Entries skipped. */
+            offset: number;
+            /** @description Entries matching the filters that the caller may see. */
+            total: number;
+        };
+        /** @description The object a change was about. */
+        ActivityObject: {
+            /** @description Its API version. */
+            apiVersion: string;
+            /**
+             * @description `ModelDeployment`, `ConfigMap`, `Secret`, `InferenceProviderConfig`, `Namespace`,
+             *     `Deployment`.
+             */
+            kind: string;
+            /** @description Its name. */
+            name: string;
+            /** @description Its namespace (absent for cluster-scoped objects). */
+            namespace?: string | null;
+        };
+        /**
+         * @description How a change ended.
+         * @enum {string}
+         */
+        ActivityOutcome: "succeeded" | "refused" | "failed";
         /**
          * @description Where a premade model runs. (Its own schema name: the deployments' `ComputeType` is
          *     another type.)
@@ -3458,6 +3544,85 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    list_activity: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only changes of objects in this namespace (403 unless the caller may list
+                 *     ModelDeployments there).
+                 */
+                namespace?: string;
+                /** @description Only changes of this ModelDeployment (with `namespace`, of that namespace's). */
+                deployment?: string;
+                /** @description Only changes made by this Kubernetes user (exact name). */
+                user?: string;
+                /** @description Only this action. */
+                action?: components["schemas"]["ActivityAction"];
+                /** @description Page size, 1–200 (default 50). */
+                limit?: number;
+                /** @description Entries to skip, ≥ 0 (default 0). */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActivityList"];
+                };
+            };
+            /** @description Bad namespace, deployment, user, action, limit or offset */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid bearer token (while auth is on) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller may not list deployments in the namespace (or the server's identity may not list Events) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The Kubernetes API server did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     aiconfigurator_analyze: {
         parameters: {
             query?: never;

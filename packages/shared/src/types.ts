@@ -118,6 +118,14 @@ export type AikitBuildOutcome = Schemas["BuildResult"];
 export type AikitInfrastructure = Schemas["InfrastructureStatus"];
 /** `POST /api/aikit/infrastructure/setup`. */
 export type AikitSetupResult = Schemas["SetupResult"];
+/** `GET /api/activity`: a page of recorded changes. */
+export type ActivityList = Schemas["ActivityList"];
+/** One change made through the API: who, what, on which object, how it ended. */
+export type ActivityEntry = Schemas["ActivityEntry"];
+/** What a recorded change did. */
+export type ActivityAction = Schemas["ActivityAction"];
+/** How a recorded change ended. */
+export type ActivityOutcome = Schemas["ActivityOutcome"];
 
 /** Deployment phases (the schema types `phase` as a string). */
 export type DeploymentPhase = "Pending" | "Deploying" | "Running" | "Failed" | "Terminating";

@@ -12,6 +12,7 @@ import { Badge, Loading, cx } from "./ui";
 const NAV = [
   { to: "/", label: "Models", end: true },
   { to: "/deployments", label: "Deployments", end: false },
+  { to: "/activity", label: "Activity", end: false },
   { to: "/settings", label: "Settings", end: false },
 ] as const;
 

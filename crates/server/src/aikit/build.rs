@@ -31,6 +31,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::{DEPLOYMENTS, TAG, buildctl, infra};
+use crate::activity::{self, Action, Actor, Change, Target};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
@@ -216,11 +217,22 @@ async fn start(
         resource: DEPLOYMENTS,
         namespace: Some(NAMESPACE.into()),
     }];
+    let change = Change::new(
+        Action::Build,
+        Target::Workload {
+            namespace: NAMESPACE.into(),
+            name: kubeairunway_core::aikit::BUILDER_NAME.into(),
+        },
+    )
+    .what(format!("image {}", build.name_tag()));
     for a in &access {
-        caller
+        let allowed = caller
             .require(a.verb, a.resource, a.namespace.as_deref())
-            .await
-            .map_err(IntoResponse::into_response)?;
+            .await;
+        if allowed.is_err() {
+            activity::record(state, caller, change.clone(), &allowed).await;
+        }
+        allowed.map_err(IntoResponse::into_response)?;
     }
     let infra = infra::current(state, caller).await;
     if let Some(error) = &infra.error {
@@ -278,7 +290,23 @@ async fn start(
         command: command.clone(),
     }]);
     let work = run_build(job.clone(), config, build, args, home, title, command);
-    jobs.spawn(job.clone(), work);
+    let recorder = activity::Recorder::of(state);
+    let actor = Actor::of(caller);
+    jobs.spawn(job.clone(), async move {
+        let finish = work.await;
+        if let Some(recorder) = recorder {
+            let (status, error) = if finish.success {
+                (StatusCode::OK, None)
+            } else {
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    Some(finish.message.as_str()),
+                )
+            };
+            recorder.write(&actor, change, status, error).await;
+        }
+        finish
+    });
     Ok(answer(&job, run_async))
 }
 

@@ -19,6 +19,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::TAG;
+use crate::activity::{self, Action, Change, Target};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody, describe_kube_error};
 use crate::state::AppState;
@@ -254,7 +255,17 @@ where
         (status = 403, description = "The caller may not create the objects", body = ErrorBody),
         (status = 503, description = "Created, but not ready in time", body = ErrorBody)))]
 pub(crate) async fn setup(State(state): State<AppState>, caller: Caller) -> Response {
-    match run_setup(&state, &caller).await {
+    let result = run_setup(&state, &caller).await;
+    let change = Change::new(
+        Action::SetupBuildInfrastructure,
+        Target::Workload {
+            namespace: NAMESPACE.into(),
+            name: BUILDER_NAME.into(),
+        },
+    )
+    .what("the AIKit build infrastructure");
+    activity::record(&state, &caller, change, &result).await;
+    match result {
         Ok(result) => Json(result).into_response(),
         Err(e) => e.into_response(),
     }

@@ -19,6 +19,7 @@ use super::manifest::{ManifestResource, ManifestResponse, to_value};
 use super::plan::{CreateDeploymentRequest, InvalidRequest, Plan};
 use super::selection::{self, Preview};
 use super::{FIELD_MANAGER, resolve_namespace};
+use crate::activity::{self, Action, Change, Target};
 use crate::auth::{Caller, Resource};
 use crate::cache::{Caches, Kind};
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -96,9 +97,22 @@ pub(crate) async fn create(
         dry_run: false,
         field_manager: Some(FIELD_MANAGER.into()),
     };
-    api.create(&params, &plan.deployment)
+    let created = api
+        .create(&params, &plan.deployment)
         .await
-        .map_err(|e| ApiError::kube("Failed to create deployment", e))?;
+        .map_err(|e| ApiError::kube("Failed to create deployment", e));
+    let change = Change::new(
+        Action::Create,
+        Target::Deployment {
+            namespace: namespace.clone(),
+            name: body.name.clone(),
+        },
+    )
+    .detail(format!("(model {})", body.model_id))
+    .succeeded_with(StatusCode::CREATED)
+    .uid(created.as_ref().ok().and_then(|md| md.metadata.uid.clone()));
+    activity::record(&state, &caller, change, &created).await;
+    created?;
     // After the create: a refused create leaves no Secret behind.
     warnings.extend(token_secret_warning(&state, &caller, &plan, &namespace, false).await);
     Ok((

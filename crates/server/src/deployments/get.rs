@@ -12,7 +12,8 @@ use utoipa::ToSchema;
 
 use super::list::json_response;
 use super::status::{DeploymentStatus, status_of};
-use super::{DeploymentName, NamespaceQuery, not_found_in, readable, target};
+use super::{DeploymentName, NamespaceQuery, cached, not_found_in, readable, target};
+use crate::activity::{self, Action, Change, Target};
 use crate::auth::{Caller, Resource};
 use crate::cache::Kind;
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -76,14 +77,23 @@ pub(crate) async fn delete(
     ApiQuery(query): ApiQuery<NamespaceQuery>,
 ) -> ApiResult<Json<MessageResponse>> {
     let namespace = target(&state, &name, query.namespace.as_deref())?;
+    // Read before the delete: the cache may drop the object before the Event is written.
+    let uid = state
+        .caches()
+        .ok()
+        .and_then(|c| cached(c, &namespace, &name))
+        .and_then(|md| md.metadata.uid.clone());
     let api: Api<ModelDeployment> = Api::namespaced(caller.client().clone(), &namespace);
-    match api.delete(&name, &DeleteParams::default()).await {
+    let result = match api.delete(&name, &DeleteParams::default()).await {
         Ok(_) => Ok(Json(MessageResponse {
             message: "Deployment deleted successfully".into(),
         })),
         Err(e) if is_object_not_found(&e, &name) => Err(not_found_in(&name, &namespace)),
         Err(e) => Err(ApiError::kube("Failed to delete deployment", e)),
-    }
+    };
+    let change = Change::new(Action::Delete, Target::Deployment { namespace, name }).uid(uid);
+    activity::record(&state, &caller, change, &result).await;
+    result
 }
 
 /// The deployment's pods from the cache (empty when none match; no existence check, as in the

@@ -15,6 +15,7 @@ use super::get::is_object_not_found;
 use super::list::json_response;
 use super::status::{DeploymentStatus, status_of};
 use super::{DeploymentName, FIELD_MANAGER, NamespaceQuery, cached, not_found_in, target};
+use crate::activity::{self, Action, Change, Target};
 use crate::auth::{Caller, Resource};
 use crate::cache::Kind;
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -66,6 +67,40 @@ pub(crate) async fn scale(
             "Give replicas (aggregated) or prefillReplicas/decodeReplicas (disaggregated)",
         ));
     }
+    let detail = match (replicas, prefill, decode) {
+        (Some(n), None, None) => format!("to {n} replicas"),
+        _ => {
+            let counts: Vec<String> = [
+                replicas.map(|n| format!("{n} replicas")),
+                prefill.map(|n| format!("{n} prefill workers")),
+                decode.map(|n| format!("{n} decode workers")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            format!("to {}", counts.join(", "))
+        }
+    };
+    let result = apply(
+        &state, &caller, &namespace, &name, replicas, prefill, decode,
+    )
+    .await;
+    let change = Change::new(Action::Scale, Target::Deployment { namespace, name }).detail(detail);
+    activity::record(&state, &caller, change, &result).await;
+    result
+}
+
+/// Scales `namespace/name` to the given counts (checked against its serving mode).
+async fn apply(
+    state: &AppState,
+    caller: &Caller,
+    namespace: &str,
+    name: &str,
+    replicas: Option<i32>,
+    prefill: Option<i32>,
+    decode: Option<i32>,
+) -> ApiResult<Response> {
+    let (namespace, name) = (namespace.to_string(), name.to_string());
     // Checked before the cache answers: a 404 for a missing name next to the API server's 403
     // for an existing one would tell a caller what exists in a namespace it may not touch.
     caller
@@ -117,7 +152,7 @@ pub(crate) async fn scale(
     } else {
         Vec::new()
     };
-    let status = status_of(&caller, &updated, &pods).await;
+    let status = status_of(caller, &updated, &pods).await;
     Ok(json_response(StatusCode::OK, &status))
 }
 

@@ -28,6 +28,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::Installer;
 use super::jobs::{Access, Job, JobKind, JobMeta, JobView};
+use crate::activity::{self, Action, Actor, Change, Target};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -188,11 +189,15 @@ where
     F: FnOnce(Run<JobMeta>) -> Fut + Send + 'static,
     Fut: Future<Output = Finish> + Send + 'static,
 {
+    let change = change_of(launch.kind, &launch.target);
     for access in &launch.access {
-        caller
+        let allowed = caller
             .require(access.verb, access.resource, access.namespace.as_deref())
-            .await
-            .map_err(IntoResponse::into_response)?;
+            .await;
+        if allowed.is_err() {
+            activity::record(state, caller, change.clone(), &allowed).await;
+        }
+        allowed.map_err(IntoResponse::into_response)?;
     }
     let helm = installer
         .helm(state)
@@ -232,8 +237,59 @@ where
             return Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, message).into_response());
         }
     };
-    installer.jobs.spawn(job.clone(), work(run));
+    let work = work(run);
+    let recorder = activity::Recorder::of(state);
+    let actor = Actor::of(caller);
+    installer.jobs.spawn(job.clone(), async move {
+        let finish = work.await;
+        if let Some(recorder) = recorder {
+            let (status, error) = if finish.success {
+                (StatusCode::OK, None)
+            } else {
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    Some(finish.message.as_str()),
+                )
+            };
+            recorder.write(&actor, change, status, error).await;
+        }
+        finish
+    });
     Ok(job)
+}
+
+/// The activity a job of `kind` for `target` is recorded as: on the provider's config, or on
+/// the namespace the GPU Operator goes to.
+fn change_of(kind: JobKind, target: &str) -> Change {
+    let provider = |action| {
+        Change::new(
+            action,
+            Target::Provider {
+                name: target.to_string(),
+            },
+        )
+    };
+    match kind {
+        JobKind::InstallProvider => provider(Action::Install),
+        JobKind::UninstallProvider => provider(Action::Uninstall),
+        JobKind::UninstallProviderCrds => provider(Action::UninstallCrds),
+        JobKind::InstallGpuOperator => Change::new(
+            Action::Install,
+            // The GPU Operator's job target is its namespace.
+            Target::Namespace {
+                name: target.to_string(),
+            },
+        )
+        .what("the NVIDIA GPU Operator"),
+        JobKind::BuildImage => Change::new(
+            Action::Build,
+            Target::Workload {
+                namespace: kubeairunway_core::aikit::NAMESPACE.into(),
+                name: kubeairunway_core::aikit::BUILDER_NAME.into(),
+            },
+        )
+        .what(format!("image {target}")),
+    }
 }
 
 use crate::limits::Uncompressed;

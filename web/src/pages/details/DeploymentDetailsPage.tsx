@@ -11,6 +11,7 @@ import { Tabs, tabPanelProps, useTabsId } from "../../components/Tabs";
 import { Button, Card, EmptyState, ErrorMessage, Loading, PhaseBadge } from "../../components/ui";
 import { age, dateTime, engineLabel, useNow } from "../../lib/format";
 import { AccessPanel } from "./AccessPanel";
+import { ActivityPanel } from "./ActivityPanel";
 import { Conditions } from "./Conditions";
 import { LogsPanel } from "./LogsPanel";
 import { ManifestPanel } from "./ManifestPanel";
@@ -19,15 +20,16 @@ import { PendingReasons } from "./PendingReasons";
 import { Pods } from "./Pods";
 import { ScaleForm } from "./ScaleForm";
 
-type Tab = "overview" | "metrics" | "logs" | "manifest";
+type Tab = "overview" | "metrics" | "logs" | "manifest" | "activity";
 const TABS: { key: Tab; label: string }[] = [
   { key: "overview", label: "Overview" },
   { key: "metrics", label: "Metrics" },
   { key: "logs", label: "Logs" },
   { key: "manifest", label: "Manifest" },
+  { key: "activity", label: "Activity" },
 ];
 
-/** One deployment: status, conditions, pods, pending reasons, access, metrics, logs, manifest, scale, delete. */
+/** One deployment: status, conditions, pods, pending reasons, access, metrics, logs, manifest, activity, scale, delete. */
 export default function DeploymentDetailsPage() {
   const { name = "" } = useParams();
   const [params, setParams] = useSearchParams();
@@ -210,6 +212,8 @@ function Details({
           <MetricsPanel d={d} />
         ) : tab === "logs" ? (
           <LogsPanel d={d} />
+        ) : tab === "activity" ? (
+          <ActivityPanel d={d} />
         ) : (
           <ManifestPanel d={d} />
         )}
