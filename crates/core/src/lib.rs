@@ -20,6 +20,7 @@ pub mod gpu;
 pub mod metrics;
 pub mod notice;
 pub mod providers;
+pub mod schedule;
 pub mod selection;
 pub mod step;
 
