@@ -48,11 +48,16 @@ pub(crate) async fn answer(
     let groups = groups(md, objects);
     let nodes = caches.nodes.state();
     let pods = caches.pods.state();
-    let autoscaler = crate::autoscaler::detect_with(caller, nodes.clone()).await;
-    let options = Options {
+    let mut options = Options {
         gpu_resource: common::gpu_resource(md),
-        autoscaler: Some(autoscaler),
+        autoscaler: None,
     };
+    let answer = schedule::evaluate(&groups, &nodes, &pods, &options);
+    if answer.schedulable {
+        return Outcome::Answer(Box::new(answer));
+    }
+    // The autoscaler is asked (with the caller's client) only when a fix is needed.
+    options.autoscaler = Some(crate::autoscaler::detect_with(caller, nodes.clone()).await);
     Outcome::Answer(Box::new(schedule::evaluate(
         &groups, &nodes, &pods, &options,
     )))
