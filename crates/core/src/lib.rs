@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod notice;
 pub mod progress;
 pub mod providers;
+pub mod schedule;
 pub mod selection;
 pub mod step;
 

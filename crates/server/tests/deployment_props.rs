@@ -582,8 +582,9 @@ fn case() -> impl Strategy<Value = Case> {
 /// Fields a case is made of.
 const FIELDS: usize = 24;
 
-/// The body fields the reference's `DeploymentConfig` has (an extra key must be none of them).
-const KNOWN: [&str; 32] = [
+/// The body fields the reference's `DeploymentConfig` has, and the two scheduling fields added
+/// here (an extra key must be none of them).
+const KNOWN: [&str; 34] = [
     "name",
     "modelId",
     "engine",
@@ -616,6 +617,9 @@ const KNOWN: [&str; 32] = [
     "storage",
     "gpu",
     "model",
+    // KubeAIRunway's additions.
+    "nodeSelector",
+    "tolerations",
 ];
 
 /// One case against the route: the property's verdict, and the status that came back.

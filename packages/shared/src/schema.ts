@@ -1813,6 +1813,14 @@ export interface components {
             /** @description Namespace; the settings' default namespace when omitted. */
             namespace?: string | null;
             /**
+             * @description Node labels the model server's pods must match → `spec.nodeSelector`, e.g.
+             *     `{"nvidia.com/gpu.product": "NVIDIA-H100-80GB-HBM3"}` to pick a GPU type (an addition
+             *     to the reference's body).
+             */
+            nodeSelector?: {
+                [key: string]: string;
+            } | null;
+            /**
              * Format: int64
              * @description GPUs per prefill worker, default `resources.gpu` or 1 → `spec.scaling.prefill.gpu`.
              */
@@ -1851,6 +1859,11 @@ export interface components {
              *     only an empty `{volumes: []}` is accepted.
              */
             storage?: Record<string, unknown> | null;
+            /**
+             * @description Tolerations of the model server's pods → `spec.tolerations`, for tainted GPU nodes (an
+             *     addition to the reference's body).
+             */
+            tolerations?: components["schemas"]["TolerationRequest"][] | null;
             /** @description → `spec.engine.trustRemoteCode`. */
             trustRemoteCode?: boolean | null;
         };
@@ -2497,6 +2510,9 @@ export interface components {
             primaryResource: components["schemas"]["ResourceKind"];
             /** @description The ModelDeployment first, then the objects its provider created (previews: will create). */
             resources: components["schemas"]["ManifestResource"][];
+            scheduling?: components["schemas"]["ScheduleAnswer"] | null;
+            /** @description Previews only: why `scheduling` is absent. */
+            schedulingUnavailable?: string | null;
             selection?: components["schemas"]["Selection"] | null;
             /** @description What could not be shown or what deserves attention (omitted when empty). */
             warnings?: string[];
@@ -2654,6 +2670,38 @@ export interface components {
             exists: boolean;
             /** @description Namespace. */
             name: string;
+        };
+        /** @description One node's verdict for one replica. */
+        NodeFit: {
+            /**
+             * Format: int64
+             * @description How many replicas of this group fit on it at once.
+             */
+            fitCount: number;
+            /** @description Whether one replica fits. */
+            fits: boolean;
+            /** @description Free CPU (`4`, `500m`). */
+            freeCpu: string;
+            /**
+             * Format: int64
+             * @description Free GPUs (allocatable minus the requests of the pods bound to it).
+             */
+            freeGpus: number;
+            /** @description Free memory (`32Gi`). */
+            freeMemory: string;
+            /** @description The node's `nvidia.com/gpu.product` label. */
+            gpuProduct?: string | null;
+            /** @description Node name. */
+            node: string;
+            /** @description Every rule the node fails, in the scheduler's words and order (empty when it fits). */
+            reasons: string[];
+            /**
+             * @description The reasons the scheduler reports for this node: those of the first failing filter
+             *     (it stops there).
+             */
+            schedulerReasons: string[];
+            /** @description The `NoSchedule`/`NoExecute` taints the replica does not tolerate (`key=value:Effect`). */
+            untoleratedTaints?: string[];
         };
         /** @description GPUs of one node (`ClusterGpuCapacity.nodes[]`). */
         NodeGpuCapacity: {
@@ -3174,6 +3222,16 @@ export interface components {
             /** @description `deployed`, `failed`, `pending-install`, `uninstalling`, … */
             status: string;
         };
+        /** @description Where one replica would go. */
+        ReplicaPlacement: {
+            /** @description The node, or absent when the replica stays Pending. */
+            node?: string | null;
+            /**
+             * Format: int32
+             * @description 0-based replica index within its group.
+             */
+            replica: number;
+        };
         /** @description Replica counts. */
         Replicas: {
             /**
@@ -3269,6 +3327,67 @@ export interface components {
              * @description Replicas of an aggregated deployment (0 scales to zero) → `spec.scaling.replicas`.
              */
             replicas?: number | null;
+        };
+        /** @description The answer. */
+        ScheduleAnswer: {
+            /** @description What would let the unplaced replicas schedule (empty when all fit). */
+            fixes: components["schemas"]["ScheduleFix"][];
+            /** @description One per role, in placement order (earlier groups take capacity first). */
+            groups: components["schemas"]["ScheduleGroup"][];
+            /** @description Nodes in the cluster (the `N` of the scheduler's "0/N nodes are available"). */
+            nodeCount: number;
+            /** @description Whether every replica of every group would be placed on the cluster as it is now. */
+            schedulable: boolean;
+        };
+        /** @description A change that would let every replica schedule. */
+        ScheduleFix: {
+            /** @description `otherGpuType`: the GPU product (node label `nvidia.com/gpu.product`) with room. */
+            gpuProduct?: string | null;
+            /**
+             * Format: int64
+             * @description `fewerGpus`: the GPUs per replica that would fit.
+             */
+            gpusPerReplica?: number | null;
+            /** @description What kind of change. */
+            kind: components["schemas"]["ScheduleFixKind"];
+            /** @description The change, for people. */
+            message: string;
+        };
+        /**
+         * @description Kinds of [`ScheduleFix`].
+         * @enum {string}
+         */
+        ScheduleFixKind: "fewerGpus" | "otherGpuType" | "autoscalerScaleUp" | "noAutoscaler";
+        /** @description One role's replicas. */
+        ScheduleGroup: {
+            /**
+             * @description Every node: could it take one replica now (before this group's replicas are placed),
+             *     and if not why.
+             */
+            nodes: components["schemas"]["NodeFit"][];
+            /**
+             * Format: int32
+             * @description Replicas that would be placed.
+             */
+            placed: number;
+            /** @description Each replica (at most 100 listed): the node it would land on, or none. */
+            placements: components["schemas"]["ReplicaPlacement"][];
+            /**
+             * Format: int32
+             * @description Replicas wanted.
+             */
+            replicas: number;
+            /** @description What one replica requests (`cpu`, `memory`, `nvidia.com/gpu`, …) for people. */
+            requests: {
+                [key: string]: string;
+            };
+            /** @description `server`, `prefill` or `decode`. */
+            role: string;
+            /**
+             * @description The scheduler's message for the replicas left unplaced, once the others took their
+             *     room: `0/N nodes are available: …` (without the preemption part).
+             */
+            unschedulableMessage?: string | null;
         };
         /** @description A page of search results. */
         SearchResponse: {
@@ -3474,6 +3593,11 @@ export interface components {
             waitingRequests?: number | null;
         };
         /**
+         * @description `effect` of a toleration.
+         * @enum {string}
+         */
+        TaintEffect: "NoSchedule" | "PreferNoSchedule" | "NoExecute";
+        /**
          * @description What a model is for.
          * @enum {string}
          */
@@ -3502,6 +3626,25 @@ export interface components {
             tokenType: string;
             /** @description Who signed in. */
             user: components["schemas"]["HfUserInfo"];
+        };
+        /**
+         * @description `operator` of a toleration.
+         * @enum {string}
+         */
+        TolerationOperator: "Equal" | "Exists";
+        /** @description One toleration of the model server's pods (Kubernetes' `Toleration`). */
+        TolerationRequest: {
+            effect?: components["schemas"]["TaintEffect"] | null;
+            /** @description Taint key; empty with `Exists` tolerates every taint. */
+            key?: string | null;
+            operator?: components["schemas"]["TolerationOperator"] | null;
+            /**
+             * Format: int64
+             * @description How long a `NoExecute` taint is tolerated before eviction, in seconds.
+             */
+            tolerationSeconds?: number | null;
+            /** @description Taint value (`Equal` only). */
+            value?: string | null;
         };
         /**
          * @description Why metrics are unavailable.

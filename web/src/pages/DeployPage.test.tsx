@@ -148,6 +148,83 @@ describe("DeployPage", () => {
     expect(router.state.location.search).toBe("?namespace=team-a");
   });
 
+  it("answers “Will it schedule?” from the preview: per replica, per node, and a fix the form can apply", async () => {
+    const user = userEvent.setup();
+    const node = (name: string, fits: boolean, extra: Record<string, unknown>) => ({
+      node: name, fits, fitCount: fits ? 1 : 0, reasons: [], schedulerReasons: [], freeGpus: 4, freeCpu: "16", freeMemory: "64Gi", ...extra,
+    });
+    const { calls } = mockFetch({
+      ...routes,
+      "POST /api/deployments/preview": () =>
+        json({
+          resources: [{ kind: "ModelDeployment", apiVersion: "kubeairunway.ai/v1alpha1", name: "x", manifest: { kind: "ModelDeployment" } }],
+          primaryResource: { kind: "ModelDeployment", apiVersion: "kubeairunway.ai/v1alpha1" },
+          scheduling: {
+            schedulable: false,
+            nodeCount: 2,
+            groups: [{
+              role: "server", replicas: 2, placed: 1,
+              requests: { "nvidia.com/gpu": "4" },
+              nodes: [
+                node("kwok-h100-0", true, { gpuProduct: "NVIDIA-H100-80GB-HBM3" }),
+                node("kwok-t4-0", false, { freeGpus: 1, reasons: ["node(s) had untolerated taint(s)", "Insufficient nvidia.com/gpu"], untoleratedTaints: ["gpu=t4:NoSchedule"] }),
+              ],
+              placements: [{ replica: 0, node: "kwok-h100-0" }, { replica: 1 }],
+              unschedulableMessage: "0/2 nodes are available: 1 Insufficient nvidia.com/gpu, 1 node(s) had untolerated taint(s).",
+            }],
+            fixes: [
+              { kind: "fewerGpus", gpusPerReplica: 2, message: "Request 2 GPU(s) per replica instead of 4: every replica fits then" },
+              { kind: "noAutoscaler", message: "No cluster autoscaler is detected, so no node is added for the 1 Pending replica(s)" },
+            ],
+          },
+        }),
+    });
+    renderApp("/deploy/Qwen%2FQwen3-0.6B");
+    const gpus = await screen.findByLabelText("GPUs per replica");
+    await user.clear(gpus);
+    await user.type(gpus, "4");
+    await user.click(screen.getByRole("button", { name: "Preview manifest" }));
+    const panel = (await screen.findByRole("heading", { name: "Will it schedule?" })).closest("section") as HTMLElement;
+    expect(within(panel).getByText("✕ Not all replicas fit")).toBeInTheDocument();
+    expect(within(panel).getByText(/1 of 2 replica\(s\) would be placed on the 2 node\(s\)/)).toBeInTheDocument();
+    expect(within(panel).getByText("Replica 1:").closest("li")).toHaveTextContent("Replica 1: placed on kwok-h100-0");
+    expect(within(panel).getByText(/Replica 2:/)).toHaveTextContent(
+      "Replica 2: unschedulable — 0/2 nodes are available: 1 Insufficient nvidia.com/gpu, 1 node(s) had untolerated taint(s).",
+    );
+    const t4 = within(panel).getByText("kwok-t4-0").closest("tr") as HTMLElement;
+    expect(t4).toHaveTextContent("node(s) had untolerated taint(s); Insufficient nvidia.com/gpu (gpu=t4:NoSchedule)");
+    expect(within(within(panel).getByText("kwok-h100-0", { selector: "td" }).closest("tr") as HTMLElement).getByText("fits 1")).toBeInTheDocument();
+    const fixes = within(panel).getByRole("region", { name: "What would fix it" });
+    expect(within(fixes).getByText(/No cluster autoscaler is detected/)).toBeInTheDocument();
+
+    // The fix goes into the form, and the next preview asks for it.
+    await user.click(within(fixes).getByRole("button", { name: "Use 2 GPU(s)" }));
+    expect(gpus).toHaveValue(2);
+    await user.click(screen.getByRole("button", { name: "Preview manifest" }));
+    await waitFor(() => {
+      expect(calls.filter((c) => new URL(c.url).pathname === "/api/deployments/preview")).toHaveLength(2);
+    });
+    const last = calls.filter((c) => new URL(c.url).pathname === "/api/deployments/preview").at(-1);
+    expect(((await last?.json()) as { resources: { gpu: number } }).resources.gpu).toBe(2);
+  });
+
+  it("says why the scheduling answer is missing", async () => {
+    const user = userEvent.setup();
+    mockFetch({
+      ...routes,
+      "POST /api/deployments/preview": () =>
+        json({
+          resources: [{ kind: "ModelDeployment", apiVersion: "kubeairunway.ai/v1alpha1", name: "x", manifest: { kind: "ModelDeployment" } }],
+          primaryResource: { kind: "ModelDeployment", apiVersion: "kubeairunway.ai/v1alpha1" },
+          schedulingUnavailable: "you may not list nodes, and the answer describes every node of the cluster",
+        }),
+    });
+    renderApp("/deploy/Qwen%2FQwen3-0.6B");
+    await screen.findByLabelText("GPUs per replica");
+    await user.click(screen.getByRole("button", { name: "Preview manifest" }));
+    expect(await screen.findByText("Not checked: you may not list nodes, and the answer describes every node of the cluster.")).toBeInTheDocument();
+  });
+
   it("estimates the cost per hour and month: the cluster pool's live price, or a GPU type's dated static price", async () => {
     const user = userEvent.setup();
     const { calls } = mockFetch(routes);

@@ -17,6 +17,7 @@ import AIConfiguratorPanel from "../components/AIConfiguratorPanel";
 import { FitBadge } from "../components/FitBadge";
 import { AutoscalerHint } from "./deploy/AutoscalerHint";
 import { CostEstimate } from "./deploy/CostEstimate";
+import { SchedulePanel } from "./deploy/SchedulePanel";
 import { KaitoOptions } from "../components/kaito/KaitoOptions";
 import { useKaito } from "../components/kaito/useKaito";
 import { PageHeader } from "../components/PageHeader";
@@ -355,6 +356,14 @@ function DeployForm({ model }: { model: ModelInfo }) {
       </div>
 
       {preview.isError ? <ErrorMessage title="The API server refused this manifest" error={preview.error} /> : null}
+      {preview.data ? (
+        <SchedulePanel
+          manifest={preview.data}
+          onUseGpus={(n) => {
+            setGpus(String(n));
+          }}
+        />
+      ) : null}
       {preview.data ? <Preview manifest={preview.data} /> : null}
     </form>
   );

@@ -11,7 +11,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::ConfigMap;
+use k8s_openapi::api::core::v1::{ConfigMap, Node};
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, ListParams};
 use kubeairunway_core::autoscaler::{
@@ -76,16 +76,23 @@ pub(crate) async fn detection(
     } else {
         Vec::new()
     };
-    let status = match read_status(&caller).await {
+    Ok(Json(detect_with(&caller, nodes).await))
+}
+
+/// The detection over `nodes` (the caller's view of them), reading the status ConfigMap and the
+/// Deployments of `kube-system` with the caller's client; `type: unknown` with the reason when
+/// they cannot be read. The preview's scheduling answer uses it too.
+pub(crate) async fn detect_with(caller: &Caller, nodes: Vec<Arc<Node>>) -> Detection {
+    let status = match read_status(caller).await {
         Ok(s) => Some(s),
         Err(ReadError::Missing) => None,
         Err(ReadError::Kube(code, message)) if code != StatusCode::NOT_FOUND => {
-            return Ok(Json(unknown(&format!(
+            return unknown(&format!(
                 "reading {STATUS_NAMESPACE}/{STATUS_CONFIG_MAP} failed: {message}"
-            ))));
+            ));
         }
         Err(e) => {
-            return Ok(Json(unknown(&e.to_string())));
+            return unknown(&e.to_string());
         }
     };
     let deployments = if status.is_none() {
@@ -95,23 +102,17 @@ pub(crate) async fn detection(
             Err(e) => {
                 let (code, message) = describe_kube_error(&e);
                 if code == StatusCode::FORBIDDEN {
-                    return Ok(Json(unknown(&format!(
+                    return unknown(&format!(
                         "listing Deployments in {STATUS_NAMESPACE} is not allowed: {message}"
-                    ))));
+                    ));
                 }
-                return Ok(Json(unknown(&message)));
+                return unknown(&message);
             }
         }
     } else {
         Vec::new()
     };
-    let nodes: Vec<Arc<_>> = nodes;
-    Ok(Json(detect(
-        &nodes,
-        status.as_ref(),
-        &deployments,
-        Timestamp::now(),
-    )))
+    detect(&nodes, status.as_ref(), &deployments, Timestamp::now())
 }
 
 /// The Cluster Autoscaler's status: health, node groups with their sizes and activity. 404 when

@@ -17,6 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::manifest::{ManifestResource, ManifestResponse, to_value};
 use super::plan::{CreateDeploymentRequest, InvalidRequest, Plan};
+use super::schedule::Outcome;
 use super::selection::{self, Preview};
 use super::{FIELD_MANAGER, resolve_namespace};
 use crate::activity::{self, Action, Change, Target};
@@ -169,6 +170,11 @@ async fn dry_run_create(
     let preview = preview_of(state, caller, &stored).await;
     let mut response = ManifestResponse::for_deployment(body.name, to_value(&stored)?);
     response.warnings = warnings(state, caller, &plan, preview.as_ref()).await;
+    let objects = preview.as_ref().map_or(&[][..], |p| p.objects.as_slice());
+    match super::schedule::answer(state, caller, &stored, objects).await {
+        Outcome::Answer(answer) => response.scheduling = Some(*answer),
+        Outcome::Unavailable(why) => response.scheduling_unavailable = Some(why),
+    }
     if let Some(preview) = preview {
         for object in preview.objects {
             response.resources.push(ManifestResource {

@@ -37,6 +37,16 @@ pub struct ManifestResponse {
     /// providers or the provider cache is not synced.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub selection: Option<super::selection::Selection>,
+    /// Previews only: would the kube-scheduler place each replica on the cluster as it is now
+    /// (GPUs, CPU, memory, pod slots left after the pods bound to each node; taints,
+    /// tolerations, node selector and affinity; cordoned nodes), per node why not in the
+    /// scheduler's words, and what would fix it. Absent when the node or pod cache is not synced
+    /// or the caller may not list nodes; `schedulingUnavailable` then says which.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheduling: Option<kubeairunway_core::schedule::ScheduleAnswer>,
+    /// Previews only: why `scheduling` is absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheduling_unavailable: Option<String>,
 }
 
 /// One object.
@@ -79,6 +89,8 @@ impl ManifestResponse {
             primary_resource: ResourceKind { kind, api_version },
             warnings: Vec::new(),
             selection: None,
+            scheduling: None,
+            scheduling_unavailable: None,
         }
     }
 }

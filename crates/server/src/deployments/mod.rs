@@ -16,6 +16,7 @@ mod manifest;
 mod pending;
 pub(crate) mod plan;
 mod scale;
+mod schedule;
 pub(crate) mod selection;
 pub(crate) mod status;
 

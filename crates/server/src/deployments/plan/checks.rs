@@ -1,7 +1,12 @@
 //! Checks of single values of the body (names, images, quantities, counts), each naming the
 //! field it refuses.
 
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::Toleration;
+
 use super::InvalidRequest;
+use super::request::{TaintEffect, TolerationOperator, TolerationRequest};
 use crate::extract::truncate;
 
 /// A required, non-blank string of at most `max` characters without control characters.
@@ -151,4 +156,136 @@ pub(super) fn positive_i32(field: &str, value: Option<i64>) -> Result<Option<i32
             })
         })
         .transpose()
+}
+
+/// Most entries of `nodeSelector` and `tolerations`.
+const MAX_SCHEDULING_ENTRIES: usize = 64;
+
+/// `nodeSelector`: label keys (an optional DNS-subdomain prefix and `/`, then a name) and label
+/// values, as the API server will check them on the provider's pods; empty means none.
+pub(super) fn node_selector(
+    value: Option<&BTreeMap<String, String>>,
+) -> Result<Option<BTreeMap<String, String>>, InvalidRequest> {
+    let Some(map) = value.filter(|m| !m.is_empty()) else {
+        return Ok(None);
+    };
+    if map.len() > MAX_SCHEDULING_ENTRIES {
+        return Err(InvalidRequest::field(format!(
+            "nodeSelector has more than {MAX_SCHEDULING_ENTRIES} entries"
+        )));
+    }
+    for (k, v) in map {
+        if !label_key(k) {
+            return Err(InvalidRequest::field(format!(
+                "Invalid nodeSelector key \"{}\": must be a label key such as nvidia.com/gpu.product",
+                truncate(k)
+            )));
+        }
+        if !label_value(v) {
+            return Err(InvalidRequest::field(format!(
+                "Invalid nodeSelector value \"{}\" for {}: at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
+                truncate(v),
+                truncate(k)
+            )));
+        }
+    }
+    Ok(Some(map.clone()))
+}
+
+/// `tolerations`, checked the way the API server checks a pod's: `Exists` has no value, an
+/// empty key needs `Exists`, `tolerationSeconds` needs `NoExecute`; empty means none.
+pub(super) fn tolerations(
+    value: Option<&[TolerationRequest]>,
+) -> Result<Option<Vec<Toleration>>, InvalidRequest> {
+    let Some(list) = value.filter(|l| !l.is_empty()) else {
+        return Ok(None);
+    };
+    if list.len() > MAX_SCHEDULING_ENTRIES {
+        return Err(InvalidRequest::field(format!(
+            "tolerations has more than {MAX_SCHEDULING_ENTRIES} entries"
+        )));
+    }
+    let mut out = Vec::with_capacity(list.len());
+    for (i, t) in list.iter().enumerate() {
+        let field = format!("tolerations[{i}]");
+        let key = t.key.clone().filter(|k| !k.is_empty());
+        let operator = t.operator.unwrap_or_default();
+        if let Some(k) = &key
+            && !label_key(k)
+        {
+            return Err(InvalidRequest::field(format!(
+                "Invalid {field}.key \"{}\": must be a label key",
+                truncate(k)
+            )));
+        }
+        let value = t.value.clone().filter(|v| !v.is_empty());
+        if operator == TolerationOperator::Exists && value.is_some() {
+            return Err(InvalidRequest::field(format!(
+                "{field}.value must be empty when operator is Exists"
+            )));
+        }
+        if key.is_none() && operator != TolerationOperator::Exists {
+            return Err(InvalidRequest::field(format!(
+                "{field}.operator must be Exists when key is empty"
+            )));
+        }
+        if let Some(v) = &value
+            && !label_value(v)
+        {
+            return Err(InvalidRequest::field(format!(
+                "Invalid {field}.value \"{}\": at most 63 letters, digits, '-', '_' or '.'",
+                truncate(v)
+            )));
+        }
+        if t.toleration_seconds.is_some() && t.effect != Some(TaintEffect::NoExecute) {
+            return Err(InvalidRequest::field(format!(
+                "{field}.tolerationSeconds needs effect NoExecute"
+            )));
+        }
+        out.push(Toleration {
+            key,
+            operator: Some(
+                match operator {
+                    TolerationOperator::Equal => "Equal",
+                    TolerationOperator::Exists => "Exists",
+                }
+                .into(),
+            ),
+            value,
+            effect: t.effect.map(|e| {
+                match e {
+                    TaintEffect::NoSchedule => "NoSchedule",
+                    TaintEffect::PreferNoSchedule => "PreferNoSchedule",
+                    TaintEffect::NoExecute => "NoExecute",
+                }
+                .into()
+            }),
+            toleration_seconds: t.toleration_seconds,
+        });
+    }
+    Ok(Some(out))
+}
+
+/// A label key: `[prefix/]name`, the prefix a DNS subdomain of at most 253 characters, the name
+/// at most 63 letters, digits, `-`, `_`, `.` starting and ending with a letter or digit.
+fn label_key(key: &str) -> bool {
+    let (prefix, name) = match key.rsplit_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, key),
+    };
+    let prefix_ok = prefix.is_none_or(|p| dns_subdomain("", p).is_ok());
+    prefix_ok && !name.is_empty() && label_value(name)
+}
+
+/// A label value: empty, or at most 63 letters, digits, `-`, `_`, `.` starting and ending with
+/// a letter or digit.
+fn label_value(value: &str) -> bool {
+    let b = value.as_bytes();
+    let edge = |c: Option<&u8>| c.is_some_and(u8::is_ascii_alphanumeric);
+    value.is_empty()
+        || (b.len() <= 63
+            && edge(b.first())
+            && edge(b.last())
+            && b.iter()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.')))
 }

@@ -399,6 +399,8 @@ impl Plan {
             secrets: secret.map(|s| SecretsSpec {
                 hugging_face_token: Some(s),
             }),
+            node_selector: node_selector(req.node_selector.as_ref())?,
+            tolerations: tolerations(req.tolerations.as_deref())?,
             ..Default::default()
         };
         let mut deployment = ModelDeployment::new(&req.name, spec);

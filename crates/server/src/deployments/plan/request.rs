@@ -1,6 +1,8 @@
 //! The wire shapes of the body of `POST /api/deployments` and `/preview`, with their OpenAPI
 //! descriptions: what a client may send, and where each field lands in the ModelDeployment.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -71,6 +73,48 @@ pub enum KaitoResourceType {
     Workspace,
     /// A `kaito.sh/v1alpha1` InferenceSet of Workspaces.
     Inferenceset,
+}
+
+/// `operator` of a toleration.
+#[derive(Clone, Copy, Debug, Default, Deserialize, ToSchema, PartialEq, Eq)]
+pub enum TolerationOperator {
+    /// The taint's value must equal `value` (the default).
+    #[default]
+    Equal,
+    /// Any value (give no `value`).
+    Exists,
+}
+
+/// `effect` of a toleration.
+#[derive(Clone, Copy, Debug, Deserialize, ToSchema, PartialEq, Eq)]
+pub enum TaintEffect {
+    /// New pods are not scheduled on the node.
+    NoSchedule,
+    /// The scheduler avoids the node when it can.
+    PreferNoSchedule,
+    /// New pods are not scheduled and running ones are evicted.
+    NoExecute,
+}
+
+/// One toleration of the model server's pods (Kubernetes' `Toleration`).
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TolerationRequest {
+    /// Taint key; empty with `Exists` tolerates every taint.
+    #[serde(default)]
+    pub key: Option<String>,
+    /// `Equal` (default) or `Exists`.
+    #[serde(default)]
+    pub operator: Option<TolerationOperator>,
+    /// Taint value (`Equal` only).
+    #[serde(default)]
+    pub value: Option<String>,
+    /// Effect to tolerate; absent: every effect.
+    #[serde(default)]
+    pub effect: Option<TaintEffect>,
+    /// How long a `NoExecute` taint is tolerated before eviction, in seconds.
+    #[serde(default)]
+    pub toleration_seconds: Option<i64>,
 }
 
 /// Compute per replica.
@@ -198,4 +242,13 @@ pub struct CreateDeploymentRequest {
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub storage: Option<Value>,
+    /// Node labels the model server's pods must match → `spec.nodeSelector`, e.g.
+    /// `{"nvidia.com/gpu.product": "NVIDIA-H100-80GB-HBM3"}` to pick a GPU type (an addition
+    /// to the reference's body).
+    #[serde(default)]
+    pub node_selector: Option<BTreeMap<String, String>>,
+    /// Tolerations of the model server's pods → `spec.tolerations`, for tainted GPU nodes (an
+    /// addition to the reference's body).
+    #[serde(default)]
+    pub tolerations: Option<Vec<TolerationRequest>>,
 }

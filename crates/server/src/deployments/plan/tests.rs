@@ -496,3 +496,86 @@ fn quantity_exponents_are_bounded() {
         );
     }
 }
+
+#[test]
+fn node_selector_and_tolerations_reach_the_spec() {
+    let s = spec(json!({
+        "nodeSelector": { "nvidia.com/gpu.product": "NVIDIA-H100-80GB-HBM3", "pool": "" },
+        "tolerations": [
+            { "key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule" },
+            { "key": "dedicated", "value": "ml" },
+            { "operator": "Exists" },
+            { "key": "k", "effect": "NoExecute", "tolerationSeconds": 60 },
+        ],
+    }));
+    assert_eq!(
+        s["nodeSelector"],
+        json!({ "nvidia.com/gpu.product": "NVIDIA-H100-80GB-HBM3", "pool": "" })
+    );
+    assert_eq!(
+        s["tolerations"],
+        json!([
+            { "key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule" },
+            { "key": "dedicated", "operator": "Equal", "value": "ml" },
+            { "operator": "Exists" },
+            { "key": "k", "operator": "Equal", "effect": "NoExecute", "tolerationSeconds": 60 },
+        ])
+    );
+    let empty = spec(json!({ "nodeSelector": {}, "tolerations": [] }));
+    assert!(empty.get("nodeSelector").is_none() && empty.get("tolerations").is_none());
+}
+
+#[test]
+fn bad_node_selectors_and_tolerations_are_rejected() {
+    for (extra, fragment) in [
+        (
+            json!({ "nodeSelector": { "bad key!": "x" } }),
+            "Invalid nodeSelector key",
+        ),
+        (
+            json!({ "nodeSelector": { "/x": "x" } }),
+            "Invalid nodeSelector key",
+        ),
+        (
+            json!({ "nodeSelector": { "a": "-x" } }),
+            "Invalid nodeSelector value",
+        ),
+        (
+            json!({ "nodeSelector": { "a": "x".repeat(64) } }),
+            "Invalid nodeSelector value",
+        ),
+        (
+            json!({ "tolerations": [{ "key": "k", "operator": "Exists", "value": "v" }] }),
+            "must be empty when operator is Exists",
+        ),
+        (
+            json!({ "tolerations": [{ "value": "v" }] }),
+            "must be Exists when key is empty",
+        ),
+        (
+            json!({ "tolerations": [{ "key": "k", "tolerationSeconds": 5 }] }),
+            "needs effect NoExecute",
+        ),
+        (
+            json!({ "tolerations": [{ "key": "k k" }] }),
+            "Invalid tolerations[0].key",
+        ),
+    ] {
+        let message = rejected(extra.clone());
+        assert!(message.contains(fragment), "{extra}: {message}");
+    }
+    for unknown in [
+        json!({ "tolerations": [{ "key": "k", "operator": "In" }] }),
+        json!({ "tolerations": [{ "key": "k", "effect": "Sometimes" }] }),
+        json!({ "tolerations": [{ "key": "k", "extra": 1 }] }),
+    ] {
+        let mut body = json!({ "name": "llama", "modelId": "meta/llama" });
+        body.as_object_mut()
+            .expect("object")
+            .extend(unknown.as_object().cloned().unwrap_or_default());
+        assert!(
+            serde_json::from_value::<CreateDeploymentRequest>(body).is_err(),
+            "{unknown}"
+        );
+    }
+}
