@@ -107,6 +107,10 @@ describe("stallAdvice", () => {
   it.each([
     ["ImagePullBackOff", /image name/, undefined],
     ["ErrImagePull", /registry credentials/, undefined],
+    ["InvalidImageName", /image name/, undefined],
+    ["RegistryUnavailable", /registry credentials/, undefined],
+    ["CreateContainerConfigError", /secret or config map/, undefined],
+    ["CreateContainerError", /secret or config map/, undefined],
     ["CrashLoopBackOff", /Logs tab/, "logs"],
     ["OOMKilled", /more memory/, "logs"],
     ["InsufficientGPU", /fewer GPUs/, "pending"],

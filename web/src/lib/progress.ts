@@ -120,6 +120,9 @@ export function stallAdvice(reason: string): StallAdvice {
   switch (reason) {
     case "ImagePullBackOff":
     case "ErrImagePull":
+    case "InvalidImageName":
+    case "ErrImageNeverPull":
+    case "RegistryUnavailable":
       return {
         title: "The container image cannot be pulled",
         hint: "Check the image name and tag, and that the registry credentials (image pull secret) are right.",
@@ -129,6 +132,12 @@ export function stallAdvice(reason: string): StallAdvice {
         title: "The model server keeps crashing",
         hint: "See the Logs tab for why it exits.",
         see: "logs",
+      };
+    case "CreateContainerConfigError":
+    case "CreateContainerError":
+      return {
+        title: "The container cannot be created",
+        hint: "A secret or config map it refers to may be missing, or its settings are invalid; the message says which.",
       };
     case "OOMKilled":
       return {
