@@ -65,6 +65,10 @@ for (const scheme of ["light", "dark"] as const) {
       await open(page, detailsPath(NAME), NAME);
       await expect(phase(page)).toHaveText(/Running$/);
       await expect(page.getByText(`kubectl port-forward svc/`, { exact: false })).toBeVisible();
+      // The progress timeline: five steps, the last one (Ready) done (KWOK pods are ready at once).
+      const steps = page.getByRole("list", { name: "Steps to serving" }).getByRole("listitem");
+      await expect(steps).toHaveCount(5, { timeout: CLUSTER_TIMEOUT });
+      await expect(steps.last()).toContainText(/Ready\s*Done/, { timeout: CLUSTER_TIMEOUT });
       await shoot(page, "details-overview");
     });
 

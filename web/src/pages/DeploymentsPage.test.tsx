@@ -2,6 +2,7 @@ import { act, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 
+import type { PhaseState, ProgressPhase } from "../lib/progress";
 import { connected, dep, settings } from "../test/fixtures";
 import { apiError, json, liveStream, mockFetch } from "../test/http";
 import { renderApp } from "../test/render";
@@ -134,5 +135,60 @@ describe("DeploymentsPage", () => {
     expect(await screen.findByText("Could not load the deployments")).toBeInTheDocument();
     expect(screen.getByText("The Kubernetes API server is unreachable")).toBeInTheDocument();
     expect(screen.getByText("Retrying…")).toBeInTheDocument();
+  });
+
+  it("shows each row's progress compactly, marks a stall in text, and hides it once done and running", async () => {
+    const stream = liveStream();
+    mockFetch({ ...base, "GET /api/deployments/events": () => stream.response() });
+    renderApp("/deployments");
+    const phases = (loading: PhaseState, extra: Partial<ProgressPhase> = {}): ProgressPhase[] => [
+      { name: "Scheduled", state: "Done" },
+      { name: "ImagePulling", state: "Done" },
+      { name: "Downloading", state: "Skipped" },
+      { name: "Loading", state: loading, ...extra },
+      { name: "Ready", state: loading === "Done" ? "Done" : "Waiting" },
+    ];
+    act(() => {
+      stream.push("snapshot", {
+        deployments: [
+          dep("loading", "default", {
+            phase: "Deploying",
+            progress: { current: "Loading", podsDesired: 1, podsReady: 0, phases: phases("Active") },
+          }),
+          dep("crashing", "default", {
+            phase: "Deploying",
+            progress: {
+              current: "Loading",
+              stalledReason: "CrashLoopBackOff",
+              podsDesired: 1,
+              podsReady: 0,
+              phases: phases("Stalled", { reason: "CrashLoopBackOff" }),
+            },
+          }),
+          dep("done", "default", { progress: { podsDesired: 1, podsReady: 1, phases: phases("Done") } }),
+          dep("old", "default"),
+        ],
+      });
+    });
+    expect(await screen.findByText("4 deployments")).toBeInTheDocument();
+    const row = (name: string) => screen.getByRole("link", { name }).closest("tr") as HTMLElement;
+    expect(within(row("loading")).getByText("Loading model · 3/5")).toBeInTheDocument();
+    expect(within(row("loading")).getByText("Progress: Loading model, 3 of 5 steps done")).toBeInTheDocument();
+    const crash = within(row("crashing"));
+    expect(crash.getByText("⚠ CrashLoopBackOff")).toBeInTheDocument();
+    expect(crash.getByText("Progress: Loading model, 3 of 5 steps done, stalled: CrashLoopBackOff")).toBeInTheDocument();
+    expect(crash.getByTitle("Loading model, 3 of 5 steps done, stalled: CrashLoopBackOff")).toBeInTheDocument();
+    expect(within(row("done")).queryByText(/Progress:/)).not.toBeInTheDocument();
+    expect(within(row("old")).queryByText(/Progress:/)).not.toBeInTheDocument();
+
+    // It moves with the stream.
+    act(() => {
+      stream.push("upsert", {
+        deployment: dep("loading", "default", { progress: { podsDesired: 1, podsReady: 1, phases: phases("Done") } }),
+      });
+    });
+    await waitFor(() => {
+      expect(within(row("loading")).queryByText(/Progress:/)).not.toBeInTheDocument();
+    });
   });
 });

@@ -16,6 +16,7 @@ import {
   type SortDir,
   type SortKey,
 } from "../lib/live";
+import { progressSummary, type PhaseState } from "../lib/progress";
 
 /** Fixed row height: rows never change size, so live updates cannot shift the layout. */
 const ROW_HEIGHT = 48;
@@ -201,10 +202,10 @@ function Toolbar({
 const COLUMNS: { key: SortKey | null; label: string; width: string }[] = [
   { key: "name", label: "Name", width: "w-[18%]" },
   { key: "namespace", label: "Namespace", width: "w-[12%]" },
-  { key: "model", label: "Model", width: "w-[20%]" },
+  { key: "model", label: "Model", width: "w-[17%]" },
   { key: null, label: "Engine", width: "w-[9%]" },
   { key: null, label: "Provider", width: "w-[9%]" },
-  { key: "phase", label: "Status", width: "w-[11%]" },
+  { key: "phase", label: "Status", width: "w-[14%]" },
   { key: null, label: "Ready", width: "w-[7%]" },
   { key: "age", label: "Age", width: "w-[6%]" },
   { key: null, label: "Actions", width: "w-[8%]" },
@@ -332,7 +333,10 @@ function Row({
       <td className={cell}>{engineLabel(d.engine)}</td>
       <td className={cell}>{d.provider}</td>
       <td className={cell}>
-        <PhaseBadge phase={d.phase} />
+        <div className="flex flex-col items-start gap-0.5">
+          <PhaseBadge phase={d.phase} />
+          <ProgressIndicator d={d} />
+        </div>
       </td>
       <td className={cell}>
         {d.mode === "disaggregated" ? (
@@ -361,5 +365,36 @@ function Row({
         </Button>
       </td>
     </tr>
+  );
+}
+
+const SEGMENT: Record<PhaseState, string> = {
+  Waiting: "bg-line",
+  Active: "bg-info",
+  Done: "bg-ok",
+  Skipped: "bg-ok/40",
+  Stalled: "bg-bad",
+};
+
+/**
+ * A row's way to serving: five segments and `Loading model · 3/5`, or `⚠ <reason>` when a step
+ * is stuck (in text, so not colour alone). Nothing once every step is done and it runs.
+ */
+function ProgressIndicator({ d }: { d: DeploymentStatus }) {
+  const s = progressSummary(d);
+  if (!s) return null;
+  const described = `${s.label}, ${s.done} of ${s.total} steps done${s.stalledReason ? `, stalled: ${s.stalledReason}` : ""}`;
+  return (
+    <span className="flex max-w-full items-center gap-1.5 text-xs leading-none" title={described}>
+      <span aria-hidden="true" className="flex shrink-0 gap-px">
+        {s.states.map((state, i) => (
+          <span key={i} className={cx("h-1.5 w-2.5 first:rounded-l-full last:rounded-r-full", SEGMENT[state])} />
+        ))}
+      </span>
+      <span className="sr-only">{`Progress: ${described}`}</span>
+      <span aria-hidden="true" className={cx("truncate", s.stalledReason ? "font-semibold text-bad" : "text-muted")}>
+        {s.stalledReason ? `⚠ ${s.stalledReason}` : `${s.label} · ${s.done}/${s.total}`}
+      </span>
+    </span>
   );
 }

@@ -130,6 +130,118 @@ describe("DeploymentDetailsPage", () => {
     expect(calls.filter((c) => new URL(c.url).pathname === "/api/deployments/big")).toHaveLength(1);
   });
 
+  it("moves the progress timeline with the live stream: stalled, then loading, then done", async () => {
+    const user = userEvent.setup();
+    const stream = liveStream();
+    mockFetch({
+      ...routes,
+      "GET /api/deployments/events": () => stream.response(),
+      "GET /api/deployments/big/logs": () => json({ logs: "exit 1\n", podName: "big-0" }),
+    });
+    renderApp("/deployments/big?namespace=team-a");
+    await screen.findByRole("region", { name: "Status" });
+    // No progress reported (an older controller): no timeline.
+    expect(screen.queryByRole("heading", { name: "Progress" })).not.toBeInTheDocument();
+    const step = (name: string, state: string, extra: object = {}) => ({ name, state, ...extra });
+    const withProgress = (progress: object) => ({ ...pending, phase: "Deploying", progress });
+    act(() => {
+      stream.push("snapshot", {
+        deployments: [
+          withProgress({
+            current: "ImagePulling",
+            stalledReason: "ErrImagePull",
+            podsDesired: 1,
+            podsReady: 0,
+            phases: [
+              step("Scheduled", "Done", { durationSeconds: 2 }),
+              step("ImagePulling", "Stalled", { reason: "ErrImagePull", message: "manifest unknown" }),
+              step("Downloading", "Waiting"),
+              step("Loading", "Waiting"),
+              step("Ready", "Waiting"),
+            ],
+          }),
+        ],
+      });
+    });
+    expect(await screen.findByRole("heading", { name: "Progress" })).toBeInTheDocument();
+    const alert = screen.getByRole("alert");
+    expect(alert).toHaveTextContent("The container image cannot be pulled");
+    expect(alert).toHaveTextContent("manifest unknown");
+    expect(screen.getByText("0/1 pods ready")).toBeInTheDocument();
+
+    act(() => {
+      stream.push("upsert", {
+        deployment: withProgress({
+          current: "Loading",
+          stalledReason: "CrashLoopBackOff",
+          podsDesired: 1,
+          podsReady: 0,
+          phases: [
+            step("Scheduled", "Done", { durationSeconds: 2 }),
+            step("ImagePulling", "Done", { durationSeconds: 125 }),
+            step("Downloading", "Skipped", { message: "the engine downloads the weights while Loading" }),
+            step("Loading", "Stalled", { reason: "CrashLoopBackOff", startedAt: new Date().toISOString() }),
+            step("Ready", "Waiting"),
+          ],
+        }),
+      });
+    });
+    await waitFor(() => {
+      expect(screen.getByRole("alert")).toHaveTextContent("The model server keeps crashing");
+    });
+    const steps = within(screen.getByRole("list", { name: "Steps to serving" })).getAllByRole("listitem");
+    expect(steps[1]).toHaveTextContent(/Image pulled\s*Done\s*in 2m 5s/);
+    expect(steps[2]).toHaveTextContent("the engine downloads the weights while Loading");
+
+    act(() => {
+      stream.push("upsert", {
+        deployment: {
+          ...withProgress({
+            podsDesired: 1,
+            podsReady: 1,
+            phases: [
+              step("Scheduled", "Done", { durationSeconds: 2 }),
+              step("ImagePulling", "Done", { durationSeconds: 125 }),
+              step("Downloading", "Skipped"),
+              step("Loading", "Done", { durationSeconds: 40 }),
+              step("Ready", "Done", { durationSeconds: 1 }),
+            ],
+          }),
+          phase: "Running",
+          replicas: { desired: 1, ready: 1, available: 1 },
+        },
+      });
+    });
+    await waitFor(() => {
+      expect(screen.getByText("1/1 pods ready")).toBeInTheDocument();
+    });
+    expect(screen.queryByRole("alert")).not.toBeInTheDocument();
+    const done = within(screen.getByRole("list", { name: "Steps to serving" })).getAllByRole("listitem");
+    expect(done[4]).toHaveTextContent(/Ready\s*Done/);
+    expect(done[3]).toHaveTextContent(/Model loaded\s*Done\s*in 40s/);
+
+    // A crash's callout leads to the logs.
+    act(() => {
+      stream.push("upsert", {
+        deployment: withProgress({
+          current: "Loading",
+          stalledReason: "CrashLoopBackOff",
+          podsDesired: 1,
+          podsReady: 0,
+          phases: [
+            step("Scheduled", "Done"),
+            step("ImagePulling", "Done"),
+            step("Downloading", "Skipped"),
+            step("Loading", "Stalled", { reason: "CrashLoopBackOff" }),
+            step("Ready", "Waiting"),
+          ],
+        }),
+      });
+    });
+    await user.click(await screen.findByRole("button", { name: "Open the logs" }));
+    expect(screen.getByRole("tab", { name: "Logs" })).toHaveAttribute("aria-selected", "true");
+  });
+
   it("says the deployment was deleted when the stream reports it gone", async () => {
     const stream = liveStream();
     mockFetch({ ...routes, "GET /api/deployments/events": () => stream.response() });

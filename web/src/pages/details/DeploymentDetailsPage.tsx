@@ -18,6 +18,7 @@ import { ManifestPanel } from "./ManifestPanel";
 import { MetricsPanel } from "./MetricsPanel";
 import { PendingReasons } from "./PendingReasons";
 import { Pods } from "./Pods";
+import { ProgressTimeline } from "./ProgressTimeline";
 import { ScaleForm } from "./ScaleForm";
 
 type Tab = "overview" | "metrics" | "logs" | "manifest" | "activity";
@@ -29,7 +30,7 @@ const TABS: { key: Tab; label: string }[] = [
   { key: "activity", label: "Activity" },
 ];
 
-/** One deployment: status, conditions, pods, pending reasons, access, metrics, logs, manifest, activity, scale, delete. */
+/** One deployment: status, progress timeline, conditions, pods, pending reasons, access, metrics, logs, manifest, activity, scale, delete. */
 export default function DeploymentDetailsPage() {
   const { name = "" } = useParams();
   const [params, setParams] = useSearchParams();
@@ -190,6 +191,14 @@ function Details({
       <div {...tabPanelProps(idBase, tab)} className="mt-4 flex flex-col gap-4 outline-none">
         {tab === "overview" ? (
           <>
+            {d.progress ? (
+              <ProgressTimeline
+                progress={d.progress}
+                onShowLogs={() => {
+                  onTab("logs");
+                }}
+              />
+            ) : null}
             {pending ? <PendingReasons namespace={d.namespace} name={d.name} /> : null}
             <div className="grid gap-4 lg:grid-cols-2">
               <Card title="Conditions">
