@@ -73,12 +73,17 @@ describe("ActivityPage", () => {
     const rows = await screen.findAllByRole("row");
     // The header, then one row per entry in the server's order.
     expect(rows).toHaveLength(4);
-    expect(within(rows[1]).getByText("viewer")).toBeInTheDocument();
-    expect(within(rows[1]).getByText("refused (403)")).toBeInTheDocument();
-    expect(within(rows[1]).getByText(/was refused \(403\): forbidden/)).toBeInTheDocument();
-    expect(within(rows[2]).getByText("team-a, system:authenticated")).toBeInTheDocument();
-    expect(within(rows[2]).getByText("ModelDeployment team-a/big")).toBeInTheDocument();
-    expect(within(rows[3]).getByText("ConfigMap kubeairunway-system/kubeairunway-config")).toBeInTheDocument();
+    const row = (i: number): HTMLElement => {
+      const found = rows[i];
+      if (!found) throw new Error(`no row ${i}`);
+      return found;
+    };
+    expect(within(row(1)).getByText("viewer")).toBeInTheDocument();
+    expect(within(row(1)).getByText("refused (403)")).toBeInTheDocument();
+    expect(within(row(1)).getByText(/was refused \(403\): forbidden/)).toBeInTheDocument();
+    expect(within(row(2)).getByText("team-a, system:authenticated")).toBeInTheDocument();
+    expect(within(row(2)).getByText("ModelDeployment team-a/big")).toBeInTheDocument();
+    expect(within(row(3)).getByText("ConfigMap kubeairunway-system/kubeairunway-config")).toBeInTheDocument();
     expect(screen.getByText("1–3 of 3")).toBeInTheDocument();
     expect(screen.getByRole("button", { name: "Older" })).toBeDisabled();
     expect(screen.getByRole("button", { name: "Newer" })).toBeDisabled();
@@ -95,7 +100,7 @@ describe("ActivityPage", () => {
     });
     const { router } = renderApp("/activity");
     expect(await screen.findByText("1–1 of 30")).toBeInTheDocument();
-    expect(Object.fromEntries(activityQueries(calls)[0])).toEqual({ limit: "25", offset: "0" });
+    expect(Object.fromEntries(activityQueries(calls)[0] ?? [])).toEqual({ limit: "25", offset: "0" });
 
     await user.type(screen.getByLabelText("User"), "alice");
     await user.type(screen.getByLabelText("Namespace"), "team-a");
@@ -155,7 +160,7 @@ describe("the deployment's Activity tab", () => {
     renderApp("/deployments/big?namespace=team-a&tab=activity");
     expect(await screen.findByText(/scaled deployment big in team-a to 3 replicas/)).toBeInTheDocument();
     const query = activityQueries(calls)[0];
-    expect(Object.fromEntries(query)).toEqual({ namespace: "team-a", deployment: "big", limit: "10", offset: "0" });
+    expect(Object.fromEntries(query ?? [])).toEqual({ namespace: "team-a", deployment: "big", limit: "10", offset: "0" });
     // The object column is left out: it is this deployment.
     expect(screen.queryByText("ModelDeployment team-a/big")).not.toBeInTheDocument();
   });
