@@ -48,6 +48,7 @@ fn controller() {
                         resync: Duration::from_secs(1),
                         finalizer_timeout: Duration::from_secs(8),
                         heartbeat: Duration::from_secs(60),
+                        progress: Default::default(),
                     },
                     instance: format!("schedule-matrix-{}", std::process::id()),
                 };
