@@ -1,7 +1,7 @@
 import { expect, test } from "@playwright/test";
 
 import { env } from "./env";
-import { bearer, checkPage, createDeployment, deleteDeployment, qwenRequest } from "./helpers";
+import { bearer, checkPage, CLUSTER_TIMEOUT, createDeployment, deleteDeployment, qwenRequest } from "./helpers";
 
 // These run against the server with AUTH_ENABLED: every call acts as the signed-in user.
 
@@ -14,6 +14,7 @@ test.beforeAll(async ({ request }) => {
 
 test.afterAll(async ({ request }) => {
   await deleteDeployment(request, TARGET, admin);
+  await deleteDeployment(request, env.auditDeployment, admin);
 });
 
 test("a page redirects to login; the magic link signs in; a 401 returns to login with a message", async ({ page }) => {
@@ -93,4 +94,26 @@ test("the read-only user's delete is refused with a clear message", async ({ pag
   // Nothing was deleted.
   await page.reload();
   await expect(page.getByRole("link", { name: TARGET, exact: true })).toBeVisible();
+});
+
+test("a deployment created in the UI is recorded under the signed-in user's name", async ({ page }) => {
+  const name = env.auditDeployment;
+  await page.goto(`/login#token=${env.adminToken}`);
+  await expect(page).toHaveURL(/\/deployments$/);
+  await page.goto("/deploy/Qwen%2FQwen3-0.6B");
+  await expect(page.getByRole("heading", { level: 1, name: "Deploy model" })).toBeVisible();
+  const kubernetes = page.getByRole("radio", { name: /^Kubernetes/ });
+  await expect(kubernetes).toBeEnabled({ timeout: CLUSTER_TIMEOUT });
+  await kubernetes.check();
+  await page.getByLabel("Name", { exact: true }).fill(name);
+  await page.getByLabel("Namespace", { exact: true }).fill(env.namespace);
+  await page.getByLabel("Name", { exact: true }).press("Control+Enter");
+  await expect(page).toHaveURL(new RegExp(`/deployments/${name}\\?namespace=${env.namespace}`));
+
+  // The Activity view names the person (the harness checks the API server's audit log too).
+  await page.goto("/activity");
+  await expect(page.getByRole("heading", { level: 1, name: "Activity" })).toBeVisible();
+  const row = page.getByRole("row").filter({ hasText: `created deployment ${name} in ${env.namespace}` });
+  await expect(row).toHaveCount(1, { timeout: CLUSTER_TIMEOUT });
+  await expect(row).toContainText("admin");
 });

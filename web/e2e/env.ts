@@ -31,6 +31,9 @@ export const env = {
   chartRepo: required("KAIR_CHART_REPO"),
   /** A Running deployment whose pod serves vLLM metrics (counters growing every second). */
   metricsDeployment: required("KAIR_METRICS_DEPLOYMENT"),
+  /** The deployment `auth.spec.ts` creates through the UI as the admin; the harness then finds
+   *  that create in the API server's audit log under the admin's name. */
+  auditDeployment: required("KAIR_AUDIT_DEPLOYMENT"),
   /** The Azure price per hour of one node of the local cluster's A100 pool (`7.35`). */
   a100NodePrice: Number(required("KAIR_A100_NODE_PRICE")),
   /** Debian's Chromium. */

@@ -360,6 +360,37 @@ fn login_link(server: &str, token: &str) -> String {
     std::fs::read_to_string(&opened).expect("kubeairunway login started the browser")
 }
 
+/// The deployment `auth.spec.ts` creates through the UI as the admin.
+const AUDIT_DEPLOYMENT: &str = "ui-audit-e2e";
+
+/// (user, response code) of every completed create of ModelDeployment `namespace/name` in the
+/// API server's audit log.
+fn audited_creates(namespace: &str, name: &str) -> Vec<(String, i64)> {
+    use std::io::BufRead as _;
+    let file = std::fs::File::open(shared().info().audit_log_path()).expect("audit log");
+    std::io::BufReader::new(file)
+        .lines()
+        .map_while(Result::ok)
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(&line).ok())
+        .filter(|e| {
+            e["stage"] == "ResponseComplete"
+                && e["verb"] == "create"
+                && e["objectRef"]["resource"] == "modeldeployments"
+                && e["objectRef"]["namespace"] == namespace
+                && e["objectRef"]["name"] == name
+        })
+        .map(|e| {
+            (
+                e["user"]["username"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                e["responseStatus"]["code"].as_i64().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
 /// The deployment whose pod serves metrics.
 const METRICS_DEPLOYMENT: &str = "metrics-e2e";
 /// vLLM's metrics as a real server exposes them.
@@ -581,7 +612,9 @@ async fn the_web_ui_works_in_chromium_against_the_real_backend() {
     let metrics_endpoint = serve_pod_metrics(&http, &url, &namespace).await;
 
     let login_link = login_link(&auth_url, &users.viewer);
+    let audited_namespace = namespace.clone();
     let env: Vec<(&str, String)> = vec![
+        ("KAIR_AUDIT_DEPLOYMENT", AUDIT_DEPLOYMENT.into()),
         ("KAIR_URL", url),
         ("KAIR_AUTH_URL", auth_url),
         ("KAIR_ADMIN_TOKEN", users.admin.clone()),
@@ -646,6 +679,14 @@ async fn the_web_ui_works_in_chromium_against_the_real_backend() {
     assert!(
         metrics_endpoint.scrapes() > 0,
         "the Metrics tab never scraped the pod's endpoint"
+    );
+    // The create the admin made in the UI ran with the admin's own token: the API server's
+    // audit log names the person.
+    let creates = audited_creates(&audited_namespace, AUDIT_DEPLOYMENT);
+    assert_eq!(
+        creates,
+        [("admin".to_string(), 201)],
+        "the UI's create of {AUDIT_DEPLOYMENT} in the audit log (user, status)"
     );
     drop(hub);
     drop(charts);
