@@ -8,8 +8,9 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use k8s_openapi::api::core::v1::Event;
-use kube::api::{Api, ListParams};
+use k8s_openapi::api::core::v1::{Event, Pod};
+use kube::api::{Api, ListParams, PostParams};
+use kubeairunway_api::labels::DEPLOYMENT;
 use kubeairunway_api::{
     ModelDeployment, ProgressPhaseName as Phase, ProgressState as State, ProgressStatus,
 };
@@ -144,6 +145,56 @@ async fn the_timeline_follows_each_phase_and_names_each_stall() {
         "slow-start phases (s): image pull {}, loading {}",
         took(Phase::ImagePulling),
         took(Phase::Loading)
+    );
+
+    // A weights download in an init container (as an operator that downloads before the model
+    // server starts would create): its own phase. No provider here renders one, so the pod is
+    // made by hand for a deployment scaled to zero, labelled as the deployment's.
+    let mut zero = spec(None, 1);
+    zero["scaling"] = json!({ "replicas": 0 });
+    create(&client, &ns, "download", zero).await;
+    let pod: Pod = serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": { "name": "download-0", "namespace": ns,
+                      "labels": { DEPLOYMENT: "download", SCRIPT_LABEL: "download" } },
+        "spec": {
+            "initContainers": [{ "name": "model-download", "image": "hf-downloader:test" }],
+            "containers": [{ "name": "server", "image": "vllm:test" }],
+        },
+    }))
+    .expect("pod");
+    Api::<Pod>::namespaced(client.clone(), &ns)
+        .create(&PostParams::default(), &pod)
+        .await
+        .expect("create the downloading pod");
+    let (seen, done) = follow(&api, "download", Duration::from_secs(60), |p| {
+        p.current.is_none() && p.pods_ready == 1
+    })
+    .await;
+    eprintln!("download went through {seen:?}");
+    let mut rest = seen.iter();
+    for step in [
+        (Some(Phase::Downloading), State::Active, None),
+        (Some(Phase::Loading), State::Active, None),
+        (None, State::Done, None),
+    ] {
+        assert!(
+            rest.any(|s| *s == step),
+            "download: {step:?} missing or out of order in {seen:?}"
+        );
+    }
+    let downloaded = done
+        .phases
+        .iter()
+        .find(|ph| ph.name == Phase::Downloading)
+        .expect("the download phase");
+    assert_eq!(downloaded.state, State::Done, "{done:?}");
+    // KWOK ran the init container for 2 s.
+    assert!(
+        downloaded
+            .duration_seconds
+            .is_some_and(|d| (1..=4).contains(&d)),
+        "{downloaded:?}"
     );
 
     // The stalls, each in its phase with its reason and the kubelet's (KWOK's) words.

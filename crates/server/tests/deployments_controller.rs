@@ -4,54 +4,11 @@
 
 mod support;
 
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use support::{AuthMode, Server};
-
-/// Starts one controller (provider `kubernetes` only) for this test binary, on its own thread.
-fn controller() {
-    static STARTED: OnceLock<()> = OnceLock::new();
-    STARTED.get_or_init(|| {
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async move {
-                let client = support::admin_client().await;
-                kubeairunway_api::crds::install(&client, Duration::from_secs(60))
-                    .await
-                    .expect("CRDs");
-                let options = kubeairunway_controller::Options {
-                    providers: vec!["kubernetes".into()],
-                    metrics_addr: None,
-                    leader: None,
-                    settings: kubeairunway_controller::Settings {
-                        resync: Duration::from_secs(1),
-                        finalizer_timeout: Duration::from_secs(8),
-                        heartbeat: Duration::from_secs(60),
-                        progress: Default::default(),
-                    },
-                    instance: format!("server-test-{}", std::process::id()),
-                };
-                let _ = ready_tx.send(());
-                if let Err(e) =
-                    kubeairunway_controller::run(client, options, std::future::pending()).await
-                {
-                    eprintln!("controller stopped with an error: {e}");
-                }
-            });
-        });
-        ready_rx
-            .recv_timeout(Duration::from_secs(120))
-            .expect("controller started");
-    });
-}
 
 /// The binary's shared server, with an HTTP client of this test's own: connections pooled by a
 /// client shared across test runtimes die with the runtime that opened them.
@@ -72,7 +29,7 @@ fn request(name: &str, ns: &str, gpus: i64) -> Value {
 
 #[tokio::test]
 async fn the_manifest_includes_the_objects_the_provider_owns() {
-    controller();
+    support::kubernetes_controller();
     let server = &server(AuthMode::Off);
     let ns = namespace("dep-manifest").await;
     let reply = server
@@ -159,7 +116,7 @@ async fn the_manifest_includes_the_objects_the_provider_owns() {
 
 #[tokio::test]
 async fn sixteen_gpus_stay_pending_with_reasons_an_autoscaler_can_fix() {
-    controller();
+    support::kubernetes_controller();
     let server = &server(AuthMode::Off);
     let ns = namespace("dep-pending").await;
     let reply = server
@@ -249,7 +206,7 @@ async fn sixteen_gpus_stay_pending_with_reasons_an_autoscaler_can_fix() {
 /// objects it then creates, field for field (both come from the same core functions).
 #[tokio::test]
 async fn the_preview_tells_what_the_controller_then_does() {
-    controller();
+    support::kubernetes_controller();
     let server = &server(AuthMode::Off);
     let ns = namespace("dep-preview").await;
     // No provider named and no engine: the controller chooses both.
@@ -336,7 +293,7 @@ async fn the_preview_tells_what_the_controller_then_does() {
 /// arrives with every phase done (the download skipped: the engine downloads while loading).
 #[tokio::test]
 async fn the_event_stream_carries_the_progress_timeline() {
-    controller();
+    support::kubernetes_controller();
     let server = &server(AuthMode::Off);
     let ns = namespace("dep-progress").await;
     let mut stream = support::SseReader::open(

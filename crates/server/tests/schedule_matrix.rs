@@ -11,7 +11,6 @@
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::{Node, Pod};
@@ -23,48 +22,6 @@ use support::AuthMode;
 
 const CASE_LABEL: &str = "sched-matrix-case";
 const TAINT_KEY: &str = "sched-matrix/dedicated";
-
-/// Starts one controller (provider `kubernetes` only) so the preview renders its Deployment.
-fn controller() {
-    static STARTED: OnceLock<()> = OnceLock::new();
-    STARTED.get_or_init(|| {
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async move {
-                let client = support::admin_client().await;
-                kubeairunway_api::crds::install(&client, Duration::from_secs(60))
-                    .await
-                    .expect("CRDs");
-                let options = kubeairunway_controller::Options {
-                    providers: vec!["kubernetes".into()],
-                    metrics_addr: None,
-                    leader: None,
-                    settings: kubeairunway_controller::Settings {
-                        resync: Duration::from_secs(1),
-                        finalizer_timeout: Duration::from_secs(8),
-                        heartbeat: Duration::from_secs(60),
-                        progress: Default::default(),
-                    },
-                    instance: format!("schedule-matrix-{}", std::process::id()),
-                };
-                let _ = ready_tx.send(());
-                if let Err(e) =
-                    kubeairunway_controller::run(client, options, std::future::pending()).await
-                {
-                    eprintln!("controller stopped with an error: {e}");
-                }
-            });
-        });
-        ready_rx
-            .recv_timeout(Duration::from_secs(120))
-            .expect("controller started");
-    });
-}
 
 /// One node of a case.
 #[derive(Clone)]
@@ -375,7 +332,7 @@ fn filter_part(message: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_preview_agrees_with_the_kube_scheduler() {
     let started = Instant::now();
-    controller();
+    support::kubernetes_controller();
     let server = support::own_server(AuthMode::Off);
     let cp = shared();
     let admin = cp.client(User::Admin).await.expect("admin");
@@ -603,7 +560,7 @@ async fn the_preview_agrees_with_the_kube_scheduler() {
 /// it, and the reason; one who may gets it.
 #[tokio::test]
 async fn the_answer_needs_the_right_to_list_nodes() {
-    controller();
+    support::kubernetes_controller();
     let server = support::own_server(AuthMode::On);
     let body = json!({
         "name": "sm-rbac", "namespace": User::TEAM_NAMESPACE, "modelId": "Qwen/Qwen3-0.6B",

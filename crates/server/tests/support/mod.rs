@@ -454,3 +454,46 @@ impl SseReader {
         }
     }
 }
+
+/// Starts one controller for this test binary (provider `kubernetes` only, on its own thread
+/// and runtime), for tests that need the Deployment and pods it creates.
+pub fn kubernetes_controller() {
+    static STARTED: OnceLock<()> = OnceLock::new();
+    STARTED.get_or_init(|| {
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let client = admin_client().await;
+                kubeairunway_api::crds::install(&client, Duration::from_secs(60))
+                    .await
+                    .expect("CRDs");
+                let options = kubeairunway_controller::Options {
+                    providers: vec!["kubernetes".into()],
+                    metrics_addr: None,
+                    leader: None,
+                    settings: kubeairunway_controller::Settings {
+                        resync: Duration::from_secs(1),
+                        finalizer_timeout: Duration::from_secs(8),
+                        heartbeat: Duration::from_secs(60),
+                        progress: Default::default(),
+                    },
+                    instance: format!("server-test-{}", std::process::id()),
+                };
+                let _ = ready_tx.send(());
+                if let Err(e) =
+                    kubeairunway_controller::run(client, options, std::future::pending()).await
+                {
+                    eprintln!("controller stopped with an error: {e}");
+                }
+            });
+        });
+        ready_rx
+            .recv_timeout(Duration::from_secs(120))
+            .expect("controller started");
+    });
+}
