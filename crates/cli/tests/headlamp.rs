@@ -68,18 +68,10 @@ fn preconditions() -> PathBuf {
 /// Starts the controller with the built-in `kubernetes` provider.
 async fn start_controller() {
     let client = shared().client(User::Admin).await.expect("admin client");
-    let options = kubeairunway_controller::Options {
-        providers: vec!["kubernetes".into()],
-        metrics_addr: None,
-        leader: None,
-        settings: kubeairunway_controller::Settings {
-            resync: Duration::from_secs(1),
-            finalizer_timeout: Duration::from_secs(8),
-            heartbeat: Duration::from_secs(60),
-            progress: Default::default(),
-        },
-        instance: format!("headlamp-test-{}", std::process::id()),
-    };
+    let options = kubeairunway_controller::Options::in_process(
+        &["kubernetes"],
+        format!("headlamp-test-{}", std::process::id()),
+    );
     tokio::spawn(async move {
         if let Err(e) = kubeairunway_controller::run(client, options, std::future::pending()).await
         {

@@ -102,3 +102,15 @@ impl Default for Settings {
         }
     }
 }
+
+impl Settings {
+    /// Periods short enough that a test sees third-party objects, resyncs and stuck deletions
+    /// settle within seconds (1 s resync, 8 s finalizer timeout); progress thresholds as default.
+    pub fn quick() -> Self {
+        Self {
+            resync: Duration::from_secs(1),
+            finalizer_timeout: Duration::from_secs(8),
+            ..Self::default()
+        }
+    }
+}

@@ -52,6 +52,20 @@ pub struct Options {
     pub instance: String,
 }
 
+impl Options {
+    /// A controller run inside another process (a test, a demo): no metrics listener, no leader
+    /// election, [`Settings::quick`] timings, Events reported as `instance`.
+    pub fn in_process(providers: &[&str], instance: impl Into<String>) -> Self {
+        Self {
+            providers: providers.iter().map(|p| p.to_string()).collect(),
+            metrics_addr: None,
+            leader: None,
+            settings: Settings::quick(),
+            instance: instance.into(),
+        }
+    }
+}
+
 /// Every provider name, in order.
 pub fn all_providers() -> Vec<String> {
     providers::BUILT_IN.map(String::from).to_vec()

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 
 /// `Json<T>` that answers malformed or mistyped bodies with a 400 envelope.
 #[derive(Debug, Clone, Copy, Default)]
@@ -161,6 +161,31 @@ pub fn truncate(s: &str) -> String {
     }
 }
 
+/// Parses an optional integer query parameter within `min..=max` (an empty value counts as
+/// absent, as in the reference).
+pub(crate) fn parse_number(
+    name: &str,
+    value: Option<&str>,
+    min: usize,
+    max: usize,
+) -> ApiResult<Option<usize>> {
+    let Some(raw) = value.filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let range = if max == usize::MAX {
+        format!("an integer of at least {min}")
+    } else {
+        format!("an integer from {min} to {max}")
+    };
+    match raw.parse::<usize>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(Some(n)),
+        _ => Err(ApiError::bad_request(format!(
+            "Invalid {name} \"{}\": must be {range}",
+            truncate(raw)
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,5 +203,25 @@ mod tests {
         assert!(validate_namespace("1team").is_ok());
         assert!(validate_namespace("-team").is_err());
         assert!(validate_namespace("../etc").is_err());
+    }
+
+    #[test]
+    fn numbers_are_checked() {
+        assert_eq!(parse_number("limit", None, 1, 100).ok(), Some(None));
+        assert_eq!(parse_number("limit", Some(""), 1, 100).ok(), Some(None));
+        assert_eq!(
+            parse_number("limit", Some("100"), 1, 100).ok(),
+            Some(Some(100))
+        );
+        for bad in ["0", "101", "-1", "1.5", "ten", "1e3"] {
+            let err = parse_number("limit", Some(bad), 1, 100).expect_err(bad);
+            assert_eq!(err.status, StatusCode::BAD_REQUEST);
+            assert!(err.message.contains("from 1 to 100"), "{}", err.message);
+        }
+        assert!(parse_number("offset", Some("-3"), 0, usize::MAX).is_err());
+        assert_eq!(
+            parse_number("offset", Some("7"), 0, usize::MAX).ok(),
+            Some(Some(7))
+        );
     }
 }

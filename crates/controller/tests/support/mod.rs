@@ -45,12 +45,7 @@ impl Drop for Running {
 
 /// Fast timings for tests.
 pub fn test_settings() -> Settings {
-    Settings {
-        resync: Duration::from_secs(1),
-        finalizer_timeout: Duration::from_secs(8),
-        heartbeat: Duration::from_secs(60),
-        progress: Default::default(),
-    }
+    Settings::quick()
 }
 
 /// Starts a controller with `providers` (and the upstream simulations when `simulate`).

@@ -23,7 +23,9 @@ use super::{
 };
 use crate::auth::{Caller, Resource, Visible};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{ApiQuery, truncate, validate_deployment_name, validate_namespace};
+use crate::extract::{
+    ApiQuery, parse_number, truncate, validate_deployment_name, validate_namespace,
+};
 use crate::state::AppState;
 
 /// Default page size.
@@ -256,30 +258,6 @@ pub(crate) async fn list(
         limit: filters.limit,
         offset: filters.offset,
     }))
-}
-
-/// `value` as an integer in `min..=max`; `None` when absent or empty.
-fn parse_number(
-    name: &str,
-    value: Option<&str>,
-    min: usize,
-    max: usize,
-) -> ApiResult<Option<usize>> {
-    let Some(raw) = value.filter(|v| !v.is_empty()) else {
-        return Ok(None);
-    };
-    match raw.parse::<usize>() {
-        Ok(n) if (min..=max).contains(&n) => Ok(Some(n)),
-        _ => Err(ApiError::bad_request(format!(
-            "Invalid {name} \"{}\": must be an integer {}",
-            truncate(raw),
-            if max == usize::MAX {
-                format!("of at least {min}")
-            } else {
-                format!("from {min} to {max}")
-            }
-        ))),
-    }
 }
 
 /// The labelled Events (of one namespace when the filter names it), at most [`MAX_EVENTS`].

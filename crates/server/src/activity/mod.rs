@@ -17,7 +17,7 @@
 mod list;
 mod record;
 
-pub(crate) use record::{Action, Actor, Change, Recorder, Target, record};
+pub(crate) use record::{Action, Change, Target, record, record_job};
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

@@ -14,6 +14,7 @@ use k8s_openapi::jiff::Timestamp;
 use kube::api::PostParams;
 use kube::runtime::reflector::ObjectRef;
 use kube::{Api, Client};
+use kubeairunway_install::jobs::Finish;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -475,6 +476,33 @@ pub(crate) fn record<T>(
                 .write(&actor, change, status, error.as_deref())
                 .await;
         }
+    }
+}
+
+/// Runs a background job's `work` and then records how `caller`'s `change` ended: a job that
+/// failed is recorded as a 500 with its message, since no answer carried its outcome.
+pub(crate) fn record_job(
+    state: &AppState,
+    caller: &Caller,
+    change: Change,
+    work: impl Future<Output = Finish> + Send + 'static,
+) -> impl Future<Output = Finish> + Send + 'static {
+    let recorder = Recorder::of(state);
+    let actor = Actor::of(caller);
+    async move {
+        let finish = work.await;
+        if let Some(recorder) = recorder {
+            let (status, error) = if finish.success {
+                (StatusCode::OK, None)
+            } else {
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    Some(finish.message.as_str()),
+                )
+            };
+            recorder.write(&actor, change, status, error).await;
+        }
+        finish
     }
 }
 

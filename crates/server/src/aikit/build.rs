@@ -31,7 +31,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::{DEPLOYMENTS, TAG, buildctl, infra};
-use crate::activity::{self, Action, Actor, Change, Target};
+use crate::activity::{self, Action, Change, Target};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
@@ -290,23 +290,10 @@ async fn start(
         command: command.clone(),
     }]);
     let work = run_build(job.clone(), config, build, args, home, title, command);
-    let recorder = activity::Recorder::of(state);
-    let actor = Actor::of(caller);
-    jobs.spawn(job.clone(), async move {
-        let finish = work.await;
-        if let Some(recorder) = recorder {
-            let (status, error) = if finish.success {
-                (StatusCode::OK, None)
-            } else {
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    Some(finish.message.as_str()),
-                )
-            };
-            recorder.write(&actor, change, status, error).await;
-        }
-        finish
-    });
+    jobs.spawn(
+        job.clone(),
+        activity::record_job(state, caller, change, work),
+    );
     Ok(answer(&job, run_async))
 }
 

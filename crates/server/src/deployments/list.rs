@@ -15,7 +15,7 @@ use super::status::{self, DeploymentStatus};
 use crate::auth::{Caller, Resource, Visible};
 use crate::cache::{Derived, Kind};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{ApiQuery, validate_namespace};
+use crate::extract::{ApiQuery, parse_number, validate_namespace};
 use crate::state::AppState;
 
 /// Largest page.
@@ -155,31 +155,6 @@ pub(crate) async fn list(
     Ok(encoded.response(StatusCode::OK, &headers))
 }
 
-/// Parses an optional integer query parameter within `min..=max` (an empty value counts as
-/// absent, as in the reference).
-pub(crate) fn parse_number(
-    name: &str,
-    value: Option<&str>,
-    min: usize,
-    max: usize,
-) -> ApiResult<Option<usize>> {
-    let Some(raw) = value.filter(|v| !v.is_empty()) else {
-        return Ok(None);
-    };
-    let range = if max == usize::MAX {
-        format!("an integer of at least {min}")
-    } else {
-        format!("an integer from {min} to {max}")
-    };
-    match raw.parse::<usize>() {
-        Ok(n) if (min..=max).contains(&n) => Ok(Some(n)),
-        _ => Err(ApiError::bad_request(format!(
-            "Invalid {name} \"{}\": must be {range}",
-            crate::extract::truncate(raw)
-        ))),
-    }
-}
-
 /// A JSON response serialized from borrowed data (handlers cannot return `Json` of a value
 /// that borrows the cache snapshot they hold).
 pub(crate) fn json_response<T: Serialize>(status: StatusCode, body: &T) -> Response {
@@ -198,30 +173,5 @@ pub(crate) fn json_response<T: Serialize>(status: StatusCode, body: &T) -> Respo
             format!("could not encode the response: {e}"),
         )
         .into_response(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers_are_checked() {
-        assert_eq!(parse_number("limit", None, 1, 100).ok(), Some(None));
-        assert_eq!(parse_number("limit", Some(""), 1, 100).ok(), Some(None));
-        assert_eq!(
-            parse_number("limit", Some("100"), 1, 100).ok(),
-            Some(Some(100))
-        );
-        for bad in ["0", "101", "-1", "1.5", "ten", "1e3"] {
-            let err = parse_number("limit", Some(bad), 1, 100).expect_err(bad);
-            assert_eq!(err.status, StatusCode::BAD_REQUEST);
-            assert!(err.message.contains("from 1 to 100"), "{}", err.message);
-        }
-        assert!(parse_number("offset", Some("-3"), 0, usize::MAX).is_err());
-        assert_eq!(
-            parse_number("offset", Some("7"), 0, usize::MAX).ok(),
-            Some(Some(7))
-        );
     }
 }

@@ -14,10 +14,10 @@ use kube::api::LogParams;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::list::parse_number;
 use super::{DeploymentName, readable_pods, target};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::parse_number;
 use crate::extract::{ApiQuery, truncate};
 use crate::state::AppState;
 

@@ -28,7 +28,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::Installer;
 use super::jobs::{Access, Job, JobKind, JobMeta, JobView};
-use crate::activity::{self, Action, Actor, Change, Target};
+use crate::activity::{self, Action, Change, Target};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -238,23 +238,10 @@ where
         }
     };
     let work = work(run);
-    let recorder = activity::Recorder::of(state);
-    let actor = Actor::of(caller);
-    installer.jobs.spawn(job.clone(), async move {
-        let finish = work.await;
-        if let Some(recorder) = recorder {
-            let (status, error) = if finish.success {
-                (StatusCode::OK, None)
-            } else {
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    Some(finish.message.as_str()),
-                )
-            };
-            recorder.write(&actor, change, status, error).await;
-        }
-        finish
-    });
+    installer.jobs.spawn(
+        job.clone(),
+        activity::record_job(state, caller, change, work),
+    );
     Ok(job)
 }
 

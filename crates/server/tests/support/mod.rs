@@ -472,18 +472,10 @@ pub fn kubernetes_controller() {
                 kubeairunway_api::crds::install(&client, Duration::from_secs(60))
                     .await
                     .expect("CRDs");
-                let options = kubeairunway_controller::Options {
-                    providers: vec!["kubernetes".into()],
-                    metrics_addr: None,
-                    leader: None,
-                    settings: kubeairunway_controller::Settings {
-                        resync: Duration::from_secs(1),
-                        finalizer_timeout: Duration::from_secs(8),
-                        heartbeat: Duration::from_secs(60),
-                        progress: Default::default(),
-                    },
-                    instance: format!("server-test-{}", std::process::id()),
-                };
+                let options = kubeairunway_controller::Options::in_process(
+                    &["kubernetes"],
+                    format!("server-test-{}", std::process::id()),
+                );
                 let _ = ready_tx.send(());
                 if let Err(e) =
                     kubeairunway_controller::run(client, options, std::future::pending()).await
