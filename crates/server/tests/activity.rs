@@ -14,17 +14,7 @@ use kubeairunway_api::ModelDeployment;
 use kubeairunway_testenv::{User, shared, wait_until};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::{AuthMode, Reply, Server};
-
-fn unique(prefix: &str) -> String {
-    format!(
-        "{prefix}-{:06x}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos() & 0xff_ffff)
-            .unwrap_or_default()
-    )
-}
+use support::{AuthMode, Reply, Server, unique};
 
 /// The body the web UI's deploy form sends (web/src/lib/deployForm.ts `toRequest`).
 fn ui_create_body(name: &str, namespace: &str) -> Value {

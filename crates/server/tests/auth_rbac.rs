@@ -14,20 +14,10 @@ use kubeairunway_api::ModelDeployment;
 use kubeairunway_testenv::{User, shared, wait_until};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::{AuthMode, Reply, Server};
+use support::{AuthMode, Reply, Server, unique};
 
 fn server() -> &'static Server {
     support::server(AuthMode::On)
-}
-
-fn unique(prefix: &str) -> String {
-    format!(
-        "{prefix}-{:06x}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos() & 0xff_ffff)
-            .unwrap_or_default()
-    )
 }
 
 async fn admin_mds(namespace: &str) -> Api<DynamicObject> {

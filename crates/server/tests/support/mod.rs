@@ -178,6 +178,17 @@ pub async fn admin_client() -> Client {
     shared().client(User::Admin).await.expect("admin client")
 }
 
+/// `prefix` and six hex digits from the clock: a name no earlier run has left behind.
+pub fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}-{:06x}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos() & 0xff_ffff)
+            .unwrap_or_default()
+    )
+}
+
 /// A fresh namespace whose name starts with `prefix`.
 pub async fn namespace(prefix: &str) -> String {
     shared().namespace(prefix).await.expect("namespace").name
