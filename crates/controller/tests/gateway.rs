@@ -10,6 +10,7 @@ use std::time::Duration;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, Patch, PatchParams};
 use kubeairunway_api::ModelDeployment;
+use kubeairunway_controller::Settings;
 use kubeairunway_core::gateway::REQUIRED_CRDS;
 use kubeairunway_testenv::wait_until;
 use serde_json::json;
@@ -62,7 +63,7 @@ async fn touch(api: &Api<ModelDeployment>, name: &str, value: &str) {
 #[tokio::test]
 async fn gateway_ready_says_whether_the_gateway_api_is_installed() {
     let (_cp, client, ns) = setup("gateway").await;
-    let _controller = start(&["kubernetes"], test_settings(), false);
+    let _controller = start(&["kubernetes"], Settings::quick(), false);
     let api: Api<ModelDeployment> = Api::namespaced(client.clone(), &ns);
     let base = json!({ "model": { "id": "Qwen/Qwen3-0.6B" }, "engine": { "type": "vllm" },
                        "resources": { "gpu": { "count": 1 } }, "scaling": { "replicas": 0 } });

@@ -14,6 +14,7 @@ use kube::api::{Api, ListParams, Patch, PatchParams};
 use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
 use kubeairunway_api::{DeploymentPhase, ModelDeployment};
+use kubeairunway_controller::Settings;
 use serde_json::json;
 use support::*;
 
@@ -56,14 +57,14 @@ async fn restart_drift_and_idle_writes() {
     let (_cp, client, ns) = setup("lifecycle").await;
 
     // 1. Restart in the middle of reconciling: stop the controller right after creating work.
-    let first = start(&["kubernetes"], test_settings(), false);
+    let first = start(&["kubernetes"], Settings::quick(), false);
     let names: Vec<String> = (0..6).map(|i| format!("restart-{i}")).collect();
     for n in &names {
         create(&client, &ns, n, spec()).await;
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     first.stop();
-    let controller = start(&["kubernetes"], test_settings(), false);
+    let controller = start(&["kubernetes"], Settings::quick(), false);
     for n in &names {
         let md = wait_md(&client, &ns, n, "Running after the restart", 60, |m| {
             phase(m) == Some(DeploymentPhase::Running)

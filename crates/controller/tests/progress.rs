@@ -27,7 +27,7 @@ fn settings() -> Settings {
             loading: Duration::from_millis(1500),
             ..Thresholds::default()
         },
-        ..test_settings()
+        ..Settings::quick()
     }
 }
 

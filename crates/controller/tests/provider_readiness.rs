@@ -55,7 +55,7 @@ async fn ready_follows_the_upstream_crd_without_waiting_for_a_heartbeat() {
     let settings = Settings {
         heartbeat: Duration::from_secs(600),
         progress: Default::default(),
-        ..test_settings()
+        ..Settings::quick()
     };
     let _controller = start(&["kaito", "kuberay"], settings, false);
     let ipcs: Api<InferenceProviderConfig> = Api::all(client.clone());

@@ -11,6 +11,7 @@ use k8s_openapi::api::core::v1::{Event, Service};
 use kube::ResourceExt;
 use kube::api::{Api, ListParams, PostParams};
 use kubeairunway_api::{DeploymentPhase, ModelDeployment};
+use kubeairunway_controller::Settings;
 use kubeairunway_testenv::wait_until;
 use serde_json::json;
 use support::*;
@@ -37,7 +38,7 @@ fn service(name: &str, deployment: &ModelDeployment, owned: bool) -> Service {
 #[tokio::test]
 async fn a_pass_deletes_owned_objects_no_longer_desired() {
     let (_cp, client, ns) = setup("prune").await;
-    let _controller = start(&["kubernetes"], test_settings(), false);
+    let _controller = start(&["kubernetes"], Settings::quick(), false);
     let spec = json!({ "model": { "id": "Qwen/Qwen3-0.6B" }, "provider": { "name": "kubernetes" },
                        "engine": { "type": "vllm" }, "resources": { "gpu": { "count": 1 } },
                        "scaling": { "replicas": 0 } });

@@ -10,7 +10,7 @@ use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
 use kube::api::{Api, Patch, PatchParams};
 use kubeairunway_api::{DeploymentPhase, InferenceProviderConfig};
-use kubeairunway_controller::{LeaderConfig, Options};
+use kubeairunway_controller::{LeaderConfig, Options, Settings};
 use kubeairunway_testenv::{User, shared};
 use serde_json::json;
 use support::*;
@@ -73,7 +73,7 @@ async fn late_registration_stale_heartbeats_and_leader_election() {
         .expect("CRDs");
 
     // Core only: no providers registered yet.
-    let core_only = start(&[], test_settings(), false);
+    let core_only = start(&[], Settings::quick(), false);
     create(&client, &ns, "early", json!({ "model": { "id": "a/b" }, "engine": { "type": "vllm" }, "resources": { "gpu": { "count": 1 } } })).await;
     let md = wait_md(&client, &ns, "early", "no providers", 30, |m| {
         message(m).contains("no inference providers are registered")
@@ -142,7 +142,7 @@ async fn late_registration_stale_heartbeats_and_leader_election() {
                     providers: vec!["kubernetes".into()],
                     metrics_addr: Some(metrics),
                     leader: Some(leader),
-                    settings: test_settings(),
+                    settings: Settings::quick(),
                     instance: id,
                 };
                 let _ = kubeairunway_controller::run(client, options, async move {

@@ -23,7 +23,7 @@ async fn missing_upstream_crds_are_reported_and_never_block_deletion() {
     let settings = Settings {
         heartbeat: Duration::from_secs(2),
         progress: Default::default(),
-        ..test_settings()
+        ..Settings::quick()
     };
     let controller = start(&["kaito", "kuberay", "kubernetes"], settings, true);
     let api: Api<ModelDeployment> = Api::namespaced(client.clone(), &ns);

@@ -43,11 +43,6 @@ impl Drop for Running {
     }
 }
 
-/// Fast timings for tests.
-pub fn test_settings() -> Settings {
-    Settings::quick()
-}
-
 /// Starts a controller with `providers` (and the upstream simulations when `simulate`).
 pub fn start(providers: &[&str], settings: Settings, simulate: bool) -> Running {
     let cp = shared();
@@ -103,7 +98,7 @@ pub fn shared_controller() {
     RUNNING.get_or_init(|| {
         std::sync::Mutex::new(start(
             &["kaito", "dynamo", "kuberay", "kubernetes"],
-            test_settings(),
+            Settings::quick(),
             true,
         ))
     });

@@ -17,8 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::{DeploymentName, readable_pods, target};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::parse_number;
-use crate::extract::{ApiQuery, truncate};
+use crate::extract::{ApiQuery, parse_number, truncate};
 use crate::state::AppState;
 
 /// Lines returned when `tailLines` is not given.
