@@ -24,7 +24,7 @@ mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufRead;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -355,11 +355,19 @@ impl PodProcess {
         let err = out.try_clone().expect("log");
         let root = effective_uid() == Some(0);
         // Mount a tmpfs over /run (so /var/run/secrets/… can exist without touching this
-        // machine), copy the files there, give /tmp a tmpfs, then drop to the pod's user.
+        // machine), copy the files there, bind the binary's folder at /run/bin (a checkout
+        // under /tmp would vanish under the next mount), give /tmp a tmpfs, then drop to the
+        // pod's user.
         let script = format!(
             "set -e; mount -t tmpfs -o mode=0755 tmpfs /run; mkdir -p {SA_DIR}; \
              cp \"$0\"/* {SA_DIR}/; chmod 0644 {SA_DIR}/*; \
+             mkdir /run/bin; mount --bind \"$1\" /run/bin; shift; \
              mount -t tmpfs -o mode=1777 tmpfs /tmp; exec \"$@\""
+        );
+        let binary = Path::new(env!("CARGO_BIN_EXE_kubeairunway"));
+        let (bin_dir, bin_name) = (
+            binary.parent().expect("the binary's folder"),
+            binary.file_name().expect("the binary's name"),
         );
         let mut cmd = Command::new("unshare");
         if !root {
@@ -375,6 +383,7 @@ impl PodProcess {
             &script,
         ])
         .arg(&sa)
+        .arg(bin_dir)
         .arg("setpriv");
         if root {
             cmd.args([
@@ -389,8 +398,8 @@ impl PodProcess {
             "--no-new-privs",
             "--pdeathsig=KILL",
             "--",
-            env!("CARGO_BIN_EXE_kubeairunway"),
         ])
+        .arg(Path::new("/run/bin").join(bin_name))
         .args(args)
         .env_clear()
         .envs(env)
